@@ -1,0 +1,3 @@
+module github.com/mlerr/mlerr
+
+go 1.24
