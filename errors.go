@@ -191,8 +191,9 @@ func (e *Error) WithRetryAfter(d time.Duration) *Error {
 	return c
 }
 
-// CodeOf returns the code of the first *Error, Code or *Kind found in err's
-// chain (depth first, as errors.Is searches). Without one, context.Canceled
+// CodeOf returns the code of the first *Error, Code, *Kind or other error with
+// a Code() Code method (such as *BatchError) found in err's chain (depth first,
+// as errors.Is searches). Without one, context.Canceled
 // gives CANCELLED, context.DeadlineExceeded DEADLINE_EXCEEDED, and any other
 // error INTERNAL_ERROR. CodeOf(nil) is the zero code. It does not allocate.
 func CodeOf(err error) Code {
@@ -204,6 +205,10 @@ func CodeOf(err error) Code {
 	}
 	return CodeInternalError
 }
+
+// coder is implemented by errors that carry an overall code of their own,
+// such as *BatchError; CodeOf takes it instead of searching their causes.
+type coder interface{ Code() Code }
 
 // maxDepth bounds the search of an error chain, against cycles.
 const maxDepth = 100
@@ -219,6 +224,8 @@ func findCode(err error, depth int) (Code, bool) {
 			if e.code != 0 {
 				return e.code, true
 			}
+		case coder:
+			return e.Code(), true
 		}
 		if err == context.Canceled {
 			return CodeCancelled, true
