@@ -134,3 +134,20 @@ type Batch struct {
 	// Items are in the order they were logged; the order per key is kept.
 	Items []Item
 }
+
+// Spool is durable overflow storage for a Run's queue: with the spill
+// full-queue policy, items that do not fit in memory during an outage go to
+// the spool and come back, in order, when the backend answers again. The
+// localstore package provides one on disk.
+type Spool interface {
+	// Push appends items durably, in order.
+	Push(items []Item) error
+	// Peek returns up to max of the oldest items without removing them.
+	Peek(max int) ([]Item, error)
+	// Ack removes the n oldest items.
+	Ack(n int) error
+	// Len returns the number of items spooled.
+	Len() int
+	// Close releases the spool's resources; spooled items stay on disk.
+	Close() error
+}
