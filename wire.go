@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MLflow JSON is the body MLflow's server answers errors with:
@@ -353,12 +354,35 @@ func (m *span) writeText(sb *strings.Builder, body []byte) {
 		if m.vSpace {
 			v = appendCompact(make([]byte, 0, len(v)), v)
 		}
-		sb.Write(v)
+		writeValidUTF8(sb, v)
+	}
+}
+
+// writeValidUTF8 writes v with each byte of invalid UTF-8 replaced by U+FFFD,
+// as unquoting a JSON string does.
+func writeValidUTF8(sb *strings.Builder, v []byte) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] < utf8.RuneSelf {
+			i++
+		}
+		sb.Write(v[:i])
+		v = v[i:]
+		if len(v) == 0 {
+			return
+		}
+		r, size := utf8.DecodeRune(v)
+		if r == utf8.RuneError && size == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(v[:size])
+		}
+		v = v[size:]
 	}
 }
 
 // statusValue returns a problem+json status member (a number or a string of
-// digits) when it is an HTTP status 100-599, else 0.
+// digits) when it is an HTTP status (100-999), else 0.
 func (m *span) statusValue(body []byte) int {
 	v := body[m.vStart:m.vEnd]
 	if m.tok == tokString {
@@ -366,7 +390,7 @@ func (m *span) statusValue(body []byte) int {
 	} else if m.tok != tokNumber {
 		return 0
 	}
-	if n, ok := parseInteger(string(v)); ok && n >= 100 && n <= 599 {
+	if n, ok := parseInteger(string(v)); ok && isHTTPStatus(int(n)) {
 		return int(n)
 	}
 	return 0

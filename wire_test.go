@@ -372,3 +372,21 @@ func TestRoundTripConstructed(t *testing.T) {
 		assert.Equal(t, e.HTTPStatus(), pe.HTTPStatus(), "%s", p)
 	}
 }
+
+func TestEncodeAllocatesOnce(t *testing.T) {
+	errs := []*mlerr.Error{
+		mlerr.New(mlerr.CodeResourceDoesNotExist, "Run 42 not found"),
+		mlerr.New(mlerr.CodeBadRequest, "é<>\xff").WithDetail("a", 1).WithDetail("message", "x").WithDetail("type", "t"),
+		mlerr.New(mlerr.Code(7777), "m").WithHTTPStatus(502),
+	}
+	for _, e := range errs {
+		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = e.MarshalJSON() }), e.Error())
+		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = e.MarshalProblem() }), e.Error())
+		j, _ := e.MarshalJSON()
+		assert.Equal(t, len(j), cap(j), "exact size")
+		p, _ := e.MarshalProblem()
+		assert.Equal(t, len(p), cap(p), "exact size")
+		buf := make([]byte, 0, 512)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = e.AppendJSON(buf[:0]) }))
+	}
+}
