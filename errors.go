@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -16,12 +17,12 @@ import (
 // An *Error is immutable once built: the With methods return a modified copy.
 type Error struct {
 	code       Code
+	status     int32  // HTTP status observed on the wire; 0 if none (int32: packs with code)
 	name       string // error_code as received when it is no name of ours; else ""
 	message    string
 	kind       *Kind
 	details    map[string]json.RawMessage
 	cause      error
-	status     int           // HTTP status observed on the wire; 0 if none
 	retryAfter time.Duration // Retry-After asked for by the server; 0 if none
 }
 
@@ -33,6 +34,9 @@ func New(code Code, message string) *Error {
 // Errorf returns an error with the given code and a message formatted as
 // fmt.Errorf does; a %w verb makes its operand the cause (Unwrap returns it).
 func Errorf(code Code, format string, args ...any) *Error {
+	if msg, cause, ok := errorfMessage(format, args); ok {
+		return &Error{code: code, message: msg, cause: cause}
+	}
 	w := fmt.Errorf(format, args...)
 	e := &Error{code: code, message: w.Error()}
 	switch u := w.(type) {
@@ -93,7 +97,7 @@ func (e *Error) Detail(key string, v any) bool {
 // none the code's status (Code.HTTPStatus).
 func (e *Error) HTTPStatus() int {
 	if e.status != 0 {
-		return e.status
+		return int(e.status)
 	}
 	return e.code.HTTPStatus()
 }
@@ -177,10 +181,13 @@ func (e *Error) WithCause(cause error) *Error {
 }
 
 // WithHTTPStatus returns a copy of e that reports status as observed on the
-// wire.
+// wire. A status of 0 (or one out of range) clears it.
 func (e *Error) WithHTTPStatus(status int) *Error {
 	c := e.clone()
-	c.status = status
+	c.status = 0
+	if status > 0 && status <= math.MaxInt32 {
+		c.status = int32(status)
+	}
 	return c
 }
 
@@ -200,7 +207,7 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return 0
 	}
-	if c, ok := findCode(err, 0); ok {
+	if c, ok := findCode(err); ok {
 		return c
 	}
 	return CodeInternalError
@@ -210,45 +217,56 @@ func CodeOf(err error) Code {
 // such as *BatchError; CodeOf takes it instead of searching their causes.
 type coder interface{ Code() Code }
 
-// maxDepth bounds the search of an error chain, against cycles.
-const maxDepth = 100
+// maxVisits bounds how many errors of a chain or tree CodeOf and AsError
+// look at, so that a cyclic chain (an error that unwraps to itself, or joins
+// itself twice) ends the search instead of looping or exploding.
+const maxVisits = 100
 
-func findCode(err error, depth int) (Code, bool) {
-	for err != nil && depth < maxDepth {
+func findCode(err error) (Code, bool) {
+	c, ok, _ := findCodeIn(err, maxVisits)
+	return c, ok
+}
+
+// findCodeIn searches err's tree depth first, looking at most at budget
+// errors; it returns what is left of the budget.
+func findCodeIn(err error, budget int) (Code, bool, int) {
+	for ; err != nil && budget > 0; budget-- {
 		switch e := err.(type) {
 		case *Error:
-			return e.code, true
+			return e.code, true, budget
 		case Code:
-			return e, true
+			return e, true, budget
 		case *Kind:
 			if e.code != 0 {
-				return e.code, true
+				return e.code, true, budget
 			}
 		case coder:
-			return e.Code(), true
+			return e.Code(), true, budget
 		}
 		if err == context.Canceled {
-			return CodeCancelled, true
+			return CodeCancelled, true, budget
 		}
 		if err == context.DeadlineExceeded {
-			return CodeDeadlineExceeded, true
+			return CodeDeadlineExceeded, true, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			budget--
 			for _, inner := range u.Unwrap() {
-				if c, ok := findCode(inner, depth+1); ok {
-					return c, true
+				var c Code
+				var ok bool
+				if c, ok, budget = findCodeIn(inner, budget); ok {
+					return c, true, budget
 				}
 			}
-			return 0, false
+			return 0, false, budget
 		default:
-			return 0, false
+			return 0, false, budget
 		}
-		depth++
 	}
-	return 0, false
+	return 0, false, budget
 }
 
 // HTTPStatusOf returns the HTTP status for err: the status observed on the
@@ -266,23 +284,31 @@ func HTTPStatusOf(err error) int {
 func AsError(err error) *Error { return findError(err) }
 
 func findError(err error) *Error {
-	for depth := 0; err != nil && depth < maxDepth; depth++ {
+	e, _ := findErrorIn(err, maxVisits)
+	return e
+}
+
+// findErrorIn is findCodeIn for the first *Error.
+func findErrorIn(err error, budget int) (*Error, int) {
+	for ; err != nil && budget > 0; budget-- {
 		if e, ok := err.(*Error); ok {
-			return e
+			return e, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			budget--
 			for _, inner := range u.Unwrap() {
-				if e := findError(inner); e != nil {
-					return e
+				var e *Error
+				if e, budget = findErrorIn(inner, budget); e != nil {
+					return e, budget
 				}
 			}
-			return nil
+			return nil, budget
 		default:
-			return nil
+			return nil, budget
 		}
 	}
-	return nil
+	return nil, budget
 }
