@@ -223,31 +223,32 @@ type coder interface{ Code() Code }
 const maxVisits = 100
 
 func findCode(err error) (Code, bool) {
-	c, ok, _ := findCodeIn(err, maxVisits)
+	c, _, ok, _ := findCodeIn(err, maxVisits)
 	return c, ok
 }
 
 // findCodeIn searches err's tree depth first, looking at most at budget
-// errors; it returns what is left of the budget.
-func findCodeIn(err error, budget int) (Code, bool, int) {
+// errors. It returns the code found, the *Error that holds it if any, and
+// what is left of the budget.
+func findCodeIn(err error, budget int) (Code, *Error, bool, int) {
 	for ; err != nil && budget > 0; budget-- {
 		switch e := err.(type) {
 		case *Error:
-			return e.code, true, budget
+			return e.code, e, true, budget
 		case Code:
-			return e, true, budget
+			return e, nil, true, budget
 		case *Kind:
 			if e.code != 0 {
-				return e.code, true, budget
+				return e.code, nil, true, budget
 			}
 		case coder:
-			return e.Code(), true, budget
+			return e.Code(), nil, true, budget
 		}
 		if err == context.Canceled {
-			return CodeCancelled, true, budget
+			return CodeCancelled, nil, true, budget
 		}
 		if err == context.DeadlineExceeded {
-			return CodeDeadlineExceeded, true, budget
+			return CodeDeadlineExceeded, nil, true, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
@@ -256,27 +257,32 @@ func findCodeIn(err error, budget int) (Code, bool, int) {
 			budget--
 			for _, inner := range u.Unwrap() {
 				var c Code
+				var e *Error
 				var ok bool
-				if c, ok, budget = findCodeIn(inner, budget); ok {
-					return c, true, budget
+				if c, e, ok, budget = findCodeIn(inner, budget); ok {
+					return c, e, true, budget
 				}
 			}
-			return 0, false, budget
+			return 0, nil, false, budget
 		default:
-			return 0, false, budget
+			return 0, nil, false, budget
 		}
 	}
-	return 0, false, budget
+	return 0, nil, false, budget
 }
 
-// HTTPStatusOf returns the HTTP status for err: the status observed on the
-// wire by the first *Error in the chain, else the status of CodeOf(err).
-// HTTPStatusOf(nil) is 200.
+// HTTPStatusOf returns the HTTP status for err: the status of CodeOf(err),
+// or when that code comes from an *Error, the status that error observed on
+// the wire (Error.HTTPStatus). HTTPStatusOf(nil) is 200.
 func HTTPStatusOf(err error) int {
-	if e := findError(err); e != nil {
+	c, e, _, _ := findCodeIn(err, maxVisits)
+	if e != nil {
 		return e.HTTPStatus()
 	}
-	return CodeOf(err).HTTPStatus()
+	if c == 0 && err != nil {
+		c = CodeInternalError
+	}
+	return c.HTTPStatus()
 }
 
 // AsError returns the first *Error in err's chain, or nil. Unlike errors.As it

@@ -12,23 +12,28 @@ import (
 // 400-599 becomes 500). The body is MLflow JSON (Content-Type
 // application/json), or RFC 9457 problem+json (application/problem+json)
 // when the request's Accept header prefers application/problem+json to
-// application/json. The first *Error in err's chain is written; any other
-// error is written with code CodeOf(err) and err.Error() as the message; the
-// zero code (no error) is written as INTERNAL_ERROR. A
+// application/json. When CodeOf(err) comes from an *Error, that error is
+// written (its message, name and details, not the text of the errors
+// wrapping it); otherwise err is written with code CodeOf(err) and
+// err.Error() as the message. The zero code (no error) is written as
+// INTERNAL_ERROR. A
 // RetryAfter is sent as a Retry-After header in whole seconds, rounded up.
 // A nil err writes nothing; r may be nil (MLflow JSON is written then).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	e := AsError(err)
+	code, e, found, _ := findCodeIn(err, maxVisits)
+	if !found {
+		code = CodeInternalError
+	}
 	if e == nil {
-		e = &Error{code: CodeOf(err), message: err.Error()}
+		e = &Error{code: code, message: err.Error()}
 	} else if e.code == 0 && e.name == "" {
 		e = e.clone()
 		e.code = CodeInternalError
 	}
-	status := HTTPStatusOf(err)
+	status := e.HTTPStatus()
 	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
 	}

@@ -46,6 +46,8 @@ func TestWriteError(t *testing.T) {
 			`{"error_code":"CANCELLED","message":"query: context canceled"}`, ""},
 		{"deadline", context.DeadlineExceeded, []string{"application/problem+json"}, 504, "application/problem+json",
 			`{"status":504,"detail":"context deadline exceeded","error_code":"DEADLINE_EXCEEDED"}`, ""},
+		{"own Code method wins over inner *Error", coded{mlerr.New(mlerr.CodeDataLoss, "inner")}, nil, 409, "application/json",
+			`{"error_code":"ABORTED","message":"coded"}`, ""},
 		{"a kind", mlerr.ErrRunNotFound, nil, 404, "application/json",
 			`{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"RunNotFound"}`, ""},
 		{"observed status kept", mlerr.New(mlerr.CodeInternalError, "upstream").WithHTTPStatus(502), []string{"application/problem+json"}, 502,
