@@ -11,11 +11,15 @@ import (
 	"github.com/mlerr/mlerr"
 )
 
-// Each benchmark family has a standard-library baseline measured in the same
-// run; docs/readme-wire.md quotes the ratios. Run:
+// Each benchmark has a standard-library baseline (impl=std) measured in the
+// same run; docs/readme-wire.md quotes the ratios. Run (six interleaved
+// rounds, so that a noisy machine hits baseline and candidate alike):
 //
-//	go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
-//	go run golang.org/x/perf/cmd/benchstat@latest new.txt
+//	go test -c -o mlerr.test . && for i in 1 2 3 4 5 6; do ./mlerr.test -test.run '^$' -test.bench . -test.benchmem; done | tee bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl bench.txt
+//
+// std is errors.New, fmt.Errorf, errors.Is on a sentinel, errors.As, a map
+// lookup, and encoding/json on the struct that gives the same JSON.
 
 var (
 	sinkErr    error
@@ -28,13 +32,13 @@ var (
 )
 
 func BenchmarkNew(b *testing.B) {
-	b.Run("errors.New", func(b *testing.B) {
+	b.Run("impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = errors.New("Run 42 not found")
 		}
 	})
-	b.Run("mlerr.New", func(b *testing.B) {
+	b.Run("impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = mlerr.New(mlerr.CodeResourceDoesNotExist, "Run 42 not found")
@@ -43,13 +47,13 @@ func BenchmarkNew(b *testing.B) {
 }
 
 func BenchmarkErrorf(b *testing.B) {
-	b.Run("fmt.Errorf", func(b *testing.B) {
+	b.Run("impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = fmt.Errorf("writing run %s: %w", "abc", errBase)
 		}
 	})
-	b.Run("mlerr.Errorf", func(b *testing.B) {
+	b.Run("impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = mlerr.Errorf(mlerr.CodeIOError, "writing run %s: %w", "abc", errBase)
@@ -70,19 +74,19 @@ func BenchmarkIs(b *testing.B) {
 		sentinel := wrapN(errBase, depth)
 		coded := wrapN(errRunGone, depth)
 		kinded := wrapN(mlerr.ErrTraceDataNotFound.New("trace 7"), depth)
-		b.Run("sentinel/depth="+strconv.Itoa(depth), func(b *testing.B) {
+		b.Run("depth="+strconv.Itoa(depth)+"/impl=std", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkBool = errors.Is(sentinel, errBase)
 			}
 		})
-		b.Run("code/depth="+strconv.Itoa(depth), func(b *testing.B) {
+		b.Run("depth="+strconv.Itoa(depth)+"/impl=mlerr", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkBool = errors.Is(coded, mlerr.CodeResourceDoesNotExist)
 			}
 		})
-		b.Run("kind/depth="+strconv.Itoa(depth), func(b *testing.B) {
+		b.Run("depth="+strconv.Itoa(depth)+"/impl=mlerr-kind", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkBool = errors.Is(kinded, mlerr.ErrTracing)
@@ -93,7 +97,7 @@ func BenchmarkIs(b *testing.B) {
 
 func BenchmarkCodeOf(b *testing.B) {
 	wrapped := fmt.Errorf("get run: %w", errRunGone)
-	b.Run("errors.As/depth=1", func(b *testing.B) {
+	b.Run("err=wrapped/impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var e *mlerr.Error
@@ -102,20 +106,20 @@ func BenchmarkCodeOf(b *testing.B) {
 			}
 		}
 	})
-	b.Run("CodeOf/depth=1", func(b *testing.B) {
+	b.Run("err=wrapped/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkCode = mlerr.CodeOf(wrapped)
 		}
 	})
 	joined := errors.Join(errBase, wrapN(errRunGone, 5))
-	b.Run("CodeOf/join+depth=5", func(b *testing.B) {
+	b.Run("err=join+depth5/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkCode = mlerr.CodeOf(joined)
 		}
 	})
-	b.Run("HTTPStatusOf/depth=1", func(b *testing.B) {
+	b.Run("err=wrapped/impl=mlerr-HTTPStatusOf", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkInt = mlerr.HTTPStatusOf(wrapped)
@@ -129,7 +133,7 @@ func BenchmarkHTTPStatus(b *testing.B) {
 	for _, c := range codes {
 		byMap[c] = c.HTTPStatus()
 	}
-	b.Run("map-lookup", func(b *testing.B) {
+	b.Run("op=HTTPStatus/impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -137,7 +141,7 @@ func BenchmarkHTTPStatus(b *testing.B) {
 			i++
 		}
 	})
-	b.Run("Code.HTTPStatus", func(b *testing.B) {
+	b.Run("op=HTTPStatus/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -146,7 +150,19 @@ func BenchmarkHTTPStatus(b *testing.B) {
 		}
 	})
 	statuses := []int{400, 401, 403, 404, 409, 429, 500, 502, 503, 504}
-	b.Run("CodeForHTTPStatus", func(b *testing.B) {
+	byStatus := make(map[int]mlerr.Code, len(statuses))
+	for _, s := range statuses {
+		byStatus[s] = mlerr.CodeForHTTPStatus(s)
+	}
+	b.Run("op=CodeForHTTPStatus/impl=std", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sinkCode = byStatus[statuses[i%len(statuses)]]
+			i++
+		}
+	})
+	b.Run("op=CodeForHTTPStatus/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -176,33 +192,33 @@ func BenchmarkEncode(b *testing.B) {
 	plain := mlerr.New(mlerr.CodeResourceDoesNotExist, benchMessage)
 	detailed := mlerr.New(mlerr.CodeInvalidParameterValue, "Param value too long").
 		WithDetail("key", "learning_rate").WithDetail("limit", 6000)
-	b.Run("encoding-json", func(b *testing.B) {
+	b.Run("body=plain/impl=std", func(b *testing.B) {
 		v := stdError{"RESOURCE_DOES_NOT_EXIST", benchMessage}
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes, _ = json.Marshal(&v)
 		}
 	})
-	b.Run("MarshalJSON", func(b *testing.B) {
+	b.Run("body=plain/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes, _ = plain.MarshalJSON()
 		}
 	})
-	b.Run("details/encoding-json", func(b *testing.B) {
+	b.Run("body=details/impl=std", func(b *testing.B) {
 		v := stdErrorDetails{"INVALID_PARAMETER_VALUE", "Param value too long", "learning_rate", 6000}
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes, _ = json.Marshal(&v)
 		}
 	})
-	b.Run("details/MarshalJSON", func(b *testing.B) {
+	b.Run("body=details/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes, _ = detailed.MarshalJSON()
 		}
 	})
-	b.Run("problem/MarshalProblem", func(b *testing.B) {
+	b.Run("body=plain/impl=mlerr-problem", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes, _ = plain.MarshalProblem()
@@ -213,35 +229,35 @@ func BenchmarkEncode(b *testing.B) {
 func BenchmarkDecode(b *testing.B) {
 	plain := []byte(`{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "` + benchMessage + `"}`)
 	detailed := []byte(`{"error_code": "INVALID_PARAMETER_VALUE", "message": "Param value too long", "key": "learning_rate", "limit": 6000}`)
-	b.Run("encoding-json", func(b *testing.B) {
+	b.Run("body=plain/impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var v stdError
 			_ = json.Unmarshal(plain, &v)
 		}
 	})
-	b.Run("UnmarshalJSON", func(b *testing.B) {
+	b.Run("body=plain/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var e mlerr.Error
 			_ = e.UnmarshalJSON(plain)
 		}
 	})
-	b.Run("DecodeError", func(b *testing.B) {
+	b.Run("body=plain/impl=mlerr-DecodeError", func(b *testing.B) {
 		h := http.Header{"Content-Type": {"application/json"}}
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = mlerr.DecodeError(404, h, plain)
 		}
 	})
-	b.Run("details/encoding-json", func(b *testing.B) {
+	b.Run("body=details/impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var v stdErrorDetails
 			_ = json.Unmarshal(detailed, &v)
 		}
 	})
-	b.Run("details/UnmarshalJSON", func(b *testing.B) {
+	b.Run("body=details/impl=mlerr", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var e mlerr.Error
