@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -17,12 +16,12 @@ import (
 // An *Error is immutable once built: the With methods return a modified copy.
 type Error struct {
 	code       Code
-	status     int32  // HTTP status observed on the wire; 0 if none (int32: packs with code)
 	name       string // error_code as received when it is no name of ours; else ""
 	message    string
 	kind       *Kind
 	details    map[string]json.RawMessage
 	cause      error
+	status     int           // HTTP status observed on the wire; 0 if none
 	retryAfter time.Duration // Retry-After asked for by the server; 0 if none
 }
 
@@ -97,7 +96,7 @@ func (e *Error) Detail(key string, v any) bool {
 // none the code's status (Code.HTTPStatus).
 func (e *Error) HTTPStatus() int {
 	if e.status != 0 {
-		return int(e.status)
+		return e.status
 	}
 	return e.code.HTTPStatus()
 }
@@ -181,13 +180,10 @@ func (e *Error) WithCause(cause error) *Error {
 }
 
 // WithHTTPStatus returns a copy of e that reports status as observed on the
-// wire. A status of 0 (or one out of range) clears it.
+// wire. A status of 0 (or a negative one) clears it.
 func (e *Error) WithHTTPStatus(status int) *Error {
 	c := e.clone()
-	c.status = 0
-	if status > 0 && status <= math.MaxInt32 {
-		c.status = int32(status)
-	}
+	c.status = max(status, 0)
 	return c
 }
 
@@ -221,6 +217,10 @@ type coder interface{ Code() Code }
 // look at, so that a cyclic chain (an error that unwraps to itself, or joins
 // itself twice) ends the search instead of looping or exploding.
 const maxVisits = 100
+
+// maxDepth bounds the depth of a walk down an error chain, against cycles
+// (used by Classify's walk).
+const maxDepth = 100
 
 func findCode(err error) (Code, bool) {
 	c, _, ok, _ := findCodeIn(err, maxVisits)

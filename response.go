@@ -105,7 +105,7 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 	}
 	e.kind = ErrRest
 	if isHTTPStatus(status) {
-		e.status = int32(status)
+		e.status = status
 	}
 	if v := header.Get("Retry-After"); v != "" {
 		e.retryAfter, _ = ParseRetryAfter(v, d.now())
