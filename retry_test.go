@@ -59,8 +59,8 @@ func TestRetryBackoffSequence(t *testing.T) {
 	}{
 		{"defaults: from 500ms, factor 2", func(*mlerr.Policy) {}, 5, []time.Duration{500 * ms, s, 2 * s, 4 * s, 8 * s}},
 		{"defaults: capped at 30s", func(*mlerr.Policy) {}, 9, []time.Duration{500 * ms, s, 2 * s, 4 * s, 8 * s, 16 * s, 30 * s, 30 * s, 30 * s}},
-		{"custom factor and cap", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier, p.MaxDelay = s, 3, 5 * s }, 4, []time.Duration{s, 3 * s, 5 * s, 5 * s}},
-		{"initial delay above the cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay = time.Minute, 5 * s }, 2, []time.Duration{5 * s, 5 * s}},
+		{"custom factor and cap", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier, p.MaxDelay = s, 3, 5*s }, 4, []time.Duration{s, 3 * s, 5 * s, 5 * s}},
+		{"initial delay above the cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay = time.Minute, 5*s }, 2, []time.Duration{5 * s, 5 * s}},
 		{"multiplier below 1 is constant", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier = s, 0.5 }, 3, []time.Duration{s, s, s}},
 		{"no cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay, p.MaxElapsed = s, mlerr.Off, mlerr.Off }, 7, []time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 32 * s, 64 * s}},
 		{"no delay: no timer at all", func(p *mlerr.Policy) { p.InitialDelay = mlerr.Off }, 5, nil},
