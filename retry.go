@@ -119,17 +119,21 @@ func (l *loop) now() time.Time {
 // give up with, or nil after waiting for the next attempt.
 func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 	l.attempts++
+	var now time.Time
 	if l.attempts == 1 {
 		l.r = p.resolve()
 		l.clock = p.Clock
-		l.first = l.now()
+		now = l.now()
+		l.first = now
 		l.base = float64(l.r.initialDelay)
 		if l.r.maxDelay > 0 {
 			l.base = min(l.base, float64(l.r.maxDelay))
 		}
+	} else {
+		now = l.now()
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return l.canceled(err, cerr)
+		return l.canceled(err, cerr, now)
 	}
 
 	var d Decision
@@ -151,13 +155,12 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 	}
 
 	if !d.Retry {
-		return l.stop(StopPermanent, err)
+		return l.stopAt(StopPermanent, err, now)
 	}
 	if l.r.maxAttempts > 0 && l.attempts >= l.r.maxAttempts {
-		return l.stop(StopExhausted, err)
+		return l.stopAt(StopExhausted, err, now)
 	}
 	wait := l.wait(d)
-	now := l.now()
 	if l.r.maxElapsed > 0 && now.Sub(l.first)+wait > l.r.maxElapsed {
 		return l.stopAt(StopElapsed, err, now)
 	}
@@ -179,12 +182,12 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 		}
 		if serr != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return l.canceled(err, cerr)
+				return l.canceled(err, cerr, l.now())
 			}
-			return l.canceled(err, serr)
+			return l.canceled(err, serr, l.now())
 		}
 	} else if cerr := ctx.Err(); cerr != nil {
-		return l.canceled(err, cerr)
+		return l.canceled(err, cerr, now)
 	}
 	return nil
 }
@@ -218,19 +221,15 @@ func (l *loop) wait(d Decision) time.Duration {
 
 // canceled gives up because the caller's context ended; a deadline is
 // reported as a *TimeoutError of kind TimeoutContext.
-func (l *loop) canceled(last, cerr error) *RetryError {
+func (l *loop) canceled(last, cerr error, now time.Time) *RetryError {
 	if cerr == context.DeadlineExceeded {
 		if te, ok := last.(*TimeoutError); !ok || te.Kind != TimeoutContext {
 			last = &TimeoutError{Kind: TimeoutContext, Err: last}
 		}
 	}
-	e := l.stop(StopCanceled, last)
+	e := l.stopAt(StopCanceled, last, now)
 	e.ctxErr = cerr
 	return e
-}
-
-func (l *loop) stop(reason StopReason, last error) *RetryError {
-	return l.stopAt(reason, last, l.now())
 }
 
 func (l *loop) stopAt(reason StopReason, last error, now time.Time) *RetryError {
