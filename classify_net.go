@@ -50,7 +50,7 @@ func netDecision(err error) (Decision, bool) {
 
 // errnoDecision: the system calls' transient failures of a connection.
 func errnoDecision(e syscall.Errno) (Decision, bool) {
-	switch e {
+	switch platformErrno(e) {
 	case syscall.ECONNREFUSED:
 		return Decision{Retry: true, Reason: "connection refused"}, true
 	case syscall.ECONNRESET:

@@ -34,22 +34,32 @@ func Retry(ctx context.Context, p Policy, op func(ctx context.Context) error) er
 	if p.Budget != nil {
 		p.Budget.deposit()
 	}
+	actx, cancel := attemptContext(ctx, &p)
+	err := op(actx)
+	if cancel != nil {
+		err = endAttempt(actx, cancel, err, &p)
+	}
+	if err == nil {
+		return nil
+	}
+	return retryFailed(ctx, &p, op, err)
+}
+
+// retryFailed is Retry after a first failure: kept apart so that the success
+// path sets nothing up.
+func retryFailed(ctx context.Context, p *Policy, op func(ctx context.Context) error, err error) error {
 	var l loop
 	for {
-		actx, cancel := attemptContext(ctx, &p)
-		err := op(actx)
+		if stop := l.failed(ctx, p, err); stop != nil {
+			return stop
+		}
+		actx, cancel := attemptContext(ctx, p)
+		err = op(actx)
 		if cancel != nil {
-			timedOut := err != nil && actx.Err() == context.DeadlineExceeded
-			cancel()
-			if timedOut {
-				err = &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
-			}
+			err = endAttempt(actx, cancel, err, p)
 		}
 		if err == nil {
 			return nil
-		}
-		if stop := l.failed(ctx, &p, err); stop != nil {
-			return stop
 		}
 	}
 }
@@ -60,25 +70,45 @@ func Do[T any](ctx context.Context, p Policy, op func(ctx context.Context) (T, e
 	if p.Budget != nil {
 		p.Budget.deposit()
 	}
+	actx, cancel := attemptContext(ctx, &p)
+	v, err := op(actx)
+	if cancel != nil {
+		err = endAttempt(actx, cancel, err, &p)
+	}
+	if err == nil {
+		return v, nil
+	}
+	return doFailed(ctx, &p, op, err)
+}
+
+func doFailed[T any](ctx context.Context, p *Policy, op func(ctx context.Context) (T, error), err error) (T, error) {
 	var l loop
 	for {
-		actx, cancel := attemptContext(ctx, &p)
-		v, err := op(actx)
-		if cancel != nil {
-			timedOut := err != nil && actx.Err() == context.DeadlineExceeded
-			cancel()
-			if timedOut {
-				err = &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
-			}
-		}
-		if err == nil {
-			return v, nil
-		}
-		if stop := l.failed(ctx, &p, err); stop != nil {
+		if stop := l.failed(ctx, p, err); stop != nil {
 			var zero T
 			return zero, stop
 		}
+		actx, cancel := attemptContext(ctx, p)
+		v, err2 := op(actx)
+		if cancel != nil {
+			err2 = endAttempt(actx, cancel, err2, p)
+		}
+		if err2 == nil {
+			return v, nil
+		}
+		err = err2
 	}
+}
+
+// endAttempt releases an attempt's context; an error after its deadline
+// passed becomes a *TimeoutError of kind TimeoutAttempt.
+func endAttempt(actx context.Context, cancel context.CancelFunc, err error, p *Policy) error {
+	timedOut := err != nil && actx.Err() == context.DeadlineExceeded
+	cancel()
+	if timedOut {
+		return &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
+	}
+	return err
 }
 
 // attemptContext returns the context for one attempt and its cancel func, or
