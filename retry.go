@@ -115,10 +115,14 @@ func endAttempt(actx context.Context, cancel context.CancelFunc, err error, p *P
 // ctx itself and nil when no attempt timeout applies: none is set, or the
 // caller's deadline comes first anyway.
 func attemptContext(ctx context.Context, p *Policy) (context.Context, context.CancelFunc) {
-	at := p.attemptTimeout()
-	if at <= 0 {
+	if p.AttemptTimeout < 0 { // Off: the allocation-free path, inlined
 		return ctx, nil
 	}
+	return timedContext(ctx, p)
+}
+
+func timedContext(ctx context.Context, p *Policy) (context.Context, context.CancelFunc) {
+	at := p.attemptTimeout()
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= at {
 		return ctx, nil
 	}
@@ -244,9 +248,19 @@ func (l *loop) wait(d Decision) time.Duration {
 	case JitterNone:
 		return time.Duration(base)
 	case JitterEqual:
-		return time.Duration(base/2 + l.r.random()*base/2)
+		return time.Duration(base/2 + l.uniform()*base/2)
 	}
-	return time.Duration(l.r.random() * base)
+	return time.Duration(l.uniform() * base)
+}
+
+// uniform returns the policy's random number, forced into [0, 1] so that a
+// faulty source cannot make a wait negative or longer than its delay.
+func (l *loop) uniform() float64 {
+	u := l.r.random()
+	if !(u >= 0) { // NaN too
+		return 0
+	}
+	return min(u, 1)
 }
 
 // canceled gives up because the caller's context ended; a deadline is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -495,6 +496,14 @@ func TestJitterSpreadsRanks(t *testing.T) {
 			distinct[w] = true
 		}
 		assert.Greater(t, len(distinct), 90)
+	})
+	t.Run("faulty randomness stays in range", func(t *testing.T) {
+		for _, u := range []float64{-1, 1.5, math.NaN(), math.Inf(1)} {
+			for _, w := range firstWaits(t, 1, mlerr.Policy{Rand: func() float64 { return u }}) {
+				assert.GreaterOrEqual(t, w, time.Duration(0), "rand %v", u)
+				assert.LessOrEqual(t, w, d, "rand %v", u)
+			}
+		}
 	})
 	assert.Equal(t, "jitter(9)", mlerr.Jitter(9).String())
 }
