@@ -26,6 +26,8 @@ type RetryEvent struct {
 // AttemptTimeout, whichever is first. Errors are classified by the policy's
 // Classify (by default the package's Classify); the caller's context ending
 // stops Retry whatever the classification, and interrupts a wait at once.
+// With the default classifier, an error that holds a *RetryError (a nested
+// Retry loop that gave up) is not retried again: the attempts would multiply.
 //
 // A call that succeeds at once does not allocate when no AttemptTimeout is
 // in force (AttemptTimeout: Off, or the caller's context ends sooner); it
@@ -181,6 +183,9 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 			}
 		}
 		d = s.decide()
+		if s.retried && !s.permanent {
+			d = Decision{Reason: "nested retry gave up"}
+		}
 	} else {
 		if k, ok := netTimeoutKind(err); ok && !isTimeoutError(err) {
 			err = &TimeoutError{Kind: k, Err: err}

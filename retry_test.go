@@ -128,6 +128,24 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 }
 
+// An operation that runs its own Retry loop is not retried again when that
+// loop gives up: nested loops would multiply the attempts (3 × 3 here).
+func TestNestedRetryIsNotRetried(t *testing.T) {
+	clk := newFakeClock()
+	inner := mlerr.Policy{MaxAttempts: 3, Clock: clk}
+	calls := 0
+	err := mlerr.Retry(context.Background(), mlerr.Policy{MaxAttempts: 3, Clock: clk}, func(ctx context.Context) error {
+		return mlerr.Retry(ctx, inner, func(context.Context) error { calls++; return errUnavailable })
+	})
+	assert.Equal(t, 3, calls)
+	var re *mlerr.RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, mlerr.StopPermanent, re.Reason)
+	assert.Equal(t, 1, re.Attempts)
+	assert.True(t, mlerr.IsRetryable(err), "Classify still says the last failure was transient")
+	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
+}
+
 func TestRetryErrorMessage(t *testing.T) {
 	e := &mlerr.RetryError{Attempts: 3, Elapsed: 1500 * time.Millisecond, Reason: mlerr.StopExhausted, Last: errUnavailable}
 	assert.Equal(t, "retry stopped (exhausted) after 3 attempts in 1.5s: TEMPORARILY_UNAVAILABLE: server restarting", e.Error())
