@@ -29,9 +29,11 @@ type RetryEvent struct {
 // With the default classifier, an error that holds a *RetryError (a nested
 // Retry loop that gave up) is not retried again: the attempts would multiply.
 //
-// A call that succeeds at once does not allocate when no AttemptTimeout is
-// in force (AttemptTimeout: Off, or the caller's context ends sooner); it
-// reads no clock and arms no timer. A zero wait never arms a timer.
+// Cost: with AttemptTimeout Off, a call that succeeds at once neither
+// allocates, reads the clock nor arms a timer. An AttemptTimeout costs a
+// context.WithTimeout per attempt (4 allocations), unless the caller's
+// context ends sooner. Failures read the clock once each; a zero wait never
+// arms a timer.
 func Retry(ctx context.Context, p Policy, op func(ctx context.Context) error) error {
 	if p.Budget != nil {
 		p.Budget.deposit()
