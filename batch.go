@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,8 +69,9 @@ type BatchError[T any] struct {
 // becomes CodeOf(Cause) (INTERNAL_ERROR without a cause), an empty Reason
 // becomes the cause's message (or the code's name without a cause), and a
 // zero Time becomes the time of the call. Failures are sorted by Index
-// (stably); Total is raised to len(failures) if it is smaller. It allocates
-// nothing per item of the batch, only the error itself.
+// (stably), and Total is raised, if need be, to len(failures) and to the
+// largest Index plus one. It allocates nothing per item of the batch: a batch
+// of a million items with ten failures costs as much as one of a hundred.
 func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	if len(failures) == 0 {
 		return nil
@@ -98,10 +100,13 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 		}
 	}
 	if !sorted {
-		slices.SortStableFunc(failures, func(a, b Failure[T]) int { return a.Index - b.Index })
+		slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
 	}
 	if total < len(failures) {
 		total = len(failures)
+	}
+	if last := failures[len(failures)-1].Index; total <= last {
+		total = last + 1
 	}
 	return &BatchError[T]{Failures: failures, Total: total}
 }
@@ -268,6 +273,18 @@ func (e *BatchError[T]) FailureRate() float64 {
 		return 0
 	}
 	return float64(len(e.Failures)) / float64(e.Total)
+}
+
+// Err returns e as an error, or nil when e is nil. A nil *BatchError stored
+// in an error is not a nil error, so return NewBatchError(...).Err() from a
+// function whose result is an error:
+//
+//	return stored, mlerr.NewBatchError(len(items), failures).Err()
+func (e *BatchError[T]) Err() error {
+	if e == nil {
+		return nil
+	}
+	return e
 }
 
 // Exceeds reports whether more than rate (0 to 1) of the batch failed: the

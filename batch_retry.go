@@ -13,8 +13,8 @@ import (
 // error is nil when every item succeeded, and RetryFailed(ctx, nil, op)
 // does nothing.
 //
-// op follows the BatchError convention: it returns nil when all its items
-// succeeded, a *BatchError[T] (possibly wrapped) whose indexes point into
+// op follows the BatchError convention: it returns nil (or a nil
+// *BatchError[T]) when all its items succeeded, a *BatchError[T] (possibly wrapped) whose indexes point into
 // the slice op was given when some failed, or any other error when all of
 // them failed with that cause. A BatchError from op whose indexes do not fit
 // its slice is a bug of op: every item is then counted as failed, with an
@@ -58,7 +58,7 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 	}
 
 	opErr := op(ctx, items)
-	if opErr == nil {
+	if nilBE, ok := opErr.(*BatchError[T]); opErr == nil || ok && nilBE == nil {
 		return items, newRetried(be.Total, kept, nil)
 	}
 
