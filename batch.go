@@ -2,6 +2,7 @@ package mlerr
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,14 +81,8 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	sorted := true
 	for i := range failures {
 		f := &failures[i]
-		if f.Code == 0 {
-			f.Code = CodeOf(f.Cause)
-			if f.Code == 0 {
-				f.Code = CodeInternalError
-			}
-		}
-		if f.Reason == "" {
-			f.Reason = reasonOf(f.Cause, f.Code)
+		if f.Code == 0 || f.Reason == "" {
+			complete(f)
 		}
 		if f.Time.IsZero() {
 			if now.IsZero() {
@@ -109,6 +104,27 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 		total = last + 1
 	}
 	return &BatchError[T]{Failures: failures, Total: total}
+}
+
+// complete derives a failure's missing code and reason from its cause.
+func complete[T any](f *Failure[T]) {
+	if e, ok := f.Cause.(*Error); ok { // the common case, without a search
+		if f.Code == 0 {
+			f.Code = e.code
+		}
+		if f.Reason == "" && e.message != "" {
+			f.Reason = e.message
+		}
+	}
+	if f.Code == 0 {
+		f.Code = CodeOf(f.Cause)
+		if f.Code == 0 {
+			f.Code = CodeInternalError
+		}
+	}
+	if f.Reason == "" {
+		f.Reason = reasonOf(f.Cause, f.Code)
+	}
 }
 
 // reasonOf is the reason of a failure that gives none: the message of an
@@ -315,14 +331,27 @@ func (e *BatchError[T]) Unwrap() []error {
 
 // Is reports whether target is a Code that one of the failures has, so that
 // errors.Is(err, code) holds for a failure whose code was given without a
-// cause carrying it.
+// cause carrying it; or whether target is itself one of the failures' causes
+// (compared with ==), which answers errors.Is(err, cause) without the
+// allocation of Unwrap. Causes that only wrap target are found by errors.Is
+// through Unwrap.
 func (e *BatchError[T]) Is(target error) bool {
-	c, ok := target.(Code)
-	if !ok || e == nil {
+	if e == nil {
+		return false
+	}
+	if c, ok := target.(Code); ok {
+		for i := range e.Failures {
+			if e.Failures[i].Code == c {
+				return true
+			}
+		}
+		return false
+	}
+	if target == nil || !reflect.TypeOf(target).Comparable() {
 		return false
 	}
 	for i := range e.Failures {
-		if e.Failures[i].Code == c {
+		if e.Failures[i].Cause == target {
 			return true
 		}
 	}
