@@ -53,8 +53,8 @@ func BenchmarkNewBatchError(b *testing.B) {
 //
 // cause=direct looks for a failure's cause itself (the target metric);
 // cause=wrapped for an error each cause wraps (the search goes through
-// Unwrap); miss for an error that is not there. fresh=alloc allocates the
-// input slices instead of refilling them.
+// Unwrap); cause=absent for an error that is not there. cause=direct-alloc
+// allocates the input slices instead of refilling them.
 func BenchmarkIsLastCause(b *testing.B) {
 	const n = 100
 	direct := make([]error, n)
@@ -73,14 +73,14 @@ func BenchmarkIsLastCause(b *testing.B) {
 	}{
 		{"cause=direct", direct, direct[n-1], true},
 		{"cause=wrapped", wrapped, inner[n-1], true},
-		{"miss", direct, errors.New("elsewhere"), false},
+		{"cause=absent", direct, errors.New("elsewhere"), false},
 	}
 	for _, c := range cases {
 		tmpl := make([]Failure[int], n)
 		for i := range tmpl {
 			tmpl[i] = Failure[int]{Item: i, Index: i, Cause: c.causes[i]}
 		}
-		b.Run(c.name+"/errors.Join", func(b *testing.B) {
+		b.Run(c.name+"/impl=errors.Join", func(b *testing.B) {
 			b.ReportAllocs()
 			errs := make([]error, n)
 			for b.Loop() {
@@ -90,7 +90,7 @@ func BenchmarkIsLastCause(b *testing.B) {
 				}
 			}
 		})
-		b.Run(c.name+"/BatchError", func(b *testing.B) {
+		b.Run(c.name+"/impl=BatchError", func(b *testing.B) {
 			b.ReportAllocs()
 			failures := make([]Failure[int], n)
 			for b.Loop() {
@@ -101,7 +101,7 @@ func BenchmarkIsLastCause(b *testing.B) {
 			}
 		})
 	}
-	b.Run("fresh=alloc/errors.Join", func(b *testing.B) {
+	b.Run("cause=direct-alloc/impl=errors.Join", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			errs := make([]error, n)
@@ -111,7 +111,7 @@ func BenchmarkIsLastCause(b *testing.B) {
 			}
 		}
 	})
-	b.Run("fresh=alloc/BatchError", func(b *testing.B) {
+	b.Run("cause=direct-alloc/impl=BatchError", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			failures := make([]Failure[int], n)
