@@ -40,12 +40,19 @@ func (f Failure[T]) Retryable() bool { return f.Code.Retryable() }
 // The convention: an operation that partly succeeds returns its partial
 // result AND a *BatchError, so nothing that succeeded is lost:
 //
-//	stored, err := upload(ctx, items) // stored: what succeeded
+//	stored, err := upload(ctx, items) // stored: what succeeded, kept in any case
 //	var be *mlerr.BatchError[Item]
 //	if errors.As(err, &be) {
-//		again, err := mlerr.RetryFailed(ctx, be, upload)
+//		again, err := mlerr.RetryFailed(ctx, be, func(ctx context.Context, failed []Item) error {
+//			_, err := upload(ctx, failed)
+//			return err
+//		})
+//		stored = append(stored, again...)
 //		...
 //	}
+//
+// Inside such an operation, return NewBatchError(len(items), failures).Err():
+// it is nil when nothing failed.
 //
 // errors.Is and errors.As reach every failure's cause (see Unwrap), and
 // errors.Is(err, code) reports whether any failure has that code. CodeOf
@@ -63,16 +70,16 @@ type BatchError[T any] struct {
 }
 
 // NewBatchError returns the error for a batch of total items of which the
-// given ones failed, or nil when failures is empty (so its result can be
-// returned directly, see the BatchError convention).
+// given ones failed, or nil when failures is empty. Return it as an error
+// with Err, which keeps that nil a nil error.
 //
 // It takes ownership of failures and completes each failure: a zero Code
 // becomes CodeOf(Cause) (INTERNAL_ERROR without a cause), an empty Reason
 // becomes the cause's message (or the code's name without a cause), and a
 // zero Time becomes the time of the call. Failures are sorted by Index
 // (stably), and Total is raised, if need be, to len(failures) and to the
-// largest Index plus one. It allocates nothing per item of the batch: a batch
-// of a million items with ten failures costs as much as one of a hundred.
+// largest Index plus one. It allocates only the *BatchError: its cost
+// follows the number of failures, never the size of the batch.
 func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	if len(failures) == 0 {
 		return nil
