@@ -223,32 +223,39 @@ const maxVisits = 100
 const maxDepth = 100
 
 func findCode(err error) (Code, bool) {
-	c, _, ok, _ := findCodeIn(err, maxVisits)
-	return c, ok
+	f, _ := findCodeIn(err, maxVisits)
+	return f.code, f.ok
+}
+
+// found is what findCodeIn found: a code and the error of the chain that
+// gave it (an *Error, a Code, a *Kind, a coder, or a context error).
+type found struct {
+	code Code
+	src  error
+	ok   bool
 }
 
 // findCodeIn searches err's tree depth first, looking at most at budget
-// errors. It returns the code found, the *Error that holds it if any, and
-// what is left of the budget.
-func findCodeIn(err error, budget int) (Code, *Error, bool, int) {
+// errors. It returns what it found and what is left of the budget.
+func findCodeIn(err error, budget int) (found, int) {
 	for ; err != nil && budget > 0; budget-- {
 		switch e := err.(type) {
 		case *Error:
-			return e.code, e, true, budget
+			return found{e.code, e, true}, budget
 		case Code:
-			return e, nil, true, budget
+			return found{e, e, true}, budget
 		case *Kind:
 			if e.code != 0 {
-				return e.code, nil, true, budget
+				return found{e.code, e, true}, budget
 			}
 		case coder:
-			return e.Code(), nil, true, budget
+			return found{e.Code(), err, true}, budget
 		}
 		if err == context.Canceled {
-			return CodeCancelled, nil, true, budget
+			return found{CodeCancelled, err, true}, budget
 		}
 		if err == context.DeadlineExceeded {
-			return CodeDeadlineExceeded, nil, true, budget
+			return found{CodeDeadlineExceeded, err, true}, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
@@ -256,29 +263,28 @@ func findCodeIn(err error, budget int) (Code, *Error, bool, int) {
 		case interface{ Unwrap() []error }:
 			budget--
 			for _, inner := range u.Unwrap() {
-				var c Code
-				var e *Error
-				var ok bool
-				if c, e, ok, budget = findCodeIn(inner, budget); ok {
-					return c, e, true, budget
+				var f found
+				if f, budget = findCodeIn(inner, budget); f.ok {
+					return f, budget
 				}
 			}
-			return 0, nil, false, budget
+			return found{}, budget
 		default:
-			return 0, nil, false, budget
+			return found{}, budget
 		}
 	}
-	return 0, nil, false, budget
+	return found{}, budget
 }
 
 // HTTPStatusOf returns the HTTP status for err: the status of CodeOf(err),
 // or when that code comes from an *Error, the status that error observed on
 // the wire (Error.HTTPStatus). HTTPStatusOf(nil) is 200.
 func HTTPStatusOf(err error) int {
-	c, e, _, _ := findCodeIn(err, maxVisits)
-	if e != nil {
+	f, _ := findCodeIn(err, maxVisits)
+	if e, ok := f.src.(*Error); ok {
 		return e.HTTPStatus()
 	}
+	c := f.code
 	if c == 0 && err != nil {
 		c = CodeInternalError
 	}

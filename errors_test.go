@@ -185,12 +185,12 @@ func TestJoinFindsFirst(t *testing.T) {
 	assert.ErrorIs(t, err, mlerr.CodeResourceExhausted)
 }
 
-// coded has a Code method of its own, as BatchError does.
-type coded struct{ inner error }
+// ownCoder has a Code method of its own, as BatchError does.
+type ownCoder struct{ inner error }
 
-func (c coded) Error() string    { return "coded" }
-func (c coded) Code() mlerr.Code { return mlerr.CodeAborted }
-func (c coded) Unwrap() error    { return c.inner }
+func (c ownCoder) Error() string    { return "ownCoder" }
+func (c ownCoder) Code() mlerr.Code { return mlerr.CodeAborted }
+func (c ownCoder) Unwrap() error    { return c.inner }
 
 func TestCodeOf(t *testing.T) {
 	tests := []struct {
@@ -205,7 +205,7 @@ func TestCodeOf(t *testing.T) {
 		{"wrapped Code", fmt.Errorf("x: %w", mlerr.CodeUnauthenticated), mlerr.CodeUnauthenticated, 401},
 		{"a kind", mlerr.ErrRunNotFound, mlerr.CodeResourceDoesNotExist, 404},
 		{"a wrapped kind", fmt.Errorf("x: %w", mlerr.ErrQueueFull), mlerr.CodeResourceExhausted, 429},
-		{"own Code method", coded{mlerr.New(mlerr.CodeDataLoss, "inner")}, mlerr.CodeAborted, 409},
+		{"own Code method", ownCoder{mlerr.New(mlerr.CodeDataLoss, "inner")}, mlerr.CodeAborted, 409},
 		{"context.Canceled", context.Canceled, mlerr.CodeCancelled, 499},
 		{"wrapped context.Canceled", fmt.Errorf("query: %w", context.Canceled), mlerr.CodeCancelled, 499},
 		{"context.DeadlineExceeded", context.DeadlineExceeded, mlerr.CodeDeadlineExceeded, 504},

@@ -34,15 +34,15 @@ func (b *endless) Read(p []byte) (int, error) {
 
 func (b *endless) Close() error { b.closed = true; return nil }
 
-// failing is a body that breaks after some bytes.
-type failing struct {
+// brokenBody is a body that breaks after some bytes.
+type brokenBody struct {
 	r      io.Reader
 	closed bool
 }
 
 var errReset = errors.New("connection reset by peer")
 
-func (b *failing) Read(p []byte) (int, error) {
+func (b *brokenBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err == io.EOF {
 		return n, errReset
@@ -50,7 +50,7 @@ func (b *failing) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *failing) Close() error { b.closed = true; return nil }
+func (b *brokenBody) Close() error { b.closed = true; return nil }
 
 func response(status int, body io.ReadCloser, header ...string) *http.Response {
 	h := http.Header{}
@@ -133,7 +133,7 @@ func TestFromResponseOverlongJSON(t *testing.T) {
 }
 
 func TestFromResponseReadErrorIsCause(t *testing.T) {
-	rc := &failing{r: strings.NewReader(`{"error_code":"INTERNAL_ERROR","message":"boom"}`)}
+	rc := &brokenBody{r: strings.NewReader(`{"error_code":"INTERNAL_ERROR","message":"boom"}`)}
 	err := mlerr.FromResponse(response(500, rc))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errReset)

@@ -46,8 +46,8 @@ func TestWriteError(t *testing.T) {
 			`{"error_code":"CANCELLED","message":"query: context canceled"}`, ""},
 		{"deadline", context.DeadlineExceeded, []string{"application/problem+json"}, 504, "application/problem+json",
 			`{"status":504,"detail":"context deadline exceeded","error_code":"DEADLINE_EXCEEDED"}`, ""},
-		{"own Code method wins over inner *Error", coded{mlerr.New(mlerr.CodeDataLoss, "inner")}, nil, 409, "application/json",
-			`{"error_code":"ABORTED","message":"coded"}`, ""},
+		{"own Code method wins over inner *Error", ownCoder{mlerr.New(mlerr.CodeDataLoss, "inner")}, nil, 409, "application/json",
+			`{"error_code":"ABORTED","message":"ownCoder"}`, ""},
 		{"a kind", mlerr.ErrRunNotFound, nil, 404, "application/json",
 			`{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"RunNotFound"}`, ""},
 		{"observed status kept", mlerr.New(mlerr.CodeInternalError, "upstream").WithHTTPStatus(502), []string{"application/problem+json"}, 502,
@@ -98,4 +98,33 @@ func TestWriteErrorNil(t *testing.T) {
 	mlerr.WriteError(w, nil, mlerr.New(mlerr.CodeBadRequest, "x"))
 	require.Equal(t, 400, w.Code)
 	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+}
+
+func TestWriteErrorBatch(t *testing.T) {
+	be := mlerr.NewBatchError(3, []mlerr.Failure[string]{
+		{Item: "c.jpg", Index: 2, Reason: "asset not found", Code: mlerr.CodeResourceDoesNotExist, Time: time.Unix(0, 0).UTC()},
+	})
+	err := fmt.Errorf("upload: %w", be)
+	for _, accept := range []string{"", "application/problem+json"} {
+		r := httptest.NewRequest(http.MethodPost, "/upload", nil)
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		w := httptest.NewRecorder()
+		mlerr.WriteError(w, r, err)
+		assert.Equal(t, 404, w.Code, accept)
+		want, mErr := be.MarshalJSON()
+		if accept != "" {
+			want, mErr = be.MarshalProblem()
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+		}
+		require.NoError(t, mErr)
+		assert.Equal(t, string(want), w.Body.String(), "the batch writes its own body")
+		back, pErr := mlerr.ParseBatchError[string](w.Body.Bytes())
+		if accept != "" {
+			back, pErr = mlerr.ParseBatchProblem[string](w.Body.Bytes())
+		}
+		require.NoError(t, pErr)
+		assert.Equal(t, []string{"c.jpg"}, back.Failed())
+	}
 }
