@@ -15,7 +15,7 @@ import (
 // same run; docs/readme-wire.md quotes the ratios. Run (six interleaved
 // rounds, so that a noisy machine hits baseline and candidate alike):
 //
-//	go test -c -o mlerr.test . && for i in 1 2 3 4 5 6; do ./mlerr.test -test.run '^$' -test.bench '^Benchmark(New|Errorf|Is|CodeOf|HTTPStatus|Encode|Decode)$' -test.benchmem; done | tee bench.txt
+//	go test -c -o /tmp/mlerr.test . && for i in 1 2 3 4 5 6; do /tmp/mlerr.test -test.run '^$' -test.bench '^Benchmark(New|Errorf|Is|CodeOf|HTTPStatus|Encode|Decode)$' -test.benchmem; done | tee bench.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest -col /impl bench.txt
 //
 // std is errors.New, fmt.Errorf, errors.Is on a sentinel, errors.As, a map
