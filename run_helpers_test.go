@@ -144,10 +144,14 @@ type fixture struct {
 // so that tests control them.
 func newFixture(t *testing.T, opts ...mlerr.RunOption) *fixture {
 	t.Helper()
+	return newBare(t).start(opts...)
+}
+
+// newBare returns a fixture whose run is not started yet.
+func newBare(t *testing.T) *fixture {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-	f := &fixture{t: t, b: fakebackend.New(), clock: fakeclock.New(), rec: newRecorder()}
-	return f.start(opts...)
+	return &fixture{t: t, b: fakebackend.New(), clock: fakeclock.New(), rec: newRecorder()}
 }
 
 func (f *fixture) start(opts ...mlerr.RunOption) *fixture {
