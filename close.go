@@ -38,6 +38,7 @@ func (r *Run) Close(ctx context.Context) (Report, error) {
 	r.markClosing(r.closedErr)
 	target := r.accepted
 	r.flushUpTo = max(r.flushUpTo, target)
+	r.retryNow()
 	r.mu.Unlock()
 	r.signal()
 	r.waitSettled(ctx, target)

@@ -358,3 +358,21 @@ func TestWaitAfterTerminate(t *testing.T) {
 	_, cerr := f.close()
 	assert.True(t, strings.Contains(cerr.Error(), "unsent"))
 }
+
+func TestWaitEndsTheOutagePause(t *testing.T) {
+	// Real clock, one attempt per round and an hour between rounds: only
+	// the flush Wait asks for can retry before the hour is up.
+	f := newFixture(t, mlerr.WithClock(mlerr.SystemClock()),
+		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 1, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off}))
+	require.NoError(t, f.run.Started(context.Background()))
+	f.b.Inject(fb.Write, -1, fb.Refused())
+	f.logSteps("x", 0, 3)
+	f.run.Wait(canceledCtx())
+	f.rec.waitFor(t, "network", mlerr.ErrNetwork)
+	f.b.Heal(fb.Write)
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	require.NoError(t, f.run.Wait(ctx))
+	assert.Equal(t, seq(0, 3), steps(f.stored(), "x"))
+	f.rec.waitFor(t, "warning", mlerr.ErrRecovered)
+}

@@ -47,9 +47,11 @@ type Run struct {
 	runID     string
 	started   bool
 
-	cur      *pendingBatch // the batch being sent, kept across sender restarts
-	batchBuf []Item        // reused for each batch's items
-	seq      uint64
+	cur         *pendingBatch      // the batch being sent, kept across sender restarts
+	pauseCancel context.CancelFunc // ends the sender's pause in an outage
+	skipPause   bool               // a flush was asked for outside a pause: skip the next one
+	batchBuf    []Item             // reused for each batch's items
+	seq         uint64
 
 	accepted, settled int64         // items queued; items sent, failed or dropped after queueing
 	settleCh          chan struct{} // closed when settled grows, made by waiters
@@ -255,6 +257,7 @@ func (r *Run) Wait(ctx context.Context) error {
 	r.mu.Lock()
 	target := r.accepted
 	r.flushUpTo = max(r.flushUpTo, target)
+	r.retryNow()
 	r.mu.Unlock()
 	r.signal()
 	ok := r.waitSettled(ctx, target)

@@ -117,7 +117,7 @@ func (r *Run) start() bool {
 		}
 		if isOutage(err) {
 			r.outage(err, now, "starting the run")
-			if r.clock.Sleep(r.stopCtx, r.outagePause()) != nil {
+			if !r.pause() {
 				r.mu.Lock()
 				close(r.startDone)
 				r.mu.Unlock()
@@ -325,7 +325,7 @@ func (r *Run) send(pb *pendingBatch, force bool) *pendingBatch {
 		}
 		if isOutage(err) {
 			r.outage(err, now, fmt.Sprintf("sending batch %d", pb.b.Seq))
-			if r.clock.Sleep(r.stopCtx, r.outagePause()) != nil {
+			if !r.pause() {
 				return nil
 			}
 			continue
@@ -459,6 +459,39 @@ func (r *Run) recovered(now time.Time) {
 	s.outage = false
 	r.emit(onWarning, ErrRecovered.Errorf("the backend answers again after %s down", down.Round(time.Millisecond)).
 		WithDetail("down_ms", down.Milliseconds()).WithDetail("since", s.outageSince), now)
+}
+
+// pause waits between two rounds of retries during an outage, the policy's
+// longest backoff delay, or less when Wait or Close asks for a flush (see
+// retryNow). It reports false when the run is stopping.
+func (r *Run) pause() bool {
+	ctx, cancel := context.WithCancel(r.stopCtx)
+	r.mu.Lock()
+	if r.skipPause { // a flush was asked for since the pause was decided
+		r.skipPause = false
+		r.mu.Unlock()
+		cancel()
+		return r.stopCtx.Err() == nil
+	}
+	r.pauseCancel = cancel
+	r.mu.Unlock()
+	r.clock.Sleep(ctx, r.outagePause())
+	r.mu.Lock()
+	r.pauseCancel = nil
+	r.mu.Unlock()
+	cancel()
+	return r.stopCtx.Err() == nil
+}
+
+// retryNow ends the sender's pause between two rounds of retries, if it is
+// in one, so that a flush asked for by Wait or Close is tried at once.
+// Called with mu held.
+func (r *Run) retryNow() {
+	if r.pauseCancel != nil {
+		r.pauseCancel()
+		return
+	}
+	r.skipPause = true
 }
 
 // outagePause is the wait between two rounds of retries during an outage:
