@@ -232,7 +232,7 @@ func (ks *keyState) firstKind() ItemKind {
 // rejected. Called with mu held. It is the hot path: no allocation unless
 // the key is new or the point is rejected.
 func (r *Run) admitMetric(key string, step int64, v float64, ts time.Time, tsNano int64, now time.Time) *Error {
-	ks := r.keys[key]
+	ks := r.lookup(key)
 	if ks == nil || ks.kinds&(1<<ItemMetric) == 0 {
 		var bad *Error
 		if ks, bad = r.useKey(key, ItemMetric); bad != nil {

@@ -310,7 +310,10 @@ func WithCloseTimeout(d time.Duration) RunOption {
 
 // WithClock sets the clock that stamps points, measures outages and
 // throttling windows, and (unless the retry policy has its own) times the
-// retries. Tests pass a fake one; the default is SystemClock().
+// retries. Tests pass a fake one. The default is the system clock, read as
+// the monotonic clock's progress since a wall-clock reading at most a
+// second old (a clock read less per log call; it sees a wall clock step
+// within a second).
 func WithClock(clock Clock) RunOption {
 	return func(c *runConfig) error {
 		if clock == nil {

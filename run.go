@@ -35,6 +35,7 @@ type Run struct {
 
 	mu        sync.Mutex // guards everything below
 	keys      map[string]*keyState
+	kcache    keyCache
 	q         queue
 	spillBuf  []Item // entries of the current call going to the spool
 	spooled   int    // items in the spool
@@ -133,7 +134,7 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 		cfg.logger = slog.Default()
 	}
 	if cfg.clock == nil {
-		cfg.clock = SystemClock()
+		cfg.clock = newMonoClock()
 	}
 	r := &Run{
 		backend:    backend,

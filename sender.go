@@ -221,7 +221,8 @@ func (r *Run) lockSender() {
 	r.senderWaiting.Store(false)
 }
 
-// lock takes mu for a log call, yielding first to a sender waiting for it.
+// lock takes mu for a log call, yielding once first when the sender waits
+// for it (one yield, so that a log call's latency stays bounded).
 func (r *Run) lock() {
 	if r.senderWaiting.Load() {
 		runtime.Gosched()
