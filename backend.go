@@ -65,6 +65,10 @@ type RunInfo struct {
 	// stored for it (0 if none or not tracked): the Run numbers its batches
 	// after it, so that a resumed run's batches are not taken for repeats.
 	LastSeq uint64
+	// Warnings are events the Run reports to OnWarning, such as an error of
+	// kind ErrRunConflicting when the run resumed has another name or
+	// experiment than the one asked for (the existing ones are kept).
+	Warnings []error
 	// URL links to the run in the backend's UI, when there is one.
 	URL string
 }

@@ -351,7 +351,7 @@ func TestRunCloseTwiceAndLogAfterClose(t *testing.T) {
 }
 
 func TestRunResumeAndFork(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, mlerr.WithRunName("first"))
 	f.b.AddRun("parent")
 	rep, err := f.close()
 	require.NoError(t, err)
@@ -370,12 +370,13 @@ func TestRunResumeAndFork(t *testing.T) {
 	assert.Equal(t, []uint64{1, 2}, rec.Seqs)
 
 	f.rec = newRecorder()
-	f.start(mlerr.WithRunID(first), mlerr.WithCallbacks(f.rec.callbacks()))
+	f.start(mlerr.WithRunID(first), mlerr.WithRunName("other"), mlerr.WithCallbacks(f.rec.callbacks()))
 	f.logSteps("loss", 5, 6)
 	_, err = f.close()
 	require.NoError(t, err)
 	rec, _ = f.b.Run(first)
 	assert.Equal(t, []uint64{1, 2, 3}, rec.Seqs, "a resumed run's batches are not taken for repeats")
+	assert.Equal(t, 1, f.rec.count("warning", mlerr.ErrRunConflicting), "the backend's warnings reach OnWarning")
 	assert.Equal(t, seq(0, 6), steps(rec.Items, "loss"))
 
 	// Fork from a missing parent: a warning; from an existing one: none.

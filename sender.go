@@ -141,6 +141,11 @@ func (r *Run) started1(info RunInfo, now time.Time) {
 	if info.Resumed {
 		r.emit(onWarning, ErrRunExists.Errorf("run %s already exists: resuming it", info.RunID).WithDetail("run_id", info.RunID), now)
 	}
+	for _, w := range info.Warnings {
+		if w != nil {
+			r.emit(onWarning, w, now)
+		}
+	}
 	if info.ForkParentMissing {
 		p := r.cfg.spec.ForkParent
 		r.emit(onWarning, ErrForkParentNotFound.Errorf("the run to fork from, %s, does not exist: run %s starts without a parent", p, info.RunID).

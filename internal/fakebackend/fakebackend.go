@@ -183,7 +183,8 @@ func (f Fault) fail(ctx context.Context) error {
 }
 
 // StartRun creates a run, or resumes the run spec.RunID when it exists
-// (Resumed, LastSeq). A missing fork parent sets ForkParentMissing.
+// (Resumed, LastSeq; a warning of kind ErrRunConflicting when the name
+// asked for differs). A missing fork parent sets ForkParentMissing.
 func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunInfo, error) {
 	f, faulty := b.next(Start)
 	if faulty {
@@ -197,6 +198,10 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 	if spec.RunID != "" {
 		if r, ok := b.runs[spec.RunID]; ok {
 			info = mlerr.RunInfo{RunID: spec.RunID, Resumed: true}
+			if spec.Name != "" && r.Spec.Name != "" && spec.Name != r.Spec.Name {
+				info.Warnings = append(info.Warnings, mlerr.ErrRunConflicting.Errorf(
+					"run %s is named %q, not %q: the existing name is kept", spec.RunID, r.Spec.Name, spec.Name))
+			}
 			if n := len(r.Seqs); n > 0 {
 				info.LastSeq = slices.Max(r.Seqs)
 			}
