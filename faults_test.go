@@ -107,9 +107,11 @@ func faultCases() []faultCase {
 		faultCase{name: "401 on StartRun", op: fb.Start, times: 1, fault: fb.Unauthorized(),
 			errKind: mlerr.ErrUnauthorized, lost: 11},
 		faultCase{name: "panic in StartRun", op: fb.Start, times: 1, fault: fb.Panic("start boom"),
-			errKind: mlerr.ErrInvalidRunParameters, lost: 11, check: func(t *testing.T, err error) {
-				assert.ErrorIs(t, err, mlerr.ErrSynchronizationStopped)
+			errKind: mlerr.ErrSynchronizationStopped, lost: 11, check: func(t *testing.T, err error) {
+				assert.Contains(t, err.Error(), "start boom")
 			}},
+		faultCase{name: "400 INVALID_PARAMETER_VALUE on StartRun", op: fb.Start, times: 1, fault: fb.Status(400),
+			errKind: mlerr.ErrInvalidRunParameters, lost: 11, check: status(400)},
 	)
 	return cases
 }

@@ -161,6 +161,8 @@ func (r *Run) startFailed(err error, now time.Time) {
 	var kind *Kind
 	var what string
 	switch {
+	case errors.Is(last, ErrSynchronizationStopped):
+		kind, what = ErrSynchronizationStopped, "the backend panicked"
 	case isUnauthorized(last):
 		kind, what = ErrUnauthorized, "the backend refused the credentials"
 	case isRunGone(last) && r.cfg.spec.RunID != "":
