@@ -33,6 +33,9 @@ func New(code Code, message string) *Error {
 // Errorf returns an error with the given code and a message formatted as
 // fmt.Errorf does; a %w verb makes its operand the cause (Unwrap returns it).
 func Errorf(code Code, format string, args ...any) *Error {
+	if msg, cause, ok := errorfMessage(format, args); ok {
+		return &Error{code: code, message: msg, cause: cause}
+	}
 	w := fmt.Errorf(format, args...)
 	e := &Error{code: code, message: w.Error()}
 	switch u := w.(type) {
@@ -177,10 +180,10 @@ func (e *Error) WithCause(cause error) *Error {
 }
 
 // WithHTTPStatus returns a copy of e that reports status as observed on the
-// wire.
+// wire. A status of 0 (or a negative one) clears it.
 func (e *Error) WithHTTPStatus(status int) *Error {
 	c := e.clone()
-	c.status = status
+	c.status = max(status, 0)
 	return c
 }
 
@@ -200,7 +203,7 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return 0
 	}
-	if c, ok := findCode(err, 0); ok {
+	if c, ok := findCode(err); ok {
 		return c
 	}
 	return CodeInternalError
@@ -210,55 +213,82 @@ func CodeOf(err error) Code {
 // such as *BatchError; CodeOf takes it instead of searching their causes.
 type coder interface{ Code() Code }
 
-// maxDepth bounds the search of an error chain, against cycles.
+// maxVisits bounds how many errors of a chain or tree CodeOf and AsError
+// look at, so that a cyclic chain (an error that unwraps to itself, or joins
+// itself twice) ends the search instead of looping or exploding.
+const maxVisits = 100
+
+// maxDepth bounds the depth of a walk down an error chain, against cycles
+// (used by Classify's walk).
 const maxDepth = 100
 
-func findCode(err error, depth int) (Code, bool) {
-	for err != nil && depth < maxDepth {
+func findCode(err error) (Code, bool) {
+	f, _ := findCodeIn(err, maxVisits)
+	return f.code, f.ok
+}
+
+// found is what findCodeIn found: a code and the error of the chain that
+// gave it (an *Error, a Code, a *Kind, a coder, or a context error).
+type found struct {
+	code Code
+	src  error
+	ok   bool
+}
+
+// findCodeIn searches err's tree depth first, looking at most at budget
+// errors. It returns what it found and what is left of the budget.
+func findCodeIn(err error, budget int) (found, int) {
+	for ; err != nil && budget > 0; budget-- {
 		switch e := err.(type) {
 		case *Error:
-			return e.code, true
+			return found{e.code, e, true}, budget
 		case Code:
-			return e, true
+			return found{e, e, true}, budget
 		case *Kind:
 			if e.code != 0 {
-				return e.code, true
+				return found{e.code, e, true}, budget
 			}
 		case coder:
-			return e.Code(), true
+			return found{e.Code(), err, true}, budget
 		}
 		if err == context.Canceled {
-			return CodeCancelled, true
+			return found{CodeCancelled, err, true}, budget
 		}
 		if err == context.DeadlineExceeded {
-			return CodeDeadlineExceeded, true
+			return found{CodeDeadlineExceeded, err, true}, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			budget--
 			for _, inner := range u.Unwrap() {
-				if c, ok := findCode(inner, depth+1); ok {
-					return c, true
+				var f found
+				if f, budget = findCodeIn(inner, budget); f.ok {
+					return f, budget
 				}
 			}
-			return 0, false
+			return found{}, budget
 		default:
-			return 0, false
+			return found{}, budget
 		}
-		depth++
 	}
-	return 0, false
+	return found{}, budget
 }
 
-// HTTPStatusOf returns the HTTP status for err: the status observed on the
-// wire by the first *Error in the chain, else the status of CodeOf(err).
-// HTTPStatusOf(nil) is 200.
+// HTTPStatusOf returns the HTTP status for err: the status of CodeOf(err),
+// or when that code comes from an *Error, the status that error observed on
+// the wire (Error.HTTPStatus). HTTPStatusOf(nil) is 200.
 func HTTPStatusOf(err error) int {
-	if e := findError(err); e != nil {
+	f, _ := findCodeIn(err, maxVisits)
+	if e, ok := f.src.(*Error); ok {
 		return e.HTTPStatus()
 	}
-	return CodeOf(err).HTTPStatus()
+	c := f.code
+	if c == 0 && err != nil {
+		c = CodeInternalError
+	}
+	return c.HTTPStatus()
 }
 
 // AsError returns the first *Error in err's chain, or nil. Unlike errors.As it
@@ -266,23 +296,31 @@ func HTTPStatusOf(err error) int {
 func AsError(err error) *Error { return findError(err) }
 
 func findError(err error) *Error {
-	for depth := 0; err != nil && depth < maxDepth; depth++ {
+	e, _ := findErrorIn(err, maxVisits)
+	return e
+}
+
+// findErrorIn is findCodeIn for the first *Error.
+func findErrorIn(err error, budget int) (*Error, int) {
+	for ; err != nil && budget > 0; budget-- {
 		if e, ok := err.(*Error); ok {
-			return e
+			return e, budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			budget--
 			for _, inner := range u.Unwrap() {
-				if e := findError(inner); e != nil {
-					return e
+				var e *Error
+				if e, budget = findErrorIn(inner, budget); e != nil {
+					return e, budget
 				}
 			}
-			return nil
+			return nil, budget
 		default:
-			return nil
+			return nil, budget
 		}
 	}
-	return nil
+	return nil, budget
 }

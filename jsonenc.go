@@ -19,10 +19,51 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// SWAR constants: every byte 0x01, every byte 0x80.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// zeroBytes returns a word whose 0x80 bits are set (among others) when a byte
+// of x is zero; its 0x80 bits are all clear when no byte of x is zero.
+func zeroBytes(x uint64) uint64 { return (x - lsb) &^ x }
+
+// safePrefix returns the length of the longest prefix of s whose bytes are
+// all written as they are (printable ASCII other than " \ < > &). It reads
+// eight bytes at a time.
+func safePrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// Bytes to stop at: non-ASCII, control characters, '"' and '&' (0x22,
+		// 0x26: equal once bit 0x04 is cleared), '<' and '>' (0x3c, 0x3e:
+		// equal once bit 0x02 is cleared), and '\'.
+		stop := x | (x-0x20*lsb)&^x |
+			zeroBytes((x&^(0x04*lsb))^(0x22*lsb)) |
+			zeroBytes((x&^(0x02*lsb))^(0x3c*lsb)) |
+			zeroBytes(x^('\\'*lsb))
+		if stop&msb != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+		i++
+	}
+	return i
+}
+
 // quotedLen returns the length of s once quoted by appendQuoted.
 func quotedLen(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
+		if j := safePrefix(s[i:]); j > 0 {
+			n += j
+			i += j
+			continue
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			switch {
@@ -59,12 +100,12 @@ func appendQuoted(dst []byte, s string) []byte {
 func appendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		if j := safePrefix(s[i:]); j > 0 {
+			i += j
+			continue
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '"', '\\':

@@ -28,57 +28,58 @@ func isProblemMember(key string) bool {
 }
 
 // MarshalProblem encodes e as RFC 9457 problem+json. A nil e encodes as
-// null.
+// null. It allocates once: the result.
 func (e *Error) MarshalProblem() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	return e.AppendProblem(make([]byte, 0, e.problemLen())), nil
+	var arr [8]detail
+	details, n := e.sortedDetails(arr[:0], true)
+	var buf [20]byte
+	n += len(`{"status":,"error_code":}`) + len(strconv.AppendInt(buf[:0], int64(e.HTTPStatus()), 10)) + e.nameLen()
+	if e.message != "" {
+		n += len(`,"detail":`) + quotedLen(e.message)
+	}
+	return e.appendProblem(make([]byte, 0, n), details), nil
 }
 
 // AppendProblem appends e's problem+json encoding (see MarshalProblem) to b.
 func (e *Error) AppendProblem(b []byte) []byte {
+	var arr [8]detail
+	details, _ := e.sortedDetails(arr[:0], true)
+	return e.appendProblem(b, details)
+}
+
+func (e *Error) appendProblem(b []byte, details []detail) []byte {
 	b = append(b, '{')
-	b = e.appendMember(b, "type")
-	b = e.appendMember(b, "title")
+	b = appendMember(b, details, "type", "", ",")
+	b = appendMember(b, details, "title", "", ",")
 	b = append(b, `"status":`...)
 	b = strconv.AppendInt(b, int64(e.HTTPStatus()), 10)
 	if e.message != "" {
 		b = append(b, `,"detail":`...)
 		b = appendQuoted(b, e.message)
 	}
-	if v, ok := e.details["instance"]; ok {
-		b = append(b, `,"instance":`...)
-		b = append(b, v...)
-	}
+	b = appendMember(b, details, "instance", ",", "")
 	b = append(b, `,"error_code":`...)
 	b = e.appendName(b)
-	return e.appendDetails(b, true, true)
+	return appendDetails(b, details, true)
 }
 
-// appendMember appends "key":value, for a detail written before status.
-func (e *Error) appendMember(b []byte, key string) []byte {
-	if v, ok := e.details[key]; ok {
-		b = append(b, '"')
-		b = append(b, key...)
-		b = append(b, `":`...)
-		b = append(b, v...)
-		b = append(b, ',')
+// appendMember appends the detail key as a member, between before and
+// after, when there is one.
+func appendMember(b []byte, details []detail, key, before, after string) []byte {
+	for _, d := range details {
+		if d.key == key {
+			b = append(b, before...)
+			b = append(b, '"')
+			b = append(b, key...)
+			b = append(b, `":`...)
+			b = append(b, d.value...)
+			return append(b, after...)
+		}
 	}
 	return b
-}
-
-// problemLen returns the exact length of AppendProblem's output.
-func (e *Error) problemLen() int {
-	var buf [20]byte
-	n := len(`{"status":,"error_code":}`) + len(strconv.AppendInt(buf[:0], int64(e.HTTPStatus()), 10)) + e.nameLen()
-	if e.message != "" {
-		n += len(`,"detail":`) + quotedLen(e.message)
-	}
-	for k, v := range e.details {
-		n += detailLen(k, v, true)
-	}
-	return n
 }
 
 // ParseProblem decodes RFC 9457 problem+json (see MarshalProblem). The code

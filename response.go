@@ -77,8 +77,8 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 
 // DecodeError decodes an error response from its status, headers and body.
 // It always returns an error, of kind ErrRest, that reports status as its
-// HTTPStatus and the header's Retry-After (seconds or an HTTP-date) as its
-// RetryAfter.
+// HTTPStatus (a number outside 100-999 is no HTTP status and is ignored) and
+// the header's Retry-After (seconds or an HTTP-date) as its RetryAfter.
 //
 // A JSON object body is read as MLflow JSON (see MarshalJSON for the rules
 // on error_code), or as RFC 9457 problem+json when the Content-Type is
@@ -104,12 +104,17 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 		}
 	}
 	e.kind = ErrRest
-	e.status = status
+	if isHTTPStatus(status) {
+		e.status = status
+	}
 	if v := header.Get("Retry-After"); v != "" {
 		e.retryAfter, _ = ParseRetryAfter(v, d.now())
 	}
 	return e
 }
+
+// isHTTPStatus reports whether n has the three digits of an HTTP status.
+func isHTTPStatus(n int) bool { return n >= 100 && n <= 999 }
 
 func (d Decoder) maxBody() int64 {
 	if d.MaxBodyBytes > 0 {

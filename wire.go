@@ -2,9 +2,9 @@ package mlerr
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MLflow JSON is the body MLflow's server answers errors with:
@@ -73,38 +73,76 @@ func escapedKey[K string | []byte](key K, problem bool) bool {
 
 // MarshalJSON encodes e as MLflow JSON, {"error_code":...,"message":...,
 // <details>...}, with strings escaped as encoding/json escapes them. A nil e
-// encodes as null.
+// encodes as null. It allocates once: the result.
 func (e *Error) MarshalJSON() ([]byte, error) {
 	if e == nil {
 		return []byte("null"), nil
 	}
-	return e.AppendJSON(make([]byte, 0, e.jsonLen())), nil
+	var arr [8]detail
+	details, n := e.sortedDetails(arr[:0], false)
+	// The common message needs no escaping: scan it once, not twice.
+	if safePrefix(e.message) == len(e.message) {
+		n += len(`{"error_code":,"message":""}`) + e.nameLen() + len(e.message)
+		b := make([]byte, 0, n)
+		b = append(b, `{"error_code":`...)
+		b = e.appendName(b)
+		b = append(b, `,"message":"`...)
+		b = append(b, e.message...)
+		b = append(b, '"')
+		return appendDetails(b, details, false), nil
+	}
+	n += len(`{"error_code":,"message":}`) + e.nameLen() + quotedLen(e.message)
+	return e.appendJSON(make([]byte, 0, n), details), nil
 }
 
 // AppendJSON appends e's MLflow JSON encoding (see MarshalJSON) to b.
 func (e *Error) AppendJSON(b []byte) []byte {
+	var arr [8]detail
+	details, _ := e.sortedDetails(arr[:0], false)
+	return e.appendJSON(b, details)
+}
+
+func (e *Error) appendJSON(b []byte, details []detail) []byte {
 	b = append(b, `{"error_code":`...)
 	b = e.appendName(b)
 	b = append(b, `,"message":`...)
 	b = appendQuoted(b, e.message)
-	return e.appendDetails(b, false, false)
+	return appendDetails(b, details, false)
 }
 
-// jsonLen returns the exact length of AppendJSON's output.
-func (e *Error) jsonLen() int {
-	n := len(`{"error_code":,"message":}`) + e.nameLen() + quotedLen(e.message)
+// detail is one detail to encode.
+type detail struct {
+	key     string
+	value   json.RawMessage
+	escaped bool // key is written with one more leading '_'
+	plain   bool // key needs no escaping
+}
+
+// sortedDetails appends e's details to list in key order and returns them
+// with the length of their encoding (',' "key" ':' value each).
+func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
+	if len(e.details) == 0 {
+		return list, 0
+	}
+	n := 0
 	for k, v := range e.details {
-		n += detailLen(k, v, false)
+		d := detail{key: k, value: v, escaped: escapedKey(k, problem), plain: safePrefix(k) == len(k)}
+		n += 4 + len(k) + len(v) // , "" :
+		if !d.plain {
+			n += quotedLen(k) - len(k) - 2
+		}
+		if d.escaped {
+			n++
+		}
+		list = append(list, d)
 	}
-	return n
-}
-
-func detailLen(k string, v json.RawMessage, problem bool) int {
-	n := 2 + quotedLen(k) + len(v) // ',' ':'
-	if escapedKey(k, problem) {
-		n++
+	// Insertion sort: details are few.
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && list[j].key < list[j-1].key; j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
 	}
-	return n
+	return list, n
 }
 
 // appendName appends the error_code value: the name as a string, or for a
@@ -138,30 +176,25 @@ func (e *Error) nameLen() int {
 	return len(strconv.AppendInt(buf[:0], int64(e.code), 10))
 }
 
-// appendDetails appends ,"key":value for every detail in key order and the
-// closing brace. In problem+json the members type, title and instance are
-// written by the caller (skipProblem).
-func (e *Error) appendDetails(b []byte, problem, skipProblem bool) []byte {
-	var arr [8]string
-	keys := arr[:0]
-	for k := range e.details {
-		if skipProblem && isProblemMember(k) {
+// appendDetails appends ,"key":value for every detail and the closing
+// brace. In problem+json (problem true) the members type, title and instance
+// are left out: the caller writes them in front.
+func appendDetails(b []byte, details []detail, problem bool) []byte {
+	for _, d := range details {
+		if problem && isProblemMember(d.key) {
 			continue
 		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b = append(b, ',')
-		if escapedKey(k, problem) {
-			b = append(b, `"_`...)
-			b = appendEscaped(b, k)
-			b = append(b, '"')
-		} else {
-			b = appendQuoted(b, k)
+		b = append(b, ',', '"')
+		if d.escaped {
+			b = append(b, '_')
 		}
-		b = append(b, ':')
-		b = append(b, e.details[k]...)
+		if d.plain {
+			b = append(b, d.key...)
+		} else {
+			b = appendEscaped(b, d.key)
+		}
+		b = append(b, '"', ':')
+		b = append(b, d.value...)
 	}
 	return append(b, '}')
 }
@@ -353,12 +386,35 @@ func (m *span) writeText(sb *strings.Builder, body []byte) {
 		if m.vSpace {
 			v = appendCompact(make([]byte, 0, len(v)), v)
 		}
-		sb.Write(v)
+		writeValidUTF8(sb, v)
+	}
+}
+
+// writeValidUTF8 writes v with each byte of invalid UTF-8 replaced by U+FFFD,
+// as unquoting a JSON string does.
+func writeValidUTF8(sb *strings.Builder, v []byte) {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && v[i] < utf8.RuneSelf {
+			i++
+		}
+		sb.Write(v[:i])
+		v = v[i:]
+		if len(v) == 0 {
+			return
+		}
+		r, size := utf8.DecodeRune(v)
+		if r == utf8.RuneError && size == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(v[:size])
+		}
+		v = v[size:]
 	}
 }
 
 // statusValue returns a problem+json status member (a number or a string of
-// digits) when it is an HTTP status 100-599, else 0.
+// digits) when it is an HTTP status (100-999), else 0.
 func (m *span) statusValue(body []byte) int {
 	v := body[m.vStart:m.vEnd]
 	if m.tok == tokString {
@@ -366,7 +422,7 @@ func (m *span) statusValue(body []byte) int {
 	} else if m.tok != tokNumber {
 		return 0
 	}
-	if n, ok := parseInteger(string(v)); ok && n >= 100 && n <= 599 {
+	if n, ok := parseInteger(string(v)); ok && isHTTPStatus(int(n)) {
 		return int(n)
 	}
 	return 0

@@ -8,45 +8,97 @@ import (
 )
 
 // WriteError writes err as an HTTP error response, for servers speaking
-// MLflow's protocol. The status is HTTPStatusOf(err) (a status outside
-// 400-599 becomes 500). The body is MLflow JSON (Content-Type
+// MLflow's protocol. The body is MLflow JSON (Content-Type
 // application/json), or RFC 9457 problem+json (application/problem+json)
 // when the request's Accept header prefers application/problem+json to
-// application/json. The first *Error in err's chain is written; any other
-// error is written with code CodeOf(err) and err.Error() as the message. A
-// RetryAfter is sent as a Retry-After header in whole seconds, rounded up.
-// A nil err writes nothing; r may be nil (MLflow JSON is written then).
+// application/json; r may be nil (MLflow JSON is written then).
+//
+// What is written is the error of err's chain that gives CodeOf(err) its
+// code: an *Error is written whole (its message, name and details, not the
+// text of the errors wrapping it) with its HTTPStatus and, as a Retry-After
+// header in whole seconds rounded up, its RetryAfter; an error that encodes
+// itself (MarshalJSON and MarshalProblem, as *BatchError does) writes its own
+// body with its code's status; any other error is written with code
+// CodeOf(err), err.Error() as the message and HTTPStatusOf(err). A status
+// outside 400-599 becomes 500, and the zero code (no error) is written as
+// INTERNAL_ERROR. A nil err writes nothing.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	e := AsError(err)
-	if e == nil {
-		e = &Error{code: CodeOf(err), message: err.Error()}
+	f, _ := findCodeIn(err, maxVisits)
+	code := f.code
+	if !f.ok {
+		code = CodeInternalError
 	}
-	status := HTTPStatusOf(err)
-	if status < 400 || status > 599 {
-		status = http.StatusInternalServerError
-	}
-	if status != e.HTTPStatus() {
-		e = e.WithHTTPStatus(status)
-	}
+	problem := r != nil && prefersProblem(r.Header.Values("Accept"))
 	var body []byte
+	var retryAfter time.Duration
+	status := code.HTTPStatus()
+	switch e := f.src.(type) {
+	case *Error:
+		if e.code == 0 && e.name == "" {
+			e = e.clone()
+			e.code = CodeInternalError
+		}
+		status = clampErrorStatus(e.HTTPStatus())
+		if status != e.HTTPStatus() {
+			e = e.WithHTTPStatus(status)
+		}
+		body, retryAfter = e.marshal(problem), e.RetryAfter()
+	case wireEncoder:
+		status = clampErrorStatus(status)
+		var mErr error
+		if problem {
+			body, mErr = e.MarshalProblem()
+		} else {
+			body, mErr = e.MarshalJSON()
+		}
+		if mErr != nil {
+			body = (&Error{code: code, message: err.Error(), status: status}).marshal(problem)
+		}
+	default:
+		status = clampErrorStatus(status)
+		body = (&Error{code: code, message: err.Error(), status: status}).marshal(problem)
+	}
 	h := w.Header()
-	if r != nil && prefersProblem(r.Header.Values("Accept")) {
-		body, _ = e.MarshalProblem()
+	if problem {
 		h.Set("Content-Type", problemMediaType)
 	} else {
-		body, _ = e.MarshalJSON()
 		h.Set("Content-Type", "application/json")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
-	if d := e.RetryAfter(); d > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+	if retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// wireEncoder is an error that writes its own MLflow JSON and problem+json,
+// such as *BatchError.
+type wireEncoder interface {
+	MarshalJSON() ([]byte, error)
+	MarshalProblem() ([]byte, error)
+}
+
+// marshal returns e as problem+json or MLflow JSON.
+func (e *Error) marshal(problem bool) []byte {
+	if problem {
+		b, _ := e.MarshalProblem()
+		return b
+	}
+	b, _ := e.MarshalJSON()
+	return b
+}
+
+// clampErrorStatus makes a status that is no error status 500.
+func clampErrorStatus(status int) int {
+	if status < 400 || status > 599 {
+		return http.StatusInternalServerError
+	}
+	return status
 }
 
 // prefersProblem reports whether Accept headers give
