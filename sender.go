@@ -102,7 +102,11 @@ func (r *Run) start() bool {
 		info, err := Do(r.stopCtx, r.policy, func(ctx context.Context) (info RunInfo, err error) {
 			defer func() { r.noteCall(err, r.clock.Now()) }()
 			defer recoverBackend("StartRun", &err)
-			return r.backend.StartRun(ctx, spec)
+			info, err = r.backend.StartRun(ctx, spec)
+			if err == nil && info.RunID == "" {
+				err = Permanent(ErrInvalidRunParameters.New("the backend started a run but gave no run id"))
+			}
+			return info, err
 		})
 		now := r.clock.Now()
 		if err == nil {
