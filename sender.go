@@ -56,8 +56,9 @@ func (r *Run) senderLoop() (stopped bool) {
 		case <-timer.C:
 			tick = true
 			timer.Reset(r.cfg.interval)
+			now := r.clock.Now() // user code (WithClock): not under mu
 			r.mu.Lock()
-			r.emitDue(r.clock.Now(), false)
+			r.emitDue(now, false)
 			r.mu.Unlock()
 		case <-r.stopCtx.Done():
 			return true
