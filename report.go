@@ -37,8 +37,9 @@ type Report struct {
 	// could not be ended cleanly, RunKilled after Terminate. It is 0 when the
 	// run never started.
 	Status RunStatus
-	// Logged is the number of items queued (valid entries accepted by the log
-	// calls, duplicates excluded).
+	// Logged is the number of items queued: valid entries accepted by the log
+	// calls (duplicates and no-ops excluded), and items a spool held at the
+	// start.
 	Logged int64
 	// Sent is the number of items the backend acknowledged.
 	Sent int64
@@ -54,8 +55,9 @@ type Report struct {
 	Outages int64
 	// Dropped counts the items lost, by reason.
 	Dropped Drops
-	// Failed lists the items the backend refused or that were left unsent
-	// (at most 10000; Dropped has the counts).
+	// Failed lists the items lost after they were queued: refused by the
+	// backend, refused by the spool, or left unsent (at most 10000; Dropped
+	// has the counts).
 	Failed []Item
 	// Spooled is the number of items left in the spool (Spill), kept for a
 	// later replay.

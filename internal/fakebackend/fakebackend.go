@@ -31,6 +31,7 @@ const (
 	End
 )
 
+// String names the Backend method.
 func (op Op) String() string {
 	switch op {
 	case Start:
