@@ -20,6 +20,8 @@ func TestCloseTimeoutWithDeadServer(t *testing.T) {
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())
 	f.logSteps("x", 0, 10)
+	f.run.Wait(canceledCtx()) // send now
+	f.rec.waitFor(t, "network", mlerr.ErrNetwork)
 	rep, err := f.close()
 	require.Error(t, err)
 	assert.ErrorIs(t, err, mlerr.CodeDataLoss)
