@@ -201,7 +201,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return responseError(resp)
+		return mlerr.FromResponse(resp)
 	}
 	defer resp.Body.Close()
 	if out == nil {
