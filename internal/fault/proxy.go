@@ -123,7 +123,8 @@ func (p *Proxy) Add(rules ...Rule) {
 }
 
 // Program sets a function consulted for every request before the rules:
-// when it returns true, its fault applies. nil removes it.
+// when it returns true, its fault applies. nil removes it. It is called
+// without the proxy's lock held, from the goroutine serving the request.
 func (p *Proxy) Program(f func(*http.Request) (Fault, bool)) {
 	p.mu.Lock()
 	p.program = f
@@ -234,13 +235,16 @@ func (p *Proxy) Close() error {
 // decide picks the fault for a request and counts it.
 func (p *Proxy) decide(r *http.Request) Fault {
 	p.mu.Lock()
+	program := p.program
+	p.mu.Unlock()
+	f, ok := PassFault, false
+	if program != nil {
+		f, ok = program(r) // without the lock: a program may call the proxy
+	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stats.Requests++
 	p.stats.ByPath[r.URL.Path]++
-	f, ok := PassFault, false
-	if p.program != nil {
-		f, ok = p.program(r)
-	}
 	if !ok {
 		f = PassFault
 		for _, rs := range p.rules {
@@ -374,10 +378,17 @@ func (c *countingConn) Read(b []byte) (int, error) {
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
+	// Counted before writing, so that a client that got the bytes sees them
+	// counted; corrected after a short write.
 	c.p.mu.Lock()
-	c.p.stats.BytesOut += int64(n)
+	c.p.stats.BytesOut += int64(len(b))
 	c.p.mu.Unlock()
+	n, err := c.Conn.Write(b)
+	if n < len(b) {
+		c.p.mu.Lock()
+		c.p.stats.BytesOut -= int64(len(b) - n)
+		c.p.mu.Unlock()
+	}
 	return n, err
 }
 
