@@ -209,20 +209,20 @@ func TestWriteBatchRejectsBeforeSending(t *testing.T) {
 	items := []mlerr.Item{
 		{Kind: mlerr.ItemMetric, Key: "ok", Value: 1, Step: 1, Time: t0},
 		{Kind: mlerr.ItemMetric, Key: strings.Repeat("k", 251), Value: 1, Time: t0}, // 1: too long
-		{Kind: mlerr.ItemMetric, Key: "bad$char", Value: 1, Time: t0},             // 2
-		{Kind: mlerr.ItemMetric, Key: "a//b", Value: 1, Time: t0},                 // 3
-		{Kind: mlerr.ItemMetric, Key: "/abs", Value: 1, Time: t0},                 // 4
-		{Kind: mlerr.ItemMetric, Key: "", Value: 1, Time: t0},                     // 5
-		param("lr", "0.1"),                           // 6
-		param("lr", "0.1"),                           // 7: same value, a no-op
-		param("lr", "0.2"),                           // 8: changed in the batch
-		param("big", strings.Repeat("x", 6001)),      // 9
-		tag("note", "first"),                         // 10: overwritten by 12
-		tag("long", strings.Repeat("y", 8001)),       // 11
-		tag("note", "second"),                        // 12
+		{Kind: mlerr.ItemMetric, Key: "bad$char", Value: 1, Time: t0},               // 2
+		{Kind: mlerr.ItemMetric, Key: "a//b", Value: 1, Time: t0},                   // 3
+		{Kind: mlerr.ItemMetric, Key: "/abs", Value: 1, Time: t0},                   // 4
+		{Kind: mlerr.ItemMetric, Key: "", Value: 1, Time: t0},                       // 5
+		param("lr", "0.1"),                      // 6
+		param("lr", "0.1"),                      // 7: same value, a no-op
+		param("lr", "0.2"),                      // 8: changed in the batch
+		param("big", strings.Repeat("x", 6001)), // 9
+		tag("note", "first"),                    // 10: overwritten by 12
+		tag("long", strings.Repeat("y", 8001)),  // 11
+		tag("note", "second"),                   // 12
 		{Kind: mlerr.ItemMetric, Key: "ünïcode/ok: x-y_z.1", Value: math.NaN(), Step: 2, Time: t0}, // 13
-		{Kind: mlerr.ItemKind(9), Key: "what"},       // 14
-		param("bytes", "\xff"),                       // 15
+		{Kind: mlerr.ItemKind(9), Key: "what"},                                                     // 14
+		param("bytes", "\xff"),                                                                     // 15
 	}
 	err := e.backend.WriteBatch(context.Background(), mlerr.Batch{RunID: info.RunID, Seq: 1, Items: items})
 	var be *mlerr.BatchError[mlerr.Item]
