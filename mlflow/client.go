@@ -204,17 +204,25 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return mlerr.FromResponse(resp)
 	}
 	defer resp.Body.Close()
-	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))
-		return nil
-	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return err // the connection broke while reading: a network error
 	}
+	if resp.StatusCode == http.StatusNoContent && len(data) == 0 {
+		return nil
+	}
+	// Even when the answer's content does not matter (log-batch answers
+	// {}), a body that is not JSON means something else answered, such as a
+	// proxy's login page: the request cannot be taken as applied.
+	if out == nil {
+		var v json.RawMessage
+		out = &v
+	}
 	if err := json.Unmarshal(data, out); err != nil {
+		// No HTTP status on the error: the status was a success, and the
+		// failure is retryable, as a garbled answer in transit is.
 		return mlerr.ErrRest.Errorf("mlflow: %s answered %d with a body that is not the expected JSON (%s): %w",
-			path, resp.StatusCode, excerpt(data), err).WithHTTPStatus(resp.StatusCode)
+			path, resp.StatusCode, excerpt(data), err)
 	}
 	return nil
 }
