@@ -175,9 +175,17 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	ctx := context.Background()
 	var retries atomic.Int64
 	var hook atomic.Pointer[func(int64)]
+	// Short attempt timeouts for the in-memory server; the real one may take
+	// a second on a loaded machine, except under a stall, where 2 s will do.
 	attempt := 300 * time.Millisecond
+	if e.real {
+		attempt = 10 * time.Second
+	}
 	if tc.attempt > 0 {
 		attempt = tc.attempt
+		if e.real {
+			attempt = max(attempt, 2*time.Second)
+		}
 	}
 	policy := testPolicy(attempt, func(mlerr.RetryEvent) {
 		n := retries.Add(1)
@@ -187,7 +195,7 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	})
 	rec := &recorder{}
 	run, err := mlerr.NewRun(ctx, e.backend,
-		mlerr.WithExperiment("faults"), mlerr.WithRunName(tc.name),
+		mlerr.WithExperiment(unique("faults")), mlerr.WithRunName(tc.name),
 		mlerr.WithCallbacks(rec.callbacks()), mlerr.WithRetryPolicy(policy),
 		mlerr.WithAllowNonFinite(), mlerr.WithBatching(1000, 1<<20, time.Hour))
 	require.NoError(t, err)
