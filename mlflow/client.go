@@ -22,9 +22,9 @@ const apiPrefix = "/api/2.0/mlflow/"
 const maxResponseBytes = 256 << 20
 
 // Client is a thin typed client of MLflow's REST API 2.0. It makes one HTTP
-// request per call and does not retry: wrap calls in mlerr.Retry or mlerr.Do
-// for that (log-batch is safe to retry; runs/create and experiments/create
-// are not idempotent).
+// request per call and does not retry unless built WithRetry (or wrap calls
+// in mlerr.Retry or mlerr.Do: log-batch is safe to retry; runs/create and
+// experiments/create are not idempotent).
 //
 // Every non-2xx answer is returned as the *mlerr.Error that
 // mlerr.FromResponse decodes from it: kind mlerr.ErrRest, MLflow's error code
@@ -39,6 +39,7 @@ type Client struct {
 	ua      string
 	timeout time.Duration
 	page    int
+	retry   *mlerr.Policy
 }
 
 // NewClient returns a Client for the tracking server at trackingURI, an
@@ -66,6 +67,7 @@ func NewClient(trackingURI string, opts ...Option) (*Client, error) {
 		ua:      cfg.userAgent,
 		timeout: cfg.timeout,
 		page:    cfg.pageSize,
+		retry:   cfg.retry,
 	}
 	if !cfg.authSet && userAuth != nil {
 		c.auth = *userAuth
@@ -164,7 +166,20 @@ func (c *Client) post(ctx context.Context, path string, in, out any) error {
 	return c.call(ctx, http.MethodPost, path, nil, body, out)
 }
 
+// notRetried are the endpoints that must not be repeated blindly.
+var notRetried = map[string]bool{"runs/create": true, "experiments/create": true}
+
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	if c.retry == nil || notRetried[path] {
+		return c.once(ctx, method, path, query, body, out)
+	}
+	return mlerr.Retry(ctx, *c.retry, func(ctx context.Context) error {
+		return c.once(ctx, method, path, query, body, out)
+	})
+}
+
+// once makes one request.
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	if c.timeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
 			var cancel context.CancelFunc

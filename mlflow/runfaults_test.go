@@ -2,8 +2,6 @@ package mlflow_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -280,21 +278,4 @@ func TestRunFaultTableFake(t *testing.T) {
 			runFaultCase(t, newFakeEnv(t), tc)
 		})
 	}
-}
-
-func ExampleBackend_withRun() {
-	backend, err := mlflow.NewBackendFromEnv(mlflow.WithExperiment("demo"))
-	if err != nil {
-		fmt.Println("no tracking server:", errors.Is(err, mlerr.ErrMissingConfig))
-		return
-	}
-	run, err := mlerr.NewRun(context.Background(), backend, mlerr.WithCallbacks(mlerr.KeepTraining(nil)))
-	if err != nil {
-		panic(err)
-	}
-	for step := int64(0); step < 100; step++ {
-		_ = run.LogMetrics(step, map[string]float64{"loss": 1 / float64(step+1)})
-	}
-	report, err := run.Close(context.Background())
-	fmt.Println(report.Sent, err)
 }
