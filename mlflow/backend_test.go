@@ -223,6 +223,7 @@ func TestWriteBatchRejectsBeforeSending(t *testing.T) {
 		{Kind: mlerr.ItemMetric, Key: "ünïcode/ok: x-y_z.1", Value: math.NaN(), Step: 2, Time: t0}, // 13
 		{Kind: mlerr.ItemKind(9), Key: "what"},                                                     // 14
 		param("bytes", "\xff"),                                                                     // 15
+		{Kind: mlerr.ItemMetric, Key: "old", Value: 1, Time: time.Unix(-10, 0)},                    // 16: before 1970
 	}
 	err := e.backend.WriteBatch(context.Background(), mlerr.Batch{RunID: info.RunID, Seq: 1, Items: items})
 	var be *mlerr.BatchError[mlerr.Item]
@@ -234,7 +235,7 @@ func TestWriteBatchRejectsBeforeSending(t *testing.T) {
 		assert.Equal(t, items[f.Index], f.Item)
 		assert.Equal(t, mlerr.CodeInvalidParameterValue, f.Code)
 	}
-	assert.Equal(t, []int{1, 2, 3, 4, 5, 8, 9, 11, 14, 15}, idx)
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 8, 9, 11, 14, 15, 16}, idx)
 	assert.ErrorIs(t, be.Failures[0].Cause, mlerr.ErrInvalidName)
 	assert.ErrorIs(t, be.Failures[5].Cause, mlerr.ErrParamChanged)
 	assert.ErrorIs(t, be.Failures[6].Cause, mlerr.ErrValueTooLarge)
@@ -363,4 +364,11 @@ func TestValidateKey(t *testing.T) {
 		assert.ErrorIs(t, err, mlerr.ErrInvalidName, "%q", k)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidValue, "%q", k)
 	}
+}
+
+// The in-memory server answers the usual mistakes as the real one does
+// (testdata/mlflow/real_errors.md).
+func TestErrorBodiesFake(t *testing.T) {
+	e := newFakeEnv(t)
+	checkErrorBodies(t, e, e.proxy.URL())
 }

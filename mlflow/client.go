@@ -139,6 +139,10 @@ func redact(u *url.URL) string {
 	return c.String()
 }
 
+// CloseIdleConnections closes the idle keep-alive connections of the
+// Client's HTTP client.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // TrackingURI returns the tracking server's URL, without credentials.
 func (c *Client) TrackingURI() string { return c.base.String() }
 

@@ -51,7 +51,13 @@ func unique(prefix string) string {
 }
 
 func TestIntegrationErrorBodies(t *testing.T) {
-	e := newRealEnv(t)
+	checkErrorBodies(t, newRealEnv(t), realURI(t))
+}
+
+// checkErrorBodies checks how the server at serverURL answers the usual
+// mistakes, and what the client and backend make of it. It runs against the
+// real server and the in-memory one, which must agree.
+func checkErrorBodies(t *testing.T, e *env, serverURL string) {
 	ctx := context.Background()
 	info, err := e.backend.StartRun(ctx, mlerr.RunSpec{Experiment: unique("errors"), StartTime: time.Now()})
 	require.NoError(t, err)
@@ -61,12 +67,14 @@ func TestIntegrationErrorBodies(t *testing.T) {
 	require.NoError(t, e.direct.DeleteRun(ctx, deleted.RunID))
 
 	rawPost := func(contentType string) error {
-		req, _ := http.NewRequest(http.MethodPost, strings.TrimRight(realURI(t), "/")+"/api/2.0/mlflow/runs/log-batch",
+		req, _ := http.NewRequest(http.MethodPost, strings.TrimRight(serverURL, "/")+"/api/2.0/mlflow/runs/log-batch",
 			strings.NewReader(`{"run_id":"`+info.RunID+`"}`))
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr}).Do(req)
 		if err != nil {
 			return err
 		}
@@ -95,7 +103,20 @@ func TestIntegrationErrorBodies(t *testing.T) {
 		}, 400, mlerr.CodeInvalidParameterValue, "Changing param values is not allowed"},
 		{"too-long key", func() error {
 			return e.direct.LogBatch(ctx, info.RunID, []mlflow.Metric{{Key: strings.Repeat("k", 251), Value: 1, Timestamp: 1}}, nil, nil)
-		}, 400, mlerr.CodeInvalidParameterValue, "250"},
+		}, 400, mlerr.CodeInvalidParameterValue, "'Metric name' exceeds the maximum length of 250 characters"},
+		{"bad key", func() error {
+			return e.direct.LogBatch(ctx, info.RunID, []mlflow.Metric{{Key: "a*b", Value: 1, Timestamp: 1}}, nil, nil)
+		}, 400, mlerr.CodeInvalidParameterValue, "Names may only contain alphanumerics"},
+		{"negative timestamp", func() error {
+			return e.direct.LogBatch(ctx, info.RunID, []mlflow.Metric{{Key: "neg", Value: 1, Timestamp: -5}}, nil, nil)
+		}, 400, mlerr.CodeInvalidParameterValue, "Timestamp must be a nonnegative long"},
+		{"duplicate param keys", func() error {
+			return e.direct.LogBatch(ctx, info.RunID, nil, []mlflow.Param{{Key: "d", Value: "1"}, {Key: "d", Value: "1"}}, nil)
+		}, 400, mlerr.CodeInvalidParameterValue, "Duplicate parameter keys have been submitted"},
+		{"run update of a missing run", func() error {
+			_, err := e.direct.UpdateRun(ctx, mlflow.UpdateRunRequest{RunID: "0123456789abcdef0123456789abcdef", Status: mlflow.StatusFinished})
+			return err
+		}, 404, mlerr.CodeResourceDoesNotExist, "not found"},
 		{"101 params", func() error {
 			ps := make([]mlflow.Param, 101)
 			for i := range ps {
@@ -119,6 +140,10 @@ func TestIntegrationErrorBodies(t *testing.T) {
 			assert.Equal(t, tt.code, mlerr.CodeOf(err))
 			assert.Equal(t, tt.status, mlerr.HTTPStatusOf(err))
 			assert.Contains(t, mlerr.AsError(err).Message(), tt.message)
+			var class string
+			if mlerr.AsError(err).Detail("error_class", &class) {
+				assert.NotEmpty(t, class, "MLflow 3's extra fields are kept as details")
+			}
 			assert.False(t, mlerr.IsRetryable(err), "a caller's fault is never retried")
 		})
 	}
