@@ -175,7 +175,7 @@ func TestIntegrationClientRoundTrip(t *testing.T) {
 	info, err := e.backend.StartRun(ctx, mlerr.RunSpec{Experiment: unique("roundtrip"), Name: "rt", StartTime: time.Now(),
 		Tags: map[string]string{"suite": "integration"}})
 	require.NoError(t, err)
-	specials := map[int]float64{3: math.NaN(), 4: math.Inf(1), 5: math.Inf(-1), 6: -0.0, 7: math.SmallestNonzeroFloat64, 8: math.MaxFloat64}
+	specials := map[int]float64{3: math.NaN(), 4: math.Inf(1), 5: math.Inf(-1), 6: math.Copysign(0, -1), 7: math.SmallestNonzeroFloat64, 8: math.MaxFloat64}
 	items := points("loss", 2500, func(i int) float64 {
 		if v, ok := specials[i]; ok {
 			return v
