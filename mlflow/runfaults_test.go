@@ -66,6 +66,8 @@ type faultCase struct {
 	real bool
 	// attempt overrides the policy's attempt timeout.
 	attempt time.Duration
+	// wait, when set, is the wait every retry must have chosen.
+	wait time.Duration
 }
 
 // The workload: 10 steps of two metrics (a NaN at step 3), 2 params, 1 tag.
@@ -136,15 +138,16 @@ func faultTable() []faultCase {
 	return []faultCase{
 		{name: "no fault", arrange: func(*testing.T, *env, string) func(int64) { return nil }, real: true},
 		{name: "refused, back within the retries", arrange: refusedFor(2), minRetries: 2},
-		{name: "refused past the retries", arrange: refusedFor(6), net: 1, warn: 1, warnKind: mlerr.ErrRecovered, minRetries: 6},
+		{name: "refused past the retries", arrange: refusedFor(6), net: 1, warn: 1, warnKind: mlerr.ErrRecovered, minRetries: 6, real: true},
 		{name: "3 resets", arrange: onLogBatch(fault.ResetConn, 3), minRetries: 3, real: true},
 		{name: "6 resets: an outage", arrange: onLogBatch(fault.ResetConn, 6), net: 1, warn: 1, warnKind: mlerr.ErrRecovered, minRetries: 6, real: true},
 		{name: "closed connections", arrange: onLogBatch(fault.CloseConn, 3), minRetries: 3},
 		{name: "2 hangs past the attempt timeout", arrange: onLogBatch(fault.StallFor(time.Minute), 2), minRetries: 2},
 		{name: "30 s stall, 1 s attempt timeout", arrange: onLogBatch(fault.StallFor(30*time.Second), 2), minRetries: 2, real: true, attempt: time.Second},
-		{name: "429 with Retry-After", arrange: onLogBatch(fault.RetryAfter(429, time.Second), 3), minRetries: 3},
+		// Retry-After: 1 s is honoured, clamped by the policy's MaxRetryAfter (10 ms here).
+		{name: "429 with Retry-After", arrange: onLogBatch(fault.RetryAfter(429, time.Second), 3), minRetries: 3, real: true, wait: 10 * time.Millisecond},
 		{name: "500 x3", arrange: onLogBatch(fault.Status(500), 3), minRetries: 3},
-		{name: "502 HTML x3", arrange: onLogBatch(fault.HTML(502), 3), minRetries: 3},
+		{name: "502 HTML x3", arrange: onLogBatch(fault.HTML(502), 3), minRetries: 3, real: true},
 		{name: "503 x3", arrange: onLogBatch(fault.Status(503), 3), minRetries: 3, real: true},
 		{name: "503 x8: an outage", arrange: onLogBatch(fault.Status(503), 8), net: 1, warn: 1, warnKind: mlerr.ErrRecovered, minRetries: 8, real: true},
 		{name: "504 x3", arrange: onLogBatch(fault.Status(504), 3), minRetries: 3},
@@ -156,7 +159,7 @@ func faultTable() []faultCase {
 			return nil
 		}, err: 2, errKind: mlerr.ErrRunNotFound, lost: workloadItems, real: true}, // the batch, then ending the run
 		{name: "malformed 200 body", arrange: onLogBatch(fault.Malformed(), 1), minRetries: 1},
-		{name: "truncated 200 body", arrange: onLogBatch(fault.TruncateBody, 1), minRetries: 1},
+		{name: "truncated 200 body", arrange: onLogBatch(fault.TruncateBody, 1), minRetries: 1, real: true},
 		{name: "HTML 200 page (a proxy's login page)", arrange: onLogBatch(fault.Fault{Kind: fault.Respond, Status: 200,
 			Header: map[string][]string{"Content-Type": {"text/html"}}, Body: "<html>Sign in</html>"}, 2), minRetries: 2},
 		{name: "param changed: per-item rejection", arrange: func(t *testing.T, e *env, runID string) func(int64) {
@@ -173,6 +176,8 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	ctx := context.Background()
 	var retries atomic.Int64
 	var hook atomic.Pointer[func(int64)]
+	var waitsMu sync.Mutex
+	var waits []time.Duration
 	// Short attempt timeouts for the in-memory server; the real one may take
 	// a second on a loaded machine, except under a stall, where 2 s will do.
 	attempt := 300 * time.Millisecond
@@ -185,7 +190,10 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 			attempt = max(attempt, 2*time.Second)
 		}
 	}
-	policy := testPolicy(attempt, func(mlerr.RetryEvent) {
+	policy := testPolicy(attempt, func(ev mlerr.RetryEvent) {
+		waitsMu.Lock()
+		waits = append(waits, ev.Wait)
+		waitsMu.Unlock()
 		n := retries.Add(1)
 		if h := hook.Load(); h != nil {
 			(*h)(n)
@@ -236,6 +244,14 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	assert.Equal(t, int64(tc.lost), report.Dropped.Total(), "items the report says were lost")
 	assert.Equal(t, int64(workloadItems-tc.lost), report.Sent)
 	assert.GreaterOrEqual(t, report.Retries, tc.minRetries)
+	if tc.wait > 0 {
+		waitsMu.Lock()
+		assert.GreaterOrEqual(t, len(waits), int(tc.minRetries))
+		for _, w := range waits {
+			assert.Equal(t, tc.wait, w, "wait chosen for a retry")
+		}
+		waitsMu.Unlock()
+	}
 	if tc.lost == 0 {
 		assert.NoError(t, closeErr)
 		assert.Equal(t, mlerr.RunFinished, report.Status)
