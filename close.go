@@ -37,13 +37,10 @@ func (r *Run) Close(ctx context.Context) (Report, error) {
 	r.mu.Lock()
 	r.markClosing(r.closedErr)
 	target := r.accepted
-	r.flushers++
+	r.flushUpTo = max(r.flushUpTo, target)
 	r.mu.Unlock()
 	r.signal()
 	r.waitSettled(ctx, target)
-	r.mu.Lock()
-	r.flushers--
-	r.mu.Unlock()
 
 	r.stopSender()
 	<-r.senderDone
@@ -164,15 +161,16 @@ func (r *Run) endRun(ctx context.Context, runID string, status RunStatus) error 
 		return nil
 	}
 	last := lastError(err)
+	var kind *Kind
 	switch {
 	case isUnauthorized(last):
-		return ErrUnauthorized.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrUnauthorized
 	case isRunGone(last):
-		return ErrRunNotFound.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrRunNotFound
 	case isOutage(err):
-		return ErrNetwork.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrNetwork
 	}
-	return Wrap(err, CodeOf(last), fmt.Sprintf("ending run %s as %s", runID, status))
+	return wrapAs(kind, err, last, fmt.Sprintf("ending run %s as %s", runID, status))
 }
 
 // waitDispatcher waits for the callbacks still queued, while ctx lasts (at
