@@ -2,6 +2,7 @@ package mlflow
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 
 	"github.com/mlerr/mlerr"
@@ -86,11 +87,5 @@ func (c *Client) SearchRuns(ctx context.Context, experimentIDs []string, filter 
 // (MLflow stores an identical point once) and so is resending a param with
 // the same value.
 func (c *Client) LogBatch(ctx context.Context, runID string, metrics []Metric, params []Param, tags []RunTag) error {
-	in := struct {
-		RunID   string   `json:"run_id"`
-		Metrics []Metric `json:"metrics,omitempty"`
-		Params  []Param  `json:"params,omitempty"`
-		Tags    []RunTag `json:"tags,omitempty"`
-	}{runID, metrics, params, tags}
-	return c.post(ctx, "runs/log-batch", in, nil)
+	return c.call(ctx, http.MethodPost, "runs/log-batch", nil, encodeLogBatch(runID, metrics, params, tags), nil)
 }

@@ -29,7 +29,7 @@ type metricJSON struct {
 // MarshalJSON writes the metric as MLflow's protobuf JSON: int64 fields as
 // numbers, non-finite values as the strings "NaN", "Infinity", "-Infinity".
 func (m Metric) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metricJSON{m.Key, jsonFloat(m.Value), jsonInt64(m.Timestamp), jsonInt64(m.Step)})
+	return appendMetric(nil, m), nil
 }
 
 // UnmarshalJSON reads a metric; int64 fields may be numbers or strings and the

@@ -108,7 +108,8 @@ func (w *writer) plan() []chunk {
 		}
 		send[i] = true
 	}
-	var mIdx, pIdx, tIdx []int
+	mIdx := make([]int, 0, len(items))
+	var pIdx, tIdx []int
 	for i, it := range items {
 		if !send[i] {
 			continue
@@ -126,10 +127,14 @@ func (w *writer) plan() []chunk {
 	// rest with metrics: the fewest requests, each kind in its order.
 	var chunks []chunk
 	for len(mIdx)+len(pIdx)+len(tIdx) > 0 {
-		var c chunk
 		np := min(len(pIdx), MaxParamsPerRequest)
 		nt := min(len(tIdx), MaxTagsPerRequest)
 		nm := min(len(mIdx), MaxMetricsPerRequest, MaxItemsPerRequest-np-nt)
+		c := chunk{
+			metrics: make([]Metric, 0, nm),
+			params:  make([]Param, 0, np),
+			tags:    make([]RunTag, 0, nt),
+		}
 		for _, i := range pIdx[:np] {
 			c.params = append(c.params, Param{Key: items[i].Key, Value: items[i].Text})
 		}
