@@ -87,7 +87,8 @@ func (b *Backend) Client() *Client { return b.c }
 // ended, and sets spec.Tags on it; RunInfo.Resumed is true. A missing or
 // deleted run is an error of kind mlerr.ErrRunNotFound whose cause is the
 // server's error. Bad tags or a bad experiment name are errors of kind
-// mlerr.ErrInvalidRunParameters.
+// mlerr.ErrInvalidRunParameters. RunInfo.LastSeq is always 0: MLflow keeps
+// no batch numbers, and needs none, since it de-duplicates resent points.
 func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunInfo, error) {
 	tags, err := specTags(spec.Tags)
 	if err != nil {

@@ -38,24 +38,10 @@ func (v *jsonInt64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// jsonFloat is a float64 in protobuf JSON: finite values are JSON numbers,
-// NaN and the infinities are the strings "NaN", "Infinity" and "-Infinity"
-// (encoding/json cannot write them at all). Decoding accepts numbers and
-// those strings, and numeric strings.
+// jsonFloat is a float64 read from protobuf JSON: a number, one of the
+// strings "NaN", "Infinity" and "-Infinity", or a numeric string. (Writing
+// is appendFloat's job.)
 type jsonFloat float64
-
-func (v jsonFloat) MarshalJSON() ([]byte, error) {
-	f := float64(v)
-	switch {
-	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(f, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(f, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(f)
-}
 
 func (v *jsonFloat) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)

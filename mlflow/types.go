@@ -43,9 +43,6 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON for jsonInt64 keeps int64 fields plain JSON numbers.
-func (v jsonInt64) MarshalJSON() ([]byte, error) { return json.Marshal(int64(v)) }
-
 // Param is a run's parameter. Params are write-once: logging the same value
 // again is a no-op, another value is rejected with INVALID_PARAMETER_VALUE.
 type Param struct {
