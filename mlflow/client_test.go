@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlerr/mlerr"
 	"github.com/mlerr/mlerr/internal/fakemlflow"
@@ -382,4 +383,16 @@ func TestWithRetry(t *testing.T) {
 	_, err = e.client.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: "0"})
 	assert.False(t, errors.As(err, &re), "runs/create is not retried")
 	assert.Equal(t, 1, e.fake.RunCount())
+}
+
+func TestMetricTimeAndIdleConnections(t *testing.T) {
+	m := mlflow.Metric{Timestamp: 1700000000123}
+	assert.True(t, m.Time().Equal(time.UnixMilli(1700000000123)))
+	e := newFakeEnv(t)
+	_, err := e.client.GetOrCreateExperiment(context.Background(), "idle")
+	require.NoError(t, err)
+	e.client.CloseIdleConnections()
+	_, err = e.client.GetOrCreateExperiment(context.Background(), "idle")
+	require.NoError(t, err)
+	assert.Equal(t, 2, e.proxy.Stats().Connections, "a new connection after closing the idle one")
 }
