@@ -89,7 +89,7 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	for i := range failures {
 		f := &failures[i]
 		if f.Code == 0 || f.Reason == "" {
-			complete(f)
+			completeFailure(f)
 		}
 		if f.Time.IsZero() {
 			if now.IsZero() {
@@ -113,8 +113,8 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	return &BatchError[T]{Failures: failures, Total: total}
 }
 
-// complete derives a failure's missing code and reason from its cause.
-func complete[T any](f *Failure[T]) {
+// completeFailure derives a failure's missing code and reason from its cause.
+func completeFailure[T any](f *Failure[T]) {
 	if e, ok := f.Cause.(*Error); ok { // the common case, without a search
 		if f.Code == 0 {
 			f.Code = e.code
@@ -130,13 +130,13 @@ func complete[T any](f *Failure[T]) {
 		}
 	}
 	if f.Reason == "" {
-		f.Reason = reasonOf(f.Cause, f.Code)
+		f.Reason = failureReasonOf(f.Cause, f.Code)
 	}
 }
 
-// reasonOf is the reason of a failure that gives none: the message of an
+// failureReasonOf is the reason of a failure that gives none: the message of an
 // *Error cause, the text of another cause, else the code's name.
-func reasonOf(cause error, code Code) string {
+func failureReasonOf(cause error, code Code) string {
 	if e, ok := cause.(*Error); ok && e.message != "" {
 		return e.message
 	}
@@ -148,8 +148,8 @@ func reasonOf(cause error, code Code) string {
 	return code.String()
 }
 
-// maxReasonsInText bounds the reasons Error lists; the others are counted.
-const maxReasonsInText = 5
+// maxBatchReasonsInText bounds the reasons Error lists; the others are counted.
+const maxBatchReasonsInText = 5
 
 // Error summarises the failures, counting them per reason, most frequent
 // first (ties: the reason that occurs first in the batch):
@@ -173,7 +173,7 @@ func (e *BatchError[T]) Error() string {
 		b.WriteString(" items failed: ")
 	}
 	for i, g := range groups {
-		if i == maxReasonsInText {
+		if i == maxBatchReasonsInText {
 			b.WriteString(", and ")
 			b.WriteString(strconv.Itoa(len(groups) - i))
 			b.WriteString(" other reasons")
@@ -189,8 +189,8 @@ func (e *BatchError[T]) Error() string {
 	return b.String()
 }
 
-// reasonCount is one reason of a batch and how many failures give it.
-type reasonCount struct {
+// batchReasonCount is one reason of a batch and how many failures give it.
+type batchReasonCount struct {
 	reason string
 	count  int
 	first  int // position of the reason's first failure
@@ -198,9 +198,9 @@ type reasonCount struct {
 
 // reasonCounts groups the failures by reason, most frequent first, ties in
 // order of first occurrence.
-func (e *BatchError[T]) reasonCounts() []reasonCount {
+func (e *BatchError[T]) reasonCounts() []batchReasonCount {
 	pos := make(map[string]int)
-	var groups []reasonCount
+	var groups []batchReasonCount
 	for i := range e.Failures {
 		r := e.Failures[i].Reason
 		if j, ok := pos[r]; ok {
@@ -208,9 +208,9 @@ func (e *BatchError[T]) reasonCounts() []reasonCount {
 			continue
 		}
 		pos[r] = len(groups)
-		groups = append(groups, reasonCount{reason: r, count: 1, first: i})
+		groups = append(groups, batchReasonCount{reason: r, count: 1, first: i})
 	}
-	slices.SortStableFunc(groups, func(a, b reasonCount) int { return b.count - a.count })
+	slices.SortStableFunc(groups, func(a, b batchReasonCount) int { return b.count - a.count })
 	return groups
 }
 

@@ -50,7 +50,7 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 		}
 	}
 	if len(tried) == 0 {
-		return nil, newRetried(be.Total, kept, nil)
+		return nil, newRetriedError(be.Total, kept, nil)
 	}
 	items := make([]T, len(tried))
 	for i := range tried {
@@ -59,12 +59,12 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 
 	opErr := op(ctx, items)
 	if nilBE, ok := opErr.(*BatchError[T]); opErr == nil || ok && nilBE == nil {
-		return items, newRetried(be.Total, kept, nil)
+		return items, newRetriedError(be.Total, kept, nil)
 	}
 
 	var inner *BatchError[T]
 	if !errors.As(opErr, &inner) || inner == nil {
-		return nil, newRetried(be.Total, kept, allFailed(tried, opErr))
+		return nil, newRetriedError(be.Total, kept, allFailedWith(tried, opErr))
 	}
 	failedAt := make([]bool, len(items))
 	for i := range inner.Failures {
@@ -72,7 +72,7 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 		if j < 0 || j >= len(items) || failedAt[j] {
 			cause := Errorf(CodeInternalError, "retrying %d failed items: the operation reported item index %d twice or outside [0,%d): %w",
 				len(items), j, len(items), opErr)
-			return nil, newRetried(be.Total, kept, allFailed(tried, cause))
+			return nil, newRetriedError(be.Total, kept, allFailedWith(tried, cause))
 		}
 		failedAt[j] = true
 	}
@@ -90,14 +90,14 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 			succeeded = append(succeeded, item)
 		}
 	}
-	return succeeded, newRetried(be.Total, kept, still)
+	return succeeded, newRetriedError(be.Total, kept, still)
 }
 
-// allFailed returns tried as failures anew, all with the cause err.
-func allFailed[T any](tried []Failure[T], err error) []Failure[T] {
+// allFailedWith returns tried as failures anew, all with the cause err.
+func allFailedWith[T any](tried []Failure[T], err error) []Failure[T] {
 	now := time.Now()
 	code := CodeOf(err)
-	reason := reasonOf(err, code)
+	reason := failureReasonOf(err, code)
 	out := make([]Failure[T], len(tried))
 	for i, f := range tried {
 		out[i] = Failure[T]{Item: f.Item, Index: f.Index, Reason: reason, Code: code, Time: now, Cause: err}
@@ -105,9 +105,9 @@ func allFailed[T any](tried []Failure[T], err error) []Failure[T] {
 	return out
 }
 
-// newRetried merges the failures not tried with those that failed again,
+// newRetriedError merges the failures not tried with those that failed again,
 // as a BatchError over the original total; nil when both are empty.
-func newRetried[T any](total int, kept, still []Failure[T]) error {
+func newRetriedError[T any](total int, kept, still []Failure[T]) error {
 	all := make([]Failure[T], 0, len(kept)+len(still))
 	all = append(append(all, kept...), still...)
 	if be := NewBatchError(total, all); be != nil {
@@ -120,8 +120,8 @@ func newRetried[T any](total int, kept, still []Failure[T]) error {
 // when too much of a batch failed. Its code is the batch's own.
 var ErrFailureRateExceeded = NewKind("FailureRateExceeded", nil, 0)
 
-// failureRater is implemented by *BatchError[T] for every T.
-type failureRater interface {
+// batchFailureRater is implemented by *BatchError[T] for every T.
+type batchFailureRater interface {
 	error
 	FailureRate() float64
 	Code() Code
@@ -142,7 +142,7 @@ func CheckFailureRate(err error, max float64) error {
 	if err == nil {
 		return nil
 	}
-	var fr failureRater
+	var fr batchFailureRater
 	if !errors.As(err, &fr) {
 		return err
 	}
@@ -153,13 +153,13 @@ func CheckFailureRate(err error, max float64) error {
 	return &Error{
 		code: fr.Code(),
 		kind: ErrFailureRateExceeded,
-		message: "failure rate " + formatPercent(rate) + " above the " + formatPercent(max) +
+		message: "failure rate " + formatFailurePercent(rate) + " above the " + formatFailurePercent(max) +
 			" tolerated",
 		cause: err,
 	}
 }
 
-// formatPercent formats a rate (0.125) as a percentage ("12.5%").
-func formatPercent(rate float64) string {
+// formatFailurePercent formats a rate (0.125) as a percentage ("12.5%").
+func formatFailurePercent(rate float64) string {
 	return strconv.FormatFloat(rate*100, 'f', -1, 64) + "%"
 }

@@ -10,17 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// origin is a batch of 10 items i0..i9 in which i2 (not found), i5 (busy)
+// batchOrigin is a batch of 10 items i0..i9 in which i2 (not found), i5 (busy)
 // and i8 (busy) failed.
-func origin() *BatchError[string] {
+func batchOrigin() *BatchError[string] {
 	return NewBatchError(10, []Failure[string]{
-		fail(2, "not found", CodeResourceDoesNotExist, nil),
-		fail(5, "busy", CodeTemporarilyUnavailable, nil),
-		fail(8, "busy", CodeTemporarilyUnavailable, nil),
+		batchFail(2, "not found", CodeResourceDoesNotExist, nil),
+		batchFail(5, "busy", CodeTemporarilyUnavailable, nil),
+		batchFail(8, "busy", CodeTemporarilyUnavailable, nil),
 	})
 }
 
-func indexes[T any](be *BatchError[T]) []int {
+func failureIndexes[T any](be *BatchError[T]) []int {
 	var out []int
 	for _, f := range be.Failures {
 		out = append(out, f.Index)
@@ -97,7 +97,7 @@ func TestRetryFailed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var given []string
-			ok, err := RetryFailed(context.Background(), origin(), func(ctx context.Context, items []string) error {
+			ok, err := RetryFailed(context.Background(), batchOrigin(), func(ctx context.Context, items []string) error {
 				given = append([]string(nil), items...)
 				return tt.op(ctx, items)
 			})
@@ -110,7 +110,7 @@ func TestRetryFailed(t *testing.T) {
 			var be *BatchError[string]
 			require.ErrorAs(t, err, &be)
 			assert.Equal(t, 10, be.Total, "Total is the original batch's")
-			assert.Equal(t, tt.wantIndexes, indexes(be))
+			assert.Equal(t, tt.wantIndexes, failureIndexes(be))
 			for _, f := range be.Failures {
 				assert.Equal(t, fmt.Sprintf("i%d", f.Index), f.Item, "items match their original index")
 			}
@@ -127,11 +127,11 @@ func TestRetryFailed(t *testing.T) {
 
 func TestRetryFailedPlainErrorIsEveryCause(t *testing.T) {
 	boom := New(CodeTemporarilyUnavailable, "still down")
-	_, err := RetryFailed(context.Background(), origin(), func(context.Context, []string) error { return boom })
+	_, err := RetryFailed(context.Background(), batchOrigin(), func(context.Context, []string) error { return boom })
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, CodeTemporarilyUnavailable, CodeOf(err))
 
-	_, err = RetryFailed(context.Background(), origin(), func(_ context.Context, items []string) error {
+	_, err = RetryFailed(context.Background(), batchOrigin(), func(_ context.Context, items []string) error {
 		return NewBatchError(len(items), []Failure[string]{{Index: -1}})
 	})
 	assert.Equal(t, CodeInternalError, CodeOf(err))
@@ -140,7 +140,7 @@ func TestRetryFailedPlainErrorIsEveryCause(t *testing.T) {
 
 func TestRetryFailedWhereRetryable(t *testing.T) {
 	var given []string
-	ok, err := RetryFailedWhere(context.Background(), origin(), Failure[string].Retryable,
+	ok, err := RetryFailedWhere(context.Background(), batchOrigin(), Failure[string].Retryable,
 		func(_ context.Context, items []string) error {
 			given = items
 			return nil
@@ -149,7 +149,7 @@ func TestRetryFailedWhereRetryable(t *testing.T) {
 	assert.Equal(t, []string{"i5", "i8"}, ok)
 	var be *BatchError[string]
 	require.ErrorAs(t, err, &be)
-	assert.Equal(t, []int{2}, indexes(be), "the others stay failed")
+	assert.Equal(t, []int{2}, failureIndexes(be), "the others stay failed")
 	assert.Equal(t, "not found", be.Failures[0].Reason)
 	assert.Equal(t, CodeResourceDoesNotExist, be.Code())
 }
@@ -157,10 +157,10 @@ func TestRetryFailedWhereRetryable(t *testing.T) {
 func TestRetryFailedWhereNothingToTry(t *testing.T) {
 	called := false
 	op := func(context.Context, []string) error { called = true; return nil }
-	ok, err := RetryFailedWhere(context.Background(), origin(), func(Failure[string]) bool { return false }, op)
+	ok, err := RetryFailedWhere(context.Background(), batchOrigin(), func(Failure[string]) bool { return false }, op)
 	assert.False(t, called)
 	assert.Empty(t, ok)
-	assert.Equal(t, []int{2, 5, 8}, indexes(err.(*BatchError[string])))
+	assert.Equal(t, []int{2, 5, 8}, failureIndexes(err.(*BatchError[string])))
 
 	ok, err = RetryFailed(context.Background(), nil, op)
 	assert.False(t, called)
@@ -171,7 +171,7 @@ func TestRetryFailedWhereNothingToTry(t *testing.T) {
 func TestRetryFailedTwiceKeepsOriginalIndexes(t *testing.T) {
 	// Round 1 fixes i2, round 2 fixes i8, i5 stays.
 	rounds := [][]int{{1, 2}, {0}}
-	be := origin()
+	be := batchOrigin()
 	var err error
 	for r, failIdx := range rounds {
 		_, err = RetryFailed(context.Background(), be, func(_ context.Context, items []string) error {
@@ -185,6 +185,6 @@ func TestRetryFailedTwiceKeepsOriginalIndexes(t *testing.T) {
 		})
 		require.True(t, errors.As(err, &be))
 	}
-	assert.Equal(t, []int{5}, indexes(be))
+	assert.Equal(t, []int{5}, failureIndexes(be))
 	assert.Equal(t, []string{"i5"}, be.Failed())
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var t0 = time.Date(2026, 2, 2, 15, 32, 30, 0, time.UTC)
+var batchT0 = time.Date(2026, 2, 2, 15, 32, 30, 0, time.UTC)
 
-// fail is a failure of item "i<index>" at t0.
-func fail(index int, reason string, code Code, cause error) Failure[string] {
-	return Failure[string]{Item: fmt.Sprintf("i%d", index), Index: index, Reason: reason, Code: code, Time: t0, Cause: cause}
+// batchFail is a failure of item "i<index>" at batchT0.
+func batchFail(index int, reason string, code Code, cause error) Failure[string] {
+	return Failure[string]{Item: fmt.Sprintf("i%d", index), Index: index, Reason: reason, Code: code, Time: batchT0, Cause: cause}
 }
 
 func TestNewBatchErrorNilWithoutFailures(t *testing.T) {
@@ -40,14 +40,14 @@ func TestNewBatchErrorCompletesFailures(t *testing.T) {
 		wantCode   Code
 		wantReason string
 	}{
-		{"all given", fail(0, "bad", CodeBadRequest, notFound), CodeBadRequest, "bad"},
-		{"code from *Error cause", fail(0, "", 0, notFound), CodeResourceDoesNotExist, "asset not found"},
-		{"code from wrapped cause", fail(0, "r", 0, fmt.Errorf("upload: %w", notFound)), CodeResourceDoesNotExist, "r"},
-		{"plain cause", fail(0, "", 0, plain), CodeInternalError, "connection reset"},
-		{"context cause", fail(0, "", 0, context.DeadlineExceeded), CodeDeadlineExceeded, "context deadline exceeded"},
-		{"no cause, code given", fail(0, "", CodeQuotaExceeded, nil), CodeQuotaExceeded, "QUOTA_EXCEEDED"},
-		{"nothing given", fail(0, "", 0, nil), CodeInternalError, "INTERNAL_ERROR"},
-		{"*Error without message", fail(0, "", 0, New(CodeAborted, "")), CodeAborted, "ABORTED"},
+		{"all given", batchFail(0, "bad", CodeBadRequest, notFound), CodeBadRequest, "bad"},
+		{"code from *Error cause", batchFail(0, "", 0, notFound), CodeResourceDoesNotExist, "asset not found"},
+		{"code from wrapped cause", batchFail(0, "r", 0, fmt.Errorf("upload: %w", notFound)), CodeResourceDoesNotExist, "r"},
+		{"plain cause", batchFail(0, "", 0, plain), CodeInternalError, "connection reset"},
+		{"context cause", batchFail(0, "", 0, context.DeadlineExceeded), CodeDeadlineExceeded, "context deadline exceeded"},
+		{"no cause, code given", batchFail(0, "", CodeQuotaExceeded, nil), CodeQuotaExceeded, "QUOTA_EXCEEDED"},
+		{"nothing given", batchFail(0, "", 0, nil), CodeInternalError, "INTERNAL_ERROR"},
+		{"*Error without message", batchFail(0, "", 0, New(CodeAborted, "")), CodeAborted, "ABORTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,14 +55,14 @@ func TestNewBatchErrorCompletesFailures(t *testing.T) {
 			require.NotNil(t, be)
 			assert.Equal(t, tt.wantCode, be.Failures[0].Code)
 			assert.Equal(t, tt.wantReason, be.Failures[0].Reason)
-			assert.Equal(t, t0, be.Failures[0].Time, "a given time is kept")
+			assert.Equal(t, batchT0, be.Failures[0].Time, "a given time is kept")
 		})
 	}
 }
 
 func TestNewBatchErrorSortsAndFixesTotal(t *testing.T) {
 	before := time.Now()
-	fs := []Failure[string]{fail(7, "b", CodeBadRequest, nil), fail(2, "a", CodeBadRequest, nil), {Item: "x", Index: 4}}
+	fs := []Failure[string]{batchFail(7, "b", CodeBadRequest, nil), batchFail(2, "a", CodeBadRequest, nil), {Item: "x", Index: 4}}
 	be := NewBatchError(3, fs)
 	require.NotNil(t, be)
 	var idx []int
@@ -73,7 +73,7 @@ func TestNewBatchErrorSortsAndFixesTotal(t *testing.T) {
 	assert.Equal(t, 8, be.Total, "Total covers the largest index")
 	assert.False(t, be.Failures[1].Time.Before(before), "a zero time becomes the time of the call")
 
-	be = NewBatchError(1, []Failure[string]{fail(0, "a", 0, nil), fail(0, "b", 0, nil)})
+	be = NewBatchError(1, []Failure[string]{batchFail(0, "a", 0, nil), batchFail(0, "b", 0, nil)})
 	assert.Equal(t, 2, be.Total, "Total is at least the number of failures")
 }
 
@@ -84,24 +84,24 @@ func TestBatchErrorText(t *testing.T) {
 		fs    []Failure[string]
 		want  string
 	}{
-		{"one", 1, []Failure[string]{fail(0, "boom", 0, nil)}, "1 of 1 item failed: 1 x boom"},
+		{"one", 1, []Failure[string]{batchFail(0, "boom", 0, nil)}, "1 of 1 item failed: 1 x boom"},
 		{
 			"counts per reason, most frequent first",
 			100,
-			[]Failure[string]{fail(1, "invalid format", 0, nil), fail(5, "asset not found", 0, nil), fail(9, "asset not found", 0, nil)},
+			[]Failure[string]{batchFail(1, "invalid format", 0, nil), batchFail(5, "asset not found", 0, nil), batchFail(9, "asset not found", 0, nil)},
 			"3 of 100 items failed: 2 x asset not found, 1 x invalid format",
 		},
 		{
 			"ties in order of first occurrence",
 			10,
-			[]Failure[string]{fail(3, "b", 0, nil), fail(1, "a", 0, nil), fail(2, "c", 0, nil)},
+			[]Failure[string]{batchFail(3, "b", 0, nil), batchFail(1, "a", 0, nil), batchFail(2, "c", 0, nil)},
 			"3 of 10 items failed: 1 x a, 1 x c, 1 x b",
 		},
 		{
 			"at most five reasons",
 			50,
-			[]Failure[string]{fail(0, "r0", 0, nil), fail(1, "r1", 0, nil), fail(2, "r2", 0, nil), fail(3, "r3", 0, nil),
-				fail(4, "r4", 0, nil), fail(5, "r5", 0, nil), fail(6, "r6", 0, nil), fail(7, "r0", 0, nil)},
+			[]Failure[string]{batchFail(0, "r0", 0, nil), batchFail(1, "r1", 0, nil), batchFail(2, "r2", 0, nil), batchFail(3, "r3", 0, nil),
+				batchFail(4, "r4", 0, nil), batchFail(5, "r5", 0, nil), batchFail(6, "r6", 0, nil), batchFail(7, "r0", 0, nil)},
 			"8 of 50 items failed: 2 x r0, 1 x r1, 1 x r2, 1 x r3, 1 x r4, and 2 other reasons",
 		},
 	}
@@ -115,7 +115,7 @@ func TestBatchErrorText(t *testing.T) {
 func TestBatchErrorTextIsShortForManyDistinctReasons(t *testing.T) {
 	var fs []Failure[string]
 	for i := range 1000 {
-		fs = append(fs, fail(i, fmt.Sprintf("item %d is broken", i), 0, nil))
+		fs = append(fs, batchFail(i, fmt.Sprintf("item %d is broken", i), 0, nil))
 	}
 	msg := NewBatchError(5000, fs).Error()
 	assert.Less(t, len(msg), 200, msg)
@@ -127,7 +127,7 @@ func TestBatchErrorCode(t *testing.T) {
 	c := func(codes ...Code) []Failure[string] {
 		fs := make([]Failure[string], len(codes))
 		for i, code := range codes {
-			fs[i] = fail(i, "r", code, nil)
+			fs[i] = batchFail(i, "r", code, nil)
 		}
 		return fs
 	}
@@ -156,10 +156,10 @@ func TestBatchErrorCode(t *testing.T) {
 
 func TestBatchErrorAccessors(t *testing.T) {
 	be := NewBatchError(8, []Failure[string]{
-		fail(6, "missing", CodeResourceDoesNotExist, nil),
-		fail(1, "missing", CodeResourceDoesNotExist, nil),
-		fail(3, "too big", CodeInvalidParameterValue, nil),
-		fail(5, "busy", CodeTemporarilyUnavailable, nil),
+		batchFail(6, "missing", CodeResourceDoesNotExist, nil),
+		batchFail(1, "missing", CodeResourceDoesNotExist, nil),
+		batchFail(3, "too big", CodeInvalidParameterValue, nil),
+		batchFail(5, "busy", CodeTemporarilyUnavailable, nil),
 	})
 	assert.Equal(t, []string{"i1", "i3", "i5", "i6"}, be.Failed())
 	assert.Equal(t, map[string][]string{"missing": {"i1", "i6"}, "too big": {"i3"}, "busy": {"i5"}}, be.ByReason())
@@ -176,17 +176,17 @@ func TestBatchErrorAccessors(t *testing.T) {
 	assert.Equal(t, []string{"i1", "i6"}, be.Where(func(f Failure[string]) bool { return f.Reason == "missing" }).Failed())
 }
 
-type itemError struct{ key string }
+type batchItemError struct{ key string }
 
-func (e *itemError) Error() string { return "bad item " + e.key }
+func (e *batchItemError) Error() string { return "bad item " + e.key }
 
 func TestBatchErrorReachesEveryCause(t *testing.T) {
 	sentinel := errors.New("sentinel")
 	be := NewBatchError(5, []Failure[string]{
-		fail(0, "", 0, fmt.Errorf("first: %w", fs.ErrNotExist)),
-		fail(1, "", 0, &itemError{"k1"}),
-		fail(2, "quota", CodeQuotaExceeded, nil), // no cause: its code stands in
-		fail(4, "", 0, fmt.Errorf("last: %w", sentinel)),
+		batchFail(0, "", 0, fmt.Errorf("first: %w", fs.ErrNotExist)),
+		batchFail(1, "", 0, &batchItemError{"k1"}),
+		batchFail(2, "quota", CodeQuotaExceeded, nil), // no cause: its code stands in
+		batchFail(4, "", 0, fmt.Errorf("last: %w", sentinel)),
 	})
 	var err error = fmt.Errorf("uploading: %w", be)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
@@ -194,7 +194,7 @@ func TestBatchErrorReachesEveryCause(t *testing.T) {
 	assert.ErrorIs(t, err, CodeQuotaExceeded, "a code without a cause")
 	assert.NotErrorIs(t, err, context.Canceled)
 
-	var ie *itemError
+	var ie *batchItemError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "k1", ie.key)
 	var got *BatchError[string]
@@ -203,7 +203,7 @@ func TestBatchErrorReachesEveryCause(t *testing.T) {
 	assert.Len(t, be.Unwrap(), 4)
 
 	// A code given explicitly is found even when the cause has another.
-	be2 := NewBatchError(1, []Failure[string]{fail(0, "", CodeBadRequest, New(CodeInternalError, "x"))})
+	be2 := NewBatchError(1, []Failure[string]{batchFail(0, "", CodeBadRequest, New(CodeInternalError, "x"))})
 	assert.ErrorIs(t, be2, CodeBadRequest)
 	assert.ErrorIs(t, be2, CodeInternalError)
 }
@@ -212,7 +212,7 @@ func TestCheckFailureRate(t *testing.T) {
 	be := func(failed, total int) *BatchError[string] {
 		var fs []Failure[string]
 		for i := range failed {
-			fs = append(fs, fail(i, "r", CodeResourceDoesNotExist, nil))
+			fs = append(fs, batchFail(i, "r", CodeResourceDoesNotExist, nil))
 		}
 		return NewBatchError(total, fs)
 	}
@@ -253,29 +253,29 @@ func TestCheckFailureRate(t *testing.T) {
 		"RESOURCE_DOES_NOT_EXIST: failure rate 11% above the 10% tolerated: 11 of 100 items failed: 11 x r")
 }
 
-// listError is an error type that == cannot compare.
-type listError []string
+// batchListError is an error type that == cannot compare.
+type batchListError []string
 
-func (l listError) Error() string { return strings.Join(l, "; ") }
+func (l batchListError) Error() string { return strings.Join(l, "; ") }
 
 func TestBatchErrorIsWithIncomparableErrors(t *testing.T) {
 	be := NewBatchError(2, []Failure[string]{
-		fail(0, "", 0, listError{"a", "b"}),
-		fail(1, "", 0, fmt.Errorf("wrapped: %w", listError{"c"})),
+		batchFail(0, "", 0, batchListError{"a", "b"}),
+		batchFail(1, "", 0, fmt.Errorf("wrapped: %w", batchListError{"c"})),
 	})
 	assert.NotPanics(t, func() {
-		assert.False(t, errors.Is(be, listError{"a", "b"}), "an incomparable target is never equal")
+		assert.False(t, errors.Is(be, batchListError{"a", "b"}), "an incomparable target is never equal")
 	})
-	var le listError
+	var le batchListError
 	require.ErrorAs(t, be, &le)
-	assert.Equal(t, listError{"a", "b"}, le)
+	assert.Equal(t, batchListError{"a", "b"}, le)
 	assert.Equal(t, "a; b", be.Failures[0].Reason)
 }
 
 func TestBatchErrorIsDirectAndWrappedCauses(t *testing.T) {
 	direct := New(CodeAborted, "direct")
 	inner := errors.New("inner")
-	be := NewBatchError(3, []Failure[string]{fail(0, "", 0, direct), fail(2, "", 0, fmt.Errorf("outer: %w", inner))})
+	be := NewBatchError(3, []Failure[string]{batchFail(0, "", 0, direct), batchFail(2, "", 0, fmt.Errorf("outer: %w", inner))})
 	tests := []struct {
 		target error
 		want   bool
@@ -294,6 +294,6 @@ func TestBatchErrorIsDirectAndWrappedCauses(t *testing.T) {
 }
 
 func TestCheckFailureRateMessage(t *testing.T) {
-	be := NewBatchError(8, []Failure[string]{fail(0, "x", CodeAborted, nil)})
+	be := NewBatchError(8, []Failure[string]{batchFail(0, "x", CodeAborted, nil)})
 	assert.EqualError(t, CheckFailureRate(be, 0.1), "ABORTED: failure rate 12.5% above the 10% tolerated: 1 of 8 items failed: 1 x x")
 }

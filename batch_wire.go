@@ -12,8 +12,8 @@ import (
 // encoded by MarshalProblem.
 const ProblemTypePartialFailure = "urn:mlerr:problem:partial-failure"
 
-// wireFailure is one failure on the wire, in both encodings.
-type wireFailure struct {
+// batchWireFailure is one failure on the wire, in both encodings.
+type batchWireFailure struct {
 	Index     *int            `json:"index"`
 	ErrorCode string          `json:"error_code,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
@@ -21,29 +21,29 @@ type wireFailure struct {
 	Item      json.RawMessage `json:"item,omitempty"`
 }
 
-// wireDetails is the "details" member of a batch error in MLflow JSON.
-type wireDetails struct {
-	Total    *int          `json:"total"`
-	Failures []wireFailure `json:"failures"`
+// batchWireDetails is the "details" member of a batch error in MLflow JSON.
+type batchWireDetails struct {
+	Total    *int               `json:"total"`
+	Failures []batchWireFailure `json:"failures"`
 }
 
-// wireBatch is a batch error in MLflow JSON.
-type wireBatch struct {
-	ErrorCode string       `json:"error_code"`
-	Message   string       `json:"message"`
-	Details   *wireDetails `json:"details"`
+// batchWireMLflow is a batch error in MLflow JSON.
+type batchWireMLflow struct {
+	ErrorCode string            `json:"error_code"`
+	Message   string            `json:"message"`
+	Details   *batchWireDetails `json:"details"`
 }
 
-// wireProblem is a batch error as an RFC 9457 problem with the extension
+// batchWireProblem is a batch error as an RFC 9457 problem with the extension
 // members error_code, total and errors.
-type wireProblem struct {
-	Type      string        `json:"type"`
-	Title     string        `json:"title"`
-	Status    int           `json:"status"`
-	Detail    string        `json:"detail"`
-	ErrorCode string        `json:"error_code"`
-	Total     *int          `json:"total"`
-	Errors    []wireFailure `json:"errors"`
+type batchWireProblem struct {
+	Type      string             `json:"type"`
+	Title     string             `json:"title"`
+	Status    int                `json:"status"`
+	Detail    string             `json:"detail"`
+	ErrorCode string             `json:"error_code"`
+	Total     *int               `json:"total"`
+	Errors    []batchWireFailure `json:"errors"`
 }
 
 // MarshalJSON encodes the batch error as MLflow JSON: error_code is the
@@ -62,10 +62,10 @@ func (e *BatchError[T]) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	total := e.Total
-	return json.Marshal(wireBatch{
+	return json.Marshal(batchWireMLflow{
 		ErrorCode: e.Code().String(),
 		Message:   e.Error(),
-		Details:   &wireDetails{Total: &total, Failures: e.wireFailures()},
+		Details:   &batchWireDetails{Total: &total, Failures: e.wireFailures()},
 	})
 }
 
@@ -81,7 +81,7 @@ func (e *BatchError[T]) MarshalProblem() ([]byte, error) {
 	}
 	code := e.Code()
 	total := e.Total
-	return json.Marshal(wireProblem{
+	return json.Marshal(batchWireProblem{
 		Type:      ProblemTypePartialFailure,
 		Title:     "Some items of the batch failed",
 		Status:    code.HTTPStatus(),
@@ -92,12 +92,12 @@ func (e *BatchError[T]) MarshalProblem() ([]byte, error) {
 	})
 }
 
-func (e *BatchError[T]) wireFailures() []wireFailure {
-	out := make([]wireFailure, len(e.Failures))
+func (e *BatchError[T]) wireFailures() []batchWireFailure {
+	out := make([]batchWireFailure, len(e.Failures))
 	for i := range e.Failures {
 		f := &e.Failures[i]
 		index := f.Index
-		w := wireFailure{Index: &index, ErrorCode: codeName(f), Reason: f.Reason, Time: f.Time}
+		w := batchWireFailure{Index: &index, ErrorCode: failureCodeName(f), Reason: f.Reason, Time: f.Time}
 		if raw, err := json.Marshal(f.Item); err == nil && !bytes.Equal(raw, []byte("null")) {
 			w.Item = raw
 		}
@@ -106,9 +106,9 @@ func (e *BatchError[T]) wireFailures() []wireFailure {
 	return out
 }
 
-// codeName is the error_code of a failure: the code's name, or the name a
+// failureCodeName is the error_code of a failure: the code's name, or the name a
 // server sent for a code this library does not know.
-func codeName[T any](f *Failure[T]) string {
+func failureCodeName[T any](f *Failure[T]) string {
 	if e, ok := f.Cause.(*Error); ok && e.code == f.Code && e.name != "" {
 		return e.name
 	}
@@ -127,14 +127,14 @@ func codeName[T any](f *Failure[T]) string {
 // does not decode into T) gives an *Error with code INVALID_PARAMETER_VALUE
 // and leaves e unchanged.
 func (e *BatchError[T]) UnmarshalJSON(data []byte) error {
-	var w wireBatch
+	var w batchWireMLflow
 	if err := json.Unmarshal(data, &w); err != nil {
 		return Errorf(CodeInvalidParameterValue, "decoding a batch error: %w", err)
 	}
 	if w.Details == nil || w.Details.Failures == nil {
 		return InvalidParameterValue("decoding a batch error: no details.failures member")
 	}
-	be, err := fromWire[T](w.Details.Total, w.Details.Failures)
+	be, err := batchFromWire[T](w.Details.Total, w.Details.Failures)
 	if err != nil {
 		return err
 	}
@@ -157,18 +157,18 @@ func ParseBatchError[T any](data []byte) (*BatchError[T], error) {
 // (when absent: the number of failures, or the largest index plus one).
 // The other members are not checked. Errors are as for UnmarshalJSON.
 func ParseBatchProblem[T any](data []byte) (*BatchError[T], error) {
-	var w wireProblem
+	var w batchWireProblem
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, Errorf(CodeInvalidParameterValue, "decoding a batch problem: %w", err)
 	}
 	if w.Errors == nil {
 		return nil, InvalidParameterValue("decoding a batch problem: no errors member")
 	}
-	return fromWire[T](w.Total, w.Errors)
+	return batchFromWire[T](w.Total, w.Errors)
 }
 
-// fromWire builds a BatchError from decoded entries, checking them.
-func fromWire[T any](totalp *int, ws []wireFailure) (*BatchError[T], error) {
+// batchFromWire builds a BatchError from decoded entries, checking them.
+func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], error) {
 	if len(ws) == 0 {
 		return nil, InvalidParameterValue("decoding a batch error: no failures")
 	}

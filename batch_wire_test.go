@@ -10,21 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-type asset struct {
+type batchAsset struct {
 	Path string `json:"path"`
 	Size int    `json:"size"`
 }
 
-func wireSample() *BatchError[asset] {
-	return NewBatchError(100, []Failure[asset]{
-		{Item: asset{"a.jpg", 1}, Index: 3, Reason: "asset not found", Code: CodeResourceDoesNotExist, Time: t0},
-		{Item: asset{"b.png", 2}, Index: 41, Reason: "invalid format", Code: CodeInvalidParameterValue, Time: t0.Add(1500 * time.Millisecond)},
-		{Item: asset{"c.jpg", 3}, Index: 99, Reason: "asset not found", Code: CodeResourceDoesNotExist, Time: t0},
+func batchWireSample() *BatchError[batchAsset] {
+	return NewBatchError(100, []Failure[batchAsset]{
+		{Item: batchAsset{"a.jpg", 1}, Index: 3, Reason: "asset not found", Code: CodeResourceDoesNotExist, Time: batchT0},
+		{Item: batchAsset{"b.png", 2}, Index: 41, Reason: "invalid format", Code: CodeInvalidParameterValue, Time: batchT0.Add(1500 * time.Millisecond)},
+		{Item: batchAsset{"c.jpg", 3}, Index: 99, Reason: "asset not found", Code: CodeResourceDoesNotExist, Time: batchT0},
 	})
 }
 
 func TestBatchErrorMLflowJSON(t *testing.T) {
-	b, err := json.Marshal(wireSample())
+	b, err := json.Marshal(batchWireSample())
 	require.NoError(t, err)
 	assert.JSONEq(t, `{
 		"error_code": "RESOURCE_DOES_NOT_EXIST",
@@ -37,7 +37,7 @@ func TestBatchErrorMLflowJSON(t *testing.T) {
 }
 
 func TestBatchErrorProblemJSON(t *testing.T) {
-	b, err := wireSample().MarshalProblem()
+	b, err := batchWireSample().MarshalProblem()
 	require.NoError(t, err)
 	assert.JSONEq(t, `{
 		"type": "urn:mlerr:problem:partial-failure",
@@ -53,8 +53,8 @@ func TestBatchErrorProblemJSON(t *testing.T) {
 		]}`, string(b))
 }
 
-// assertSameFailures checks what must survive a round trip.
-func assertSameFailures[A, B any](t *testing.T, want *BatchError[A], got *BatchError[B]) {
+// assertSameBatchFailures checks what must survive a round trip.
+func assertSameBatchFailures[A, B any](t *testing.T, want *BatchError[A], got *BatchError[B]) {
 	t.Helper()
 	require.NotNil(t, got)
 	assert.Equal(t, want.Total, got.Total)
@@ -71,15 +71,15 @@ func assertSameFailures[A, B any](t *testing.T, want *BatchError[A], got *BatchE
 }
 
 func TestBatchErrorRoundTrip(t *testing.T) {
-	want := wireSample()
+	want := batchWireSample()
 	encodings := []struct {
 		name   string
-		encode func(*BatchError[asset]) ([]byte, error)
-		decode func([]byte) (*BatchError[asset], error)
+		encode func(*BatchError[batchAsset]) ([]byte, error)
+		decode func([]byte) (*BatchError[batchAsset], error)
 		raw    func([]byte) (*BatchError[json.RawMessage], error)
 	}{
-		{"mlflow", (*BatchError[asset]).MarshalJSON, ParseBatchError[asset], ParseBatchError[json.RawMessage]},
-		{"problem", (*BatchError[asset]).MarshalProblem, ParseBatchProblem[asset], ParseBatchProblem[json.RawMessage]},
+		{"mlflow", (*BatchError[batchAsset]).MarshalJSON, ParseBatchError[batchAsset], ParseBatchError[json.RawMessage]},
+		{"problem", (*BatchError[batchAsset]).MarshalProblem, ParseBatchProblem[batchAsset], ParseBatchProblem[json.RawMessage]},
 	}
 	for _, enc := range encodings {
 		t.Run(enc.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestBatchErrorRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			got, err := enc.decode(b)
 			require.NoError(t, err)
-			assertSameFailures(t, want, got)
+			assertSameBatchFailures(t, want, got)
 			assert.Equal(t, want.Failed(), got.Failed(), "JSON items come back")
 			for _, f := range got.Failures {
 				assert.ErrorIs(t, f.Cause, f.Code, "the decoded cause carries the code")
@@ -96,7 +96,7 @@ func TestBatchErrorRoundTrip(t *testing.T) {
 
 			raw, err := enc.raw(b)
 			require.NoError(t, err)
-			assertSameFailures(t, want, raw)
+			assertSameBatchFailures(t, want, raw)
 			assert.JSONEq(t, `{"path":"b.png","size":2}`, string(raw.Failures[1].Item))
 
 			again, err := enc.encode(got)
@@ -107,23 +107,23 @@ func TestBatchErrorRoundTrip(t *testing.T) {
 }
 
 func TestBatchErrorUnmarshalIntoValue(t *testing.T) {
-	b, err := json.Marshal(wireSample())
+	b, err := json.Marshal(batchWireSample())
 	require.NoError(t, err)
-	var got BatchError[asset]
+	var got BatchError[batchAsset]
 	require.NoError(t, json.Unmarshal(b, &got))
-	assertSameFailures(t, wireSample(), &got)
-	var target *BatchError[asset]
+	assertSameBatchFailures(t, batchWireSample(), &got)
+	var target *BatchError[batchAsset]
 	require.True(t, errors.As(error(&got), &target))
 }
 
 func TestBatchErrorItemsThatAreNotJSON(t *testing.T) {
-	be := NewBatchError(3, []Failure[chan int]{{Item: make(chan int), Index: 1, Reason: "r", Code: CodeAborted, Time: t0}})
+	be := NewBatchError(3, []Failure[chan int]{{Item: make(chan int), Index: 1, Reason: "r", Code: CodeAborted, Time: batchT0}})
 	b, err := json.Marshal(be)
 	require.NoError(t, err, "an item that cannot be encoded is left out, not an error")
 	assert.NotContains(t, string(b), `"item"`)
 	got, err := ParseBatchError[chan int](b)
 	require.NoError(t, err)
-	assertSameFailures(t, be, got)
+	assertSameBatchFailures(t, be, got)
 	assert.Nil(t, got.Failures[0].Item)
 }
 
@@ -162,20 +162,20 @@ func TestBatchErrorDecodeRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := wireSample()
+			before := batchWireSample()
 			err := before.UnmarshalJSON([]byte(tt.mlflow))
 			require.Error(t, err)
 			assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
-			assertSameFailures(t, wireSample(), before) // left unchanged
+			assertSameBatchFailures(t, batchWireSample(), before) // left unchanged
 
-			got, err := ParseBatchError[asset]([]byte(tt.mlflow))
+			got, err := ParseBatchError[batchAsset]([]byte(tt.mlflow))
 			assert.Nil(t, got)
 			assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
 		})
 	}
-	_, err := ParseBatchProblem[asset]([]byte(`{"type":"about:blank","status":400}`))
+	_, err := ParseBatchProblem[batchAsset]([]byte(`{"type":"about:blank","status":400}`))
 	assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
-	_, err = ParseBatchProblem[asset]([]byte(`{"errors":[{"index":0},{"index":0}]}`))
+	_, err = ParseBatchProblem[batchAsset]([]byte(`{"errors":[{"index":0},{"index":0}]}`))
 	assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
 }
 
@@ -183,15 +183,15 @@ func TestBatchProblemWithoutTotal(t *testing.T) {
 	got, err := ParseBatchProblem[json.RawMessage]([]byte(`{"errors":[{"index":7,"error_code":"ABORTED"},{"index":2}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, 8, got.Total, "the largest index plus one")
-	assert.Equal(t, []int{2, 7}, indexes(got))
+	assert.Equal(t, []int{2, 7}, failureIndexes(got))
 }
 
 // FuzzParseBatchError feeds arbitrary bytes to both decoders. Whatever they
 // accept must be a valid batch error that survives encoding and decoding
 // again unchanged.
 func FuzzParseBatchError(f *testing.F) {
-	mlflow, _ := json.Marshal(wireSample())
-	problem, _ := wireSample().MarshalProblem()
+	mlflow, _ := json.Marshal(batchWireSample())
+	problem, _ := batchWireSample().MarshalProblem()
 	f.Add(mlflow)
 	f.Add(problem)
 	f.Add([]byte(`{"details":{"failures":[{"index":0,"error_code":"NOPE"}]}}`))
@@ -239,7 +239,7 @@ func FuzzParseBatchError(f *testing.F) {
 			for i, fl := range be.Failures {
 				g := again.Failures[i]
 				if g.Index != fl.Index || g.Code != fl.Code || g.Reason != fl.Reason || !g.Time.Equal(fl.Time) ||
-					codeName(&g) != codeName(&fl) {
+					failureCodeName(&g) != failureCodeName(&fl) {
 					t.Fatalf("failure %d changed: %+v -> %+v", i, fl, g)
 				}
 			}

@@ -116,6 +116,11 @@ func TestClassifySignals(t *testing.T) {
 		{"dns other", dialErr(&net.DNSError{Err: "odd", Name: "mlflow"}), mlerr.Decision{Reason: "dns error"}},
 		{"errno unreachable", dialErr(os.NewSyscallError("connect", syscall.EHOSTUNREACH)), mlerr.Decision{Retry: true, Reason: "host unreachable"}},
 		{"errno other", dialErr(os.NewSyscallError("connect", syscall.EACCES)), mlerr.Decision{Reason: "not retryable"}},
+		{"errno reset", os.NewSyscallError("read", syscall.ECONNRESET), mlerr.Decision{Retry: true, Reason: "connection reset"}},
+		{"errno aborted", os.NewSyscallError("read", syscall.ECONNABORTED), mlerr.Decision{Retry: true, Reason: "connection aborted"}},
+		{"errno broken pipe", os.NewSyscallError("write", syscall.EPIPE), mlerr.Decision{Retry: true, Reason: "broken pipe"}},
+		{"errno timed out", dialErr(os.NewSyscallError("connect", syscall.ETIMEDOUT)), mlerr.Decision{Retry: true, Reason: "network timeout"}},
+		{"errno network unreachable", dialErr(os.NewSyscallError("connect", syscall.ENETUNREACH)), mlerr.Decision{Retry: true, Reason: "network unreachable"}},
 		{"unexpected EOF", fmt.Errorf("reading body: %w", io.ErrUnexpectedEOF), mlerr.Decision{Retry: true, Reason: "unexpected eof"}},
 		{"bare EOF is no network signal", io.EOF, mlerr.Decision{Reason: "not retryable"}},
 		{"certificate under a transient code", mlerr.Wrap(x509Unknown(t), mlerr.CodeTemporarilyUnavailable, "send"), mlerr.Decision{Reason: "certificate"}},
@@ -293,6 +298,16 @@ func TestRetryHangingServerThenSuccess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ok", body)
 	assert.Equal(t, []mlerr.TimeoutKind{mlerr.TimeoutAttempt}, kinds)
+}
+
+func TestMarksOfNil(t *testing.T) {
+	assert.NoError(t, mlerr.Permanent(nil))
+	assert.NoError(t, mlerr.RetryAfter(nil, time.Second))
+	err := errors.New("x")
+	assert.Same(t, err, mlerr.RetryAfter(err, -time.Second))
+	assert.Equal(t, "x", mlerr.Permanent(err).Error())
+	assert.Equal(t, "x", mlerr.RetryAfter(err, time.Second).Error())
+	assert.WithinDuration(t, time.Now(), mlerr.SystemClock().Now(), time.Minute)
 }
 
 func TestTimeoutKindStrings(t *testing.T) {

@@ -20,20 +20,20 @@ type Collector[T any] struct {
 	mu        sync.Mutex
 	total     int
 	seq       uint64
-	succeeded []success[T]
-	failures  []failure[T]
+	succeeded []collectedSuccess[T]
+	failures  []collectedFailure[T]
 	now       func() time.Time
 }
 
-// success is a reported success with its order of arrival.
-type success[T any] struct {
+// collectedSuccess is a reported success with its order of arrival.
+type collectedSuccess[T any] struct {
 	seq   uint64
 	index int
 	item  T
 }
 
-// failure is a reported failure with its order of arrival.
-type failure[T any] struct {
+// collectedFailure is a reported failure with its order of arrival.
+type collectedFailure[T any] struct {
 	seq uint64
 	f   Failure[T]
 }
@@ -47,7 +47,7 @@ func NewCollector[T any](total int) *Collector[T] {
 func (c *Collector[T]) Succeed(index int, item T) {
 	c.mu.Lock()
 	c.seq++
-	c.succeeded = append(c.succeeded, success[T]{c.seq, index, item})
+	c.succeeded = append(c.succeeded, collectedSuccess[T]{c.seq, index, item})
 	c.mu.Unlock()
 }
 
@@ -65,7 +65,7 @@ func (c *Collector[T]) Add(f Failure[T]) {
 	}
 	c.mu.Lock()
 	c.seq++
-	c.failures = append(c.failures, failure[T]{c.seq, f})
+	c.failures = append(c.failures, collectedFailure[T]{c.seq, f})
 	c.mu.Unlock()
 }
 
@@ -81,8 +81,8 @@ func (c *Collector[T]) Result() ([]T, *BatchError[T]) {
 	total := c.total
 	c.mu.Unlock()
 
-	ok = latest(ok, func(s success[T]) (int, uint64) { return s.index, s.seq })
-	bad = latest(bad, func(f failure[T]) (int, uint64) { return f.f.Index, f.seq })
+	ok = lastReportPerIndex(ok, func(s collectedSuccess[T]) (int, uint64) { return s.index, s.seq })
+	bad = lastReportPerIndex(bad, func(f collectedFailure[T]) (int, uint64) { return f.f.Index, f.seq })
 	items := make([]T, 0, len(ok))
 	failures := make([]Failure[T], 0, len(bad))
 	i, j := 0, 0
@@ -113,9 +113,9 @@ func (c *Collector[T]) Result() ([]T, *BatchError[T]) {
 	return items, NewBatchError(total, failures)
 }
 
-// latest sorts reports by index, then order of arrival, and keeps the last
+// lastReportPerIndex sorts reports by index, then order of arrival, and keeps the last
 // report of each index.
-func latest[R any](rs []R, key func(R) (index int, seq uint64)) []R {
+func lastReportPerIndex[R any](rs []R, key func(R) (index int, seq uint64)) []R {
 	slices.SortFunc(rs, func(a, b R) int {
 		ai, as := key(a)
 		bi, bs := key(b)

@@ -13,22 +13,22 @@ import (
 
 func TestCollectorResult(t *testing.T) {
 	c := NewCollector[string](6)
-	c.now = func() time.Time { return t0 }
+	c.now = func() time.Time { return batchT0 }
 	c.Succeed(4, "i4")
 	c.Fail(3, "i3", "", New(CodeResourceDoesNotExist, "missing"))
 	c.Succeed(0, "i0")
-	c.Add(Failure[string]{Item: "i1", Index: 1, Reason: "busy", Code: CodeTemporarilyUnavailable, Time: t0.Add(time.Second)})
+	c.Add(Failure[string]{Item: "i1", Index: 1, Reason: "busy", Code: CodeTemporarilyUnavailable, Time: batchT0.Add(time.Second)})
 	c.Succeed(5, "i5")
 
 	ok, be := c.Result()
 	assert.Equal(t, []string{"i0", "i4", "i5"}, ok, "successes in index order")
 	require.NotNil(t, be)
 	assert.Equal(t, 6, be.Total)
-	assert.Equal(t, []int{1, 3}, indexes(be))
+	assert.Equal(t, []int{1, 3}, failureIndexes(be))
 	assert.Equal(t, []string{"busy", "missing"}, []string{be.Failures[0].Reason, be.Failures[1].Reason})
 	assert.Equal(t, CodeResourceDoesNotExist, be.Failures[1].Code)
-	assert.Equal(t, t0.Add(time.Second), be.Failures[0].Time, "a given time is kept")
-	assert.Equal(t, t0, be.Failures[1].Time, "Fail stamps the collector's clock")
+	assert.Equal(t, batchT0.Add(time.Second), be.Failures[0].Time, "a given time is kept")
+	assert.Equal(t, batchT0, be.Failures[1].Time, "Fail stamps the collector's clock")
 
 	// Result does not reset: another report shows in the next result.
 	c.Succeed(2, "i2")

@@ -11,9 +11,9 @@ import (
 	"github.com/mlerr/mlerr"
 )
 
-// fileStore is a fake upload target: files it cannot find are rejected, and
+// exampleFileStore is a fake upload target: files it cannot find are rejected, and
 // while it is busy a file is rejected as temporarily unavailable.
-type fileStore struct {
+type exampleFileStore struct {
 	stored  []string
 	missing map[string]bool
 	busy    map[string]bool
@@ -22,7 +22,7 @@ type fileStore struct {
 // Upload stores the files it can and follows the BatchError convention: it
 // returns the files stored AND a *BatchError for the others, indexed into
 // files.
-func (s *fileStore) Upload(_ context.Context, files []string) ([]string, error) {
+func (s *exampleFileStore) Upload(_ context.Context, files []string) ([]string, error) {
 	var stored []string
 	var failures []mlerr.Failure[string]
 	for i, f := range files {
@@ -46,7 +46,7 @@ func (s *fileStore) Upload(_ context.Context, files []string) ([]string, error) 
 // 2 that failed.
 func ExampleBatchError() {
 	ctx := context.Background()
-	store := &fileStore{missing: map[string]bool{"c.jpg": true}, busy: map[string]bool{"e.jpg": true}}
+	store := &exampleFileStore{missing: map[string]bool{"c.jpg": true}, busy: map[string]bool{"e.jpg": true}}
 	files := []string{"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"}
 
 	stored, err := store.Upload(ctx, files)
@@ -83,7 +83,7 @@ func ExampleBatchError() {
 // in the error with their original index.
 func ExampleRetryFailedWhere() {
 	ctx := context.Background()
-	store := &fileStore{missing: map[string]bool{"c.jpg": true}, busy: map[string]bool{"e.jpg": true}}
+	store := &exampleFileStore{missing: map[string]bool{"c.jpg": true}, busy: map[string]bool{"e.jpg": true}}
 	files := []string{"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"}
 	_, err := store.Upload(ctx, files)
 
