@@ -68,7 +68,7 @@ func (r *Run) SetTags(tags map[string]string) error {
 // under the Block full policy.
 func (r *Run) LogItems(ctx context.Context, items []Item) error {
 	now := r.clock.Now()
-	r.mu.Lock()
+	r.lock()
 	if r.closing {
 		err := r.closedErr
 		r.mu.Unlock()
@@ -93,7 +93,7 @@ func (r *Run) LogItems(ctx context.Context, items []Item) error {
 			if it.Time.IsZero() {
 				it.Time = now
 			}
-			bad = r.admitMetric(it.Key, it.Step, it.Value, it.Time, now)
+			bad = r.admitMetric(it.Key, it.Step, it.Value, it.Time, it.Time.UnixNano(), now)
 		case ItemParam, ItemTag:
 			bad = r.admitText(it.Kind, it.Key, it.Text, now)
 		default:
@@ -111,7 +111,7 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	if ts.IsZero() {
 		ts = now
 	}
-	r.mu.Lock()
+	r.lock()
 	if r.closing {
 		err := r.closedErr
 		r.mu.Unlock()
@@ -128,8 +128,9 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 		}
 	}
 	var rej []Failure[Item]
+	tsNano := ts.UnixNano()
 	for k, v := range m {
-		if bad := r.admitMetric(k, step, v, ts, now); bad != nil {
+		if bad := r.admitMetric(k, step, v, ts, tsNano, now); bad != nil {
 			rej = append(rej, rejection(Item{Kind: ItemMetric, Key: k, Value: v, Step: step, Time: ts}, -1, bad, now))
 		}
 	}
@@ -141,7 +142,7 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 
 func (r *Run) logTexts(kind ItemKind, m map[string]string) error {
 	now := r.clock.Now()
-	r.mu.Lock()
+	r.lock()
 	if r.closing {
 		err := r.closedErr
 		r.mu.Unlock()
@@ -230,7 +231,7 @@ func (ks *keyState) firstKind() ItemKind {
 // admitMetric validates a point and queues it, or returns why it is
 // rejected. Called with mu held. It is the hot path: no allocation unless
 // the key is new or the point is rejected.
-func (r *Run) admitMetric(key string, step int64, v float64, ts, now time.Time) *Error {
+func (r *Run) admitMetric(key string, step int64, v float64, ts time.Time, tsNano int64, now time.Time) *Error {
 	ks := r.keys[key]
 	if ks == nil || ks.kinds&(1<<ItemMetric) == 0 {
 		var bad *Error
@@ -241,7 +242,6 @@ func (r *Run) admitMetric(key string, step int64, v float64, ts, now time.Time) 
 	if !r.cfg.allowNonFinite && !finite(v) {
 		return ErrNonFiniteValue.Errorf("metric %s: value %v is not finite (allow NaN and ±Inf with WithAllowNonFinite)", quoteKey(key), v)
 	}
-	tsNano := ts.UnixNano()
 	if ks.point {
 		if step < ks.step {
 			return ErrStepNotIncreasing.Errorf("metric %s: step %d is lower than its latest step %d", quoteKey(key), step, ks.step)
@@ -349,7 +349,7 @@ func (r *Run) enqueue(it *Item, now time.Time) {
 func (r *Run) spill(now time.Time) {
 	items := r.spillBuf
 	r.spillBuf = r.spillBuf[:0]
-	err := r.cfg.full.spool.Push(items)
+	err := pushSpool(r.cfg.full.spool, items)
 	if err == nil {
 		r.spooled += len(items)
 		r.accepted += int64(len(items))

@@ -81,7 +81,9 @@ func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 			break
 		}
 		dst = append(dst, *it)
-		*it = Item{}
+		if it.Text != "" {
+			it.Text = "" // release a long value; keys are shared with the run's key table
+		}
 		q.head = (q.head + 1) & (len(q.buf) - 1)
 		q.n--
 		q.out++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,8 @@ type Run struct {
 	stopSender context.CancelFunc // cancels the sender's backend calls and sleeps
 	senderDone chan struct{}      // closed when the sender goroutine has returned
 	startDone  chan struct{}      // closed when the run started or failed to start
+
+	senderWaiting atomic.Bool // the sender waits for mu: log calls yield to it
 
 	mu        sync.Mutex // guards everything below
 	keys      map[string]*keyState

@@ -177,10 +177,10 @@ func uniq(s []string) []string {
 }
 
 func TestRunValidKeys(t *testing.T) {
-	for _, k := range []string{"a", "A-b_c.d/e f:g", "x/..y", "..."[:1] + "a", strings.Repeat("k", 250), "0"} {
+	for _, k := range []string{"a", "A-b_c.d/e f:g", "x/..y", ".a", strings.Repeat("k", 250), strings.Repeat("é", 250), "0", "lösung", "損失/訓練", "x²"} {
 		assert.NoError(t, mlerr.ValidateKey(mlerr.ItemMetric, k), k)
 	}
-	for _, k := range []string{"", ".", "..", "..x", "/x", "x/", "x//y", "x/./y", "x/../y", "x/.", "é", "a\tb", strings.Repeat("k", 251)} {
+	for _, k := range []string{"", ".", "..", "..x", "/x", "x/", "x//y", "x/./y", "x/../y", "x/.", "a\tb", "a$", "e\u0301", "\xff", "a\x00", strings.Repeat("k", 251), strings.Repeat("é", 251)} {
 		err := mlerr.ValidateKey(mlerr.ItemParam, k)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidName, "%q", k)
 	}

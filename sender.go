@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -205,19 +206,38 @@ func (r *Run) drainUnsent(cause error, now time.Time) *BatchError[Item] {
 // sendReady sends batches while there is a full one, or anything at all
 // when forced (a tick of the batching interval, Wait, Close).
 func (r *Run) sendReady(force bool) {
-	for r.stopCtx.Err() == nil {
-		pb := r.nextBatch(force)
-		if pb == nil {
-			return
-		}
-		r.send(pb)
+	pb := r.nextBatch(force)
+	for pb != nil && r.stopCtx.Err() == nil {
+		pb = r.send(pb, force)
 	}
+}
+
+// lockSender takes mu for the sender, asking the log calls to let it in
+// (see lock): a tight logging loop would otherwise retake the mutex before
+// the sender, starve it, and fill the queue.
+func (r *Run) lockSender() {
+	r.senderWaiting.Store(true)
+	r.mu.Lock()
+	r.senderWaiting.Store(false)
+}
+
+// lock takes mu for a log call, yielding first to a sender waiting for it.
+func (r *Run) lock() {
+	if r.senderWaiting.Load() {
+		runtime.Gosched()
+	}
+	r.mu.Lock()
 }
 
 // nextBatch returns the batch to send next, or nil. Called without mu.
 func (r *Run) nextBatch(force bool) *pendingBatch {
-	r.mu.Lock()
+	r.lockSender()
 	defer r.mu.Unlock()
+	return r.nextBatchLocked(force)
+}
+
+// nextBatchLocked is nextBatch with mu held.
+func (r *Run) nextBatchLocked(force bool) *pendingBatch {
 	if r.cur != nil {
 		return r.cur
 	}
@@ -230,7 +250,7 @@ func (r *Run) nextBatch(force bool) *pendingBatch {
 		pb = &pendingBatch{b: Batch{Items: items}}
 		r.roomMade()
 	case r.q.n == 0 && r.spooled > 0 && !r.spoolDead:
-		items, err := r.cfg.full.spool.Peek(r.cfg.batchItems)
+		items, err := peekSpool(r.cfg.full.spool, r.cfg.batchItems)
 		if err != nil || len(items) == 0 {
 			r.spoolBroken(err)
 			return nil
@@ -264,10 +284,15 @@ func (r *Run) spoolBroken(err error) {
 }
 
 // send writes one batch, through the retry policy, riding out outages,
-// until it is stored, failed for good, or the run stops.
-func (r *Run) send(pb *pendingBatch) {
+// until it is stored, failed for good, or the run stops. It returns the next
+// batch to send, or nil.
+func (r *Run) send(pb *pendingBatch, force bool) *pendingBatch {
 	op := func(ctx context.Context) (err error) {
-		defer func() { r.noteCall(err, r.clock.Now()) }()
+		defer func() {
+			if err != nil {
+				r.noteCall(err, r.clock.Now())
+			}
+		}()
 		defer recoverBackend("WriteBatch", &err)
 		pb.attempts++
 		if pb.attempts > 1 {
@@ -287,24 +312,26 @@ func (r *Run) send(pb *pendingBatch) {
 		err := Retry(r.stopCtx, r.policy, op)
 		now := r.clock.Now()
 		if err == nil {
-			r.mu.Lock()
+			r.lockSender()
+			r.stats.consecutive = 0
 			r.recovered(now)
 			r.finishBatch(pb, nil, now)
+			next := r.nextBatchLocked(force)
 			r.mu.Unlock()
-			return
+			return next
 		}
 		if r.stopCtx.Err() != nil {
-			return // the batch stays pending; Close or Terminate accounts for it
+			return nil // the batch stays pending; Close or Terminate accounts for it
 		}
 		if isOutage(err) {
 			r.outage(err, now, fmt.Sprintf("sending batch %d", pb.b.Seq))
 			if r.clock.Sleep(r.stopCtx, r.outagePause()) != nil {
-				return
+				return nil
 			}
 			continue
 		}
 		r.batchFailed(pb, err, now)
-		return
+		return r.nextBatch(force)
 	}
 }
 
@@ -352,7 +379,7 @@ func (r *Run) batchFailed(pb *pendingBatch, err error, now time.Time) {
 func (r *Run) finishBatch(pb *pendingBatch, failures []Failure[Item], now time.Time) *BatchError[Item] {
 	n := len(pb.b.Items)
 	if pb.fromSpool > 0 {
-		if err := r.cfg.full.spool.Ack(pb.fromSpool); err != nil {
+		if err := ackSpool(r.cfg.full.spool, pb.fromSpool); err != nil {
 			r.cfg.logger.Error("mlerr: the spool could not drop sent items; they may be sent again", "err", err)
 		}
 		r.spooled -= pb.fromSpool
@@ -367,7 +394,6 @@ func (r *Run) finishBatch(pb *pendingBatch, failures []Failure[Item], now time.T
 		lost = NewBatchError(n, failures)
 		r.addFailed(lost.Failed())
 	}
-	clear(pb.b.Items) // release the items' strings; the array is reused
 	r.cur = nil
 	r.settle(n)
 	return lost

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,9 +20,9 @@ const (
 	MaxTagValueLength = 8000
 )
 
-// keyChars marks the bytes a key may contain: letters, digits and
-// "_ - . / space :" (MLflow's rule; every other byte, including any byte of
-// a multi-byte UTF-8 sequence, is illegal).
+// keyChars marks the ASCII bytes a key may contain: letters, digits and
+// "_ - . / space :". Beyond ASCII, MLflow's \w (a Python str pattern) takes
+// Unicode letters and numbers, see keyRune.
 var keyChars = func() (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
@@ -41,7 +42,8 @@ var keyChars = func() (t [256]bool) {
 // ValidateKey checks a metric, param or tag key against MLflow's rules and
 // returns nil or an error of kind ErrInvalidName saying what is wrong: the
 // key is empty, longer than MaxKeyLength, contains a character other than
-// letters, digits and "_ - . / space :", is ".", starts with ".." or "/", or
+// letters, digits (Unicode ones included, as MLflow's \w) and "_ - . /
+// space :", is not valid UTF-8, is ".", starts with ".." or "/", or
 // would name another path when read as one ("a//b", "a/", "a/./b",
 // "a/../b": MLflow refuses names that normalise to something else).
 func ValidateKey(kind ItemKind, key string) error {
@@ -59,11 +61,22 @@ func keyProblem(key string) string {
 	case len(key) > MaxKeyLength && utf8.RuneCountInString(key) > MaxKeyLength:
 		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), MaxKeyLength)
 	}
-	for i := 0; i < len(key); i++ {
-		if !keyChars[key[i]] {
-			r, _ := utf8.DecodeRuneInString(key[i:])
+	for i := 0; i < len(key); {
+		if c := key[i]; c < utf8.RuneSelf {
+			if !keyChars[c] {
+				return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", c, i)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(key[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Sprintf("the key is not valid UTF-8 (byte %d)", i)
+		}
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
 			return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", r, i)
 		}
+		i += size
 	}
 	switch {
 	case key == ".":

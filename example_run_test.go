@@ -1,0 +1,127 @@
+package mlerr_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"time"
+
+	"github.com/mlerr/mlerr"
+	"github.com/mlerr/mlerr/internal/fakebackend"
+)
+
+// The backend here is an in-memory fake; a real program passes the MLflow
+// backend (package mlflow) or the local store (package localstore).
+func ExampleNewRun() {
+	ctx := context.Background()
+	backend := fakebackend.New()
+	run, err := mlerr.NewRun(ctx, backend,
+		mlerr.WithExperiment("mnist"),
+		mlerr.WithRunName("baseline"),
+	)
+	if err != nil { // only invalid options fail here
+		fmt.Println(err)
+		return
+	}
+	if err := run.LogParams(map[string]string{"lr": "0.01", "epochs": "3"}); err != nil {
+		fmt.Println(err)
+	}
+	for step := int64(0); step < 100; step++ {
+		// Never blocks on the network; invalid entries come back at once.
+		if err := run.LogMetrics(step, map[string]float64{"loss": 1 / float64(step+1)}); err != nil {
+			fmt.Println(err)
+		}
+	}
+	report, err := run.Close(ctx) // flush, end the run, stop the goroutines
+	fmt.Println(report.Status, report.Sent, err)
+	// Output: FINISHED 102 <nil>
+}
+
+// A log call rejects invalid entries with an error naming each one, logs
+// the rest, and sends the same error to OnError.
+func ExampleRun_LogMetrics() {
+	ctx := context.Background()
+	var lost []string // callbacks run on the run's own goroutine, one at a time
+	run, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithCallbacks(mlerr.Callbacks{
+		OnError: func(err error, ts time.Time) { lost = append(lost, mlerr.LostItems(err)[0].Key) },
+	}))
+	run.LogMetrics(1, map[string]float64{"loss": 0.5})
+	err := run.LogMetrics(2, map[string]float64{"loss": math.NaN(), "acc": 0.9})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, mlerr.ErrNonFiniteValue))
+
+	err = run.LogMetrics(1, map[string]float64{"loss": 0.4, "acc": 0.8})
+	var be *mlerr.BatchError[mlerr.Item]
+	if errors.As(err, &be) {
+		fmt.Println(errors.Is(err, mlerr.ErrStepNotIncreasing), be.Failed()[0].Key, be.Failed()[0].Step)
+	}
+	report, _ := run.Close(ctx) // the callbacks have run when Close returns
+	fmt.Println("OnError saw:", lost)
+	fmt.Println(report.Sent, report.Dropped.Invalid)
+	// Output:
+	// INVALID_PARAMETER_VALUE: metric "loss": value NaN is not finite (allow NaN and ±Inf with WithAllowNonFinite): 1 of 2 items failed: 1 x non-finite value
+	// true
+	// true acc 1
+	// OnError saw: [loss acc]
+	// 3 2
+}
+
+// KeepTraining logs every event and never stops the training: here the
+// server refuses the credentials for the first batch, whose points are lost
+// and logged, and training goes on.
+func ExampleKeepTraining() {
+	ctx := context.Background()
+	backend := fakebackend.New()
+	backend.Inject(fakebackend.Write, 1, fakebackend.Unauthorized())
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTimes}))
+	run, _ := mlerr.NewRun(ctx, backend, mlerr.WithCallbacks(mlerr.KeepTraining(logger)))
+	for step := int64(0); step < 3; step++ {
+		run.LogMetrics(step, map[string]float64{"loss": 1})
+	}
+	run.Wait(ctx) // the first batch: refused
+	run.LogMetrics(3, map[string]float64{"loss": 1})
+	report, _ := run.Close(ctx)
+	fmt.Println(report.Status, "sent", report.Sent, "lost", report.Dropped.Rejected)
+	// Output:
+	// level=ERROR msg="mlerr: OnError" err="UNAUTHENTICATED: the backend refused the credentials: the 3 items of batch 1 are lost: 3 of 3 items failed: 3 x Invalid token" kind=Unauthorized items_lost=3
+	// FAILED sent 1 lost 3
+}
+
+// CompleteDataOrStop terminates the run on the first loss of data; the
+// training loop sees ErrClosed and stops. WithCallbacksFor hands the
+// callbacks the run they belong to.
+func ExampleCompleteDataOrStop() {
+	ctx := context.Background()
+	backend := fakebackend.New()
+	backend.Inject(fakebackend.Write, 1, fakebackend.RunGone())
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTimes, Level: slog.LevelError + 1}))
+	run, _ := mlerr.NewRun(ctx, backend, mlerr.WithCallbacksFor(func(r *mlerr.Run) mlerr.Callbacks {
+		return mlerr.CompleteDataOrStop(logger, r.Terminate)
+	}))
+	for step := int64(0); ; step++ {
+		err := run.LogMetrics(step, map[string]float64{"loss": 1})
+		if errors.Is(err, mlerr.ErrClosed) {
+			fmt.Println("training stopped:", err)
+			break
+		}
+		if step == 2 {
+			run.Wait(ctx) // the first batch: the run is gone
+		}
+	}
+	report, err := run.Close(ctx)
+	fmt.Println(report.Status, errors.Is(err, mlerr.ErrClosed) || errors.Is(err, mlerr.CodeDataLoss))
+	// Output:
+	// training stopped: INVALID_STATE: the run was terminated: entries are no longer logged
+	// KILLED true
+}
+
+// withoutTimes drops the time attributes from slog output, for examples.
+func withoutTimes(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey || a.Key == "event_time" {
+		return slog.Attr{}
+	}
+	return a
+}
