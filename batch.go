@@ -1,0 +1,355 @@
+package mlerr
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Failure is one item of a batch that failed: the item itself, where it was
+// in the original batch, why it failed (in words and as a code), when, and
+// the error that made it fail.
+type Failure[T any] struct {
+	// Item is the item that failed.
+	Item T
+	// Index is the item's position in the original batch (0-based).
+	Index int
+	// Reason says in words why the item failed, such as "asset not found".
+	// ByReason and Error group failures by it, so it should name the cause
+	// rather than the item.
+	Reason string
+	// Code is the failure's MLflow code.
+	Code Code
+	// Time is when the item failed.
+	Time time.Time
+	// Cause is the error that made the item fail, or nil.
+	Cause error
+}
+
+// Retryable reports whether the failure's code may succeed when tried again
+// (Code.Retryable). As a method expression, Failure[T].Retryable is a filter
+// for RetryFailedWhere and BatchError.Where.
+func (f Failure[T]) Retryable() bool { return f.Code.Retryable() }
+
+// BatchError reports the items of a batch that failed while the others
+// succeeded.
+//
+// The convention: an operation that partly succeeds returns its partial
+// result AND a *BatchError, so nothing that succeeded is lost:
+//
+//	stored, err := upload(ctx, items) // stored: what succeeded
+//	var be *mlerr.BatchError[Item]
+//	if errors.As(err, &be) {
+//		again, err := mlerr.RetryFailed(ctx, be, upload)
+//		...
+//	}
+//
+// errors.Is and errors.As reach every failure's cause (see Unwrap), and
+// errors.Is(err, code) reports whether any failure has that code. CodeOf
+// returns the batch's overall code (see Code).
+//
+// Build one with NewBatchError or a Collector, which fill in what a failure
+// leaves out. A BatchError is not safe for concurrent modification; its
+// methods only read it.
+type BatchError[T any] struct {
+	// Failures are the items that failed, in the order of their Index.
+	Failures []Failure[T]
+	// Total is the number of items in the original batch, successes
+	// included.
+	Total int
+}
+
+// NewBatchError returns the error for a batch of total items of which the
+// given ones failed, or nil when failures is empty (so its result can be
+// returned directly, see the BatchError convention).
+//
+// It takes ownership of failures and completes each failure: a zero Code
+// becomes CodeOf(Cause) (INTERNAL_ERROR without a cause), an empty Reason
+// becomes the cause's message (or the code's name without a cause), and a
+// zero Time becomes the time of the call. Failures are sorted by Index
+// (stably), and Total is raised, if need be, to len(failures) and to the
+// largest Index plus one. It allocates nothing per item of the batch: a batch
+// of a million items with ten failures costs as much as one of a hundred.
+func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
+	if len(failures) == 0 {
+		return nil
+	}
+	var now time.Time
+	sorted := true
+	for i := range failures {
+		f := &failures[i]
+		if f.Code == 0 {
+			f.Code = CodeOf(f.Cause)
+			if f.Code == 0 {
+				f.Code = CodeInternalError
+			}
+		}
+		if f.Reason == "" {
+			f.Reason = reasonOf(f.Cause, f.Code)
+		}
+		if f.Time.IsZero() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			f.Time = now
+		}
+		if i > 0 && failures[i-1].Index > f.Index {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
+	}
+	if total < len(failures) {
+		total = len(failures)
+	}
+	if last := failures[len(failures)-1].Index; total <= last {
+		total = last + 1
+	}
+	return &BatchError[T]{Failures: failures, Total: total}
+}
+
+// reasonOf is the reason of a failure that gives none: the message of an
+// *Error cause, the text of another cause, else the code's name.
+func reasonOf(cause error, code Code) string {
+	if e, ok := cause.(*Error); ok && e.message != "" {
+		return e.message
+	}
+	if cause != nil {
+		if s := cause.Error(); s != "" {
+			return s
+		}
+	}
+	return code.String()
+}
+
+// maxReasonsInText bounds the reasons Error lists; the others are counted.
+const maxReasonsInText = 5
+
+// Error summarises the failures, counting them per reason, most frequent
+// first (ties: the reason that occurs first in the batch):
+//
+//	3 of 100 items failed: 2 x asset not found, 1 x invalid format
+//
+// At most five reasons are listed; the rest are counted as "and N other
+// reasons".
+func (e *BatchError[T]) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	groups := e.reasonCounts()
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(len(e.Failures)))
+	b.WriteString(" of ")
+	b.WriteString(strconv.Itoa(e.Total))
+	if e.Total == 1 {
+		b.WriteString(" item failed: ")
+	} else {
+		b.WriteString(" items failed: ")
+	}
+	for i, g := range groups {
+		if i == maxReasonsInText {
+			b.WriteString(", and ")
+			b.WriteString(strconv.Itoa(len(groups) - i))
+			b.WriteString(" other reasons")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(g.count))
+		b.WriteString(" x ")
+		b.WriteString(g.reason)
+	}
+	return b.String()
+}
+
+// reasonCount is one reason of a batch and how many failures give it.
+type reasonCount struct {
+	reason string
+	count  int
+	first  int // position of the reason's first failure
+}
+
+// reasonCounts groups the failures by reason, most frequent first, ties in
+// order of first occurrence.
+func (e *BatchError[T]) reasonCounts() []reasonCount {
+	pos := make(map[string]int)
+	var groups []reasonCount
+	for i := range e.Failures {
+		r := e.Failures[i].Reason
+		if j, ok := pos[r]; ok {
+			groups[j].count++
+			continue
+		}
+		pos[r] = len(groups)
+		groups = append(groups, reasonCount{reason: r, count: 1, first: i})
+	}
+	slices.SortStableFunc(groups, func(a, b reasonCount) int { return b.count - a.count })
+	return groups
+}
+
+// Code returns the batch's overall code, which is what CodeOf returns for it.
+// When every failure has the same code, it is that code. Otherwise it is the
+// most frequent code; between codes equally frequent, a code that is not
+// retryable wins over one that is (so that a classifier never retries the
+// whole batch on a tie with caller faults), then the code that occurs first.
+// A nil or empty BatchError has the zero code.
+func (e *BatchError[T]) Code() Code {
+	if e == nil || len(e.Failures) == 0 {
+		return 0
+	}
+	first := e.Failures[0].Code
+	same := true
+	for i := 1; i < len(e.Failures); i++ {
+		if e.Failures[i].Code != first {
+			same = false
+			break
+		}
+	}
+	if same {
+		return first
+	}
+	type tally struct {
+		code  Code
+		count int
+	}
+	var tallies []tally // in order of first occurrence; codes are few
+	for i := range e.Failures {
+		c := e.Failures[i].Code
+		found := false
+		for j := range tallies {
+			if tallies[j].code == c {
+				tallies[j].count++
+				found = true
+				break
+			}
+		}
+		if !found {
+			tallies = append(tallies, tally{c, 1})
+		}
+	}
+	best := tallies[0]
+	for _, t := range tallies[1:] {
+		if t.count > best.count || t.count == best.count && best.code.Retryable() && !t.code.Retryable() {
+			best = t
+		}
+	}
+	return best.code
+}
+
+// Failed returns the items that failed, in the order of their Index.
+func (e *BatchError[T]) Failed() []T {
+	if e == nil {
+		return nil
+	}
+	items := make([]T, len(e.Failures))
+	for i := range e.Failures {
+		items[i] = e.Failures[i].Item
+	}
+	return items
+}
+
+// ByReason groups the failed items by Reason, each group in the order of
+// the items' Index.
+func (e *BatchError[T]) ByReason() map[string][]T {
+	if e == nil {
+		return nil
+	}
+	m := make(map[string][]T)
+	for i := range e.Failures {
+		f := &e.Failures[i]
+		m[f.Reason] = append(m[f.Reason], f.Item)
+	}
+	return m
+}
+
+// FailureRate returns the share of the batch that failed, from 0 to 1:
+// len(Failures)/Total. It is 0 for a nil BatchError or an empty batch.
+func (e *BatchError[T]) FailureRate() float64 {
+	if e == nil || e.Total <= 0 {
+		return 0
+	}
+	return float64(len(e.Failures)) / float64(e.Total)
+}
+
+// Err returns e as an error, or nil when e is nil. A nil *BatchError stored
+// in an error is not a nil error, so return NewBatchError(...).Err() from a
+// function whose result is an error:
+//
+//	return stored, mlerr.NewBatchError(len(items), failures).Err()
+func (e *BatchError[T]) Err() error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// Exceeds reports whether more than rate (0 to 1) of the batch failed: the
+// "more than 10% failed: stop" test is be.Exceeds(0.10). See also
+// CheckFailureRate.
+func (e *BatchError[T]) Exceeds(rate float64) bool {
+	return e.FailureRate() > rate
+}
+
+// Unwrap returns every failure's cause, in the order of the failures, so
+// that errors.Is and errors.As reach each of them. A failure without a cause
+// contributes its Code.
+func (e *BatchError[T]) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
+	errs := make([]error, len(e.Failures))
+	for i := range e.Failures {
+		f := &e.Failures[i]
+		if f.Cause != nil {
+			errs[i] = f.Cause
+		} else {
+			errs[i] = f.Code
+		}
+	}
+	return errs
+}
+
+// Is reports whether target is a Code that one of the failures has, so that
+// errors.Is(err, code) holds for a failure whose code was given without a
+// cause carrying it.
+func (e *BatchError[T]) Is(target error) bool {
+	c, ok := target.(Code)
+	if !ok || e == nil {
+		return false
+	}
+	for i := range e.Failures {
+		if e.Failures[i].Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Where returns the failures for which keep is true as a new BatchError
+// with the same Total, or nil when there are none. The failures are copied;
+// their items and causes are shared.
+func (e *BatchError[T]) Where(keep func(Failure[T]) bool) *BatchError[T] {
+	if e == nil {
+		return nil
+	}
+	var kept []Failure[T]
+	for _, f := range e.Failures {
+		if keep(f) {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &BatchError[T]{Failures: kept, Total: e.Total}
+}
+
+// Retryable returns the failures whose code is retryable, or nil when there
+// are none: e.Where(Failure[T].Retryable).
+func (e *BatchError[T]) Retryable() *BatchError[T] {
+	return e.Where(Failure[T].Retryable)
+}

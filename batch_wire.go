@@ -1,0 +1,228 @@
+package mlerr
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// ProblemTypePartialFailure is the problem type (RFC 9457) of a batch error
+// encoded by MarshalProblem.
+const ProblemTypePartialFailure = "urn:mlerr:problem:partial-failure"
+
+// wireFailure is one failure on the wire, in both encodings.
+type wireFailure struct {
+	Index     *int            `json:"index"`
+	ErrorCode string          `json:"error_code,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	Time      time.Time       `json:"time,omitzero"`
+	Item      json.RawMessage `json:"item,omitempty"`
+}
+
+// wireDetails is the "details" member of a batch error in MLflow JSON.
+type wireDetails struct {
+	Total    *int          `json:"total"`
+	Failures []wireFailure `json:"failures"`
+}
+
+// wireBatch is a batch error in MLflow JSON.
+type wireBatch struct {
+	ErrorCode string       `json:"error_code"`
+	Message   string       `json:"message"`
+	Details   *wireDetails `json:"details"`
+}
+
+// wireProblem is a batch error as an RFC 9457 problem with the extension
+// members error_code, total and errors.
+type wireProblem struct {
+	Type      string        `json:"type"`
+	Title     string        `json:"title"`
+	Status    int           `json:"status"`
+	Detail    string        `json:"detail"`
+	ErrorCode string        `json:"error_code"`
+	Total     *int          `json:"total"`
+	Errors    []wireFailure `json:"errors"`
+}
+
+// MarshalJSON encodes the batch error as MLflow JSON: error_code is the
+// overall code (Code), message the summary (Error), and details holds the
+// total and one entry per failure with its index, error_code, reason, time
+// (RFC 3339, absent when zero) and item (absent when it does not encode as
+// JSON or encodes as null):
+//
+//	{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"1 of 3 items failed: 1 x asset not found",
+//	 "details":{"total":3,"failures":[{"index":2,"error_code":"RESOURCE_DOES_NOT_EXIST",
+//	 "reason":"asset not found","time":"2026-02-02T15:32:30Z","item":"c.jpg"}]}}
+//
+// A nil BatchError encodes as null.
+func (e *BatchError[T]) MarshalJSON() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	total := e.Total
+	return json.Marshal(wireBatch{
+		ErrorCode: e.Code().String(),
+		Message:   e.Error(),
+		Details:   &wireDetails{Total: &total, Failures: e.wireFailures()},
+	})
+}
+
+// MarshalProblem encodes the batch error as an RFC 9457 problem
+// (application/problem+json): type ProblemTypePartialFailure, a title,
+// status the overall code's HTTP status, detail the summary (Error), and the
+// extension members error_code (the overall code), total, and errors: one
+// entry per failure with its index, error_code, reason, time and item, as in
+// MarshalJSON.
+func (e *BatchError[T]) MarshalProblem() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	code := e.Code()
+	total := e.Total
+	return json.Marshal(wireProblem{
+		Type:      ProblemTypePartialFailure,
+		Title:     "Some items of the batch failed",
+		Status:    code.HTTPStatus(),
+		Detail:    e.Error(),
+		ErrorCode: code.String(),
+		Total:     &total,
+		Errors:    e.wireFailures(),
+	})
+}
+
+func (e *BatchError[T]) wireFailures() []wireFailure {
+	out := make([]wireFailure, len(e.Failures))
+	for i := range e.Failures {
+		f := &e.Failures[i]
+		index := f.Index
+		w := wireFailure{Index: &index, ErrorCode: codeName(f), Reason: f.Reason, Time: f.Time}
+		if raw, err := json.Marshal(f.Item); err == nil && !bytes.Equal(raw, []byte("null")) {
+			w.Item = raw
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// codeName is the error_code of a failure: the code's name, or the name a
+// server sent for a code this library does not know.
+func codeName[T any](f *Failure[T]) string {
+	if e, ok := f.Cause.(*Error); ok && e.code == f.Code && e.name != "" {
+		return e.name
+	}
+	return f.Code.String()
+}
+
+// UnmarshalJSON decodes a batch error encoded by MarshalJSON, replacing e's
+// contents. Each failure gets back its index, code, reason and time; its
+// item when the entry has one (decoded into T: use json.RawMessage for items
+// of unknown shape); and as Cause an *Error with the failure's code and
+// reason, so errors.Is(err, code) still works. An error_code this library
+// does not know gives INTERNAL_ERROR and is kept as the cause's Name.
+//
+// Input that is not such a batch error (no details.failures, no failure,
+// an index missing, negative, repeated or not below total, an item that
+// does not decode into T) gives an *Error with code INVALID_PARAMETER_VALUE
+// and leaves e unchanged.
+func (e *BatchError[T]) UnmarshalJSON(data []byte) error {
+	var w wireBatch
+	if err := json.Unmarshal(data, &w); err != nil {
+		return Errorf(CodeInvalidParameterValue, "decoding a batch error: %w", err)
+	}
+	if w.Details == nil || w.Details.Failures == nil {
+		return InvalidParameterValue("decoding a batch error: no details.failures member")
+	}
+	be, err := fromWire[T](w.Details.Total, w.Details.Failures)
+	if err != nil {
+		return err
+	}
+	*e = *be
+	return nil
+}
+
+// ParseBatchError decodes a batch error in MLflow JSON (see
+// BatchError.MarshalJSON and UnmarshalJSON).
+func ParseBatchError[T any](data []byte) (*BatchError[T], error) {
+	be := new(BatchError[T])
+	if err := be.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return be, nil
+}
+
+// ParseBatchProblem decodes a batch error encoded as a problem by
+// MarshalProblem: the errors member gives the failures and total the total
+// (when absent: the number of failures, or the largest index plus one).
+// The other members are not checked. Errors are as for UnmarshalJSON.
+func ParseBatchProblem[T any](data []byte) (*BatchError[T], error) {
+	var w wireProblem
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, Errorf(CodeInvalidParameterValue, "decoding a batch problem: %w", err)
+	}
+	if w.Errors == nil {
+		return nil, InvalidParameterValue("decoding a batch problem: no errors member")
+	}
+	return fromWire[T](w.Total, w.Errors)
+}
+
+// fromWire builds a BatchError from decoded entries, checking them.
+func fromWire[T any](totalp *int, ws []wireFailure) (*BatchError[T], error) {
+	if len(ws) == 0 {
+		return nil, InvalidParameterValue("decoding a batch error: no failures")
+	}
+	total := 0
+	if totalp != nil {
+		total = *totalp
+		if total < len(ws) {
+			return nil, InvalidParameterValue("decoding a batch error: total %d is less than the %d failures", total, len(ws))
+		}
+	}
+	failures := make([]Failure[T], len(ws))
+	for i, w := range ws {
+		if w.Index == nil {
+			return nil, InvalidParameterValue("decoding a batch error: failure %d has no index", i)
+		}
+		f := Failure[T]{Index: *w.Index, Reason: w.Reason, Time: w.Time}
+		if f.Index < 0 || totalp != nil && f.Index >= total {
+			return nil, InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, f.Index, total)
+		}
+		cause := &Error{code: CodeInternalError}
+		if w.ErrorCode != "" {
+			if c, err := ParseCode(w.ErrorCode); err == nil {
+				cause.code = c
+			} else {
+				cause.name = w.ErrorCode
+			}
+		}
+		if cause.code == 0 { // "OK" is no failure code
+			cause.code = CodeInternalError
+		}
+		f.Code = cause.code
+		if f.Reason == "" {
+			f.Reason = f.Code.String()
+			if cause.name != "" {
+				f.Reason = cause.name
+			}
+		}
+		cause.message = f.Reason
+		f.Cause = cause
+		if len(w.Item) > 0 {
+			if err := json.Unmarshal(w.Item, &f.Item); err != nil {
+				return nil, Errorf(CodeInvalidParameterValue, "decoding a batch error: item of failure %d (index %d): %w", i, f.Index, err)
+			}
+		}
+		failures[i] = f
+	}
+	slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
+	for i := 1; i < len(failures); i++ {
+		if failures[i].Index == failures[i-1].Index {
+			return nil, InvalidParameterValue("decoding a batch error: index %d appears twice", failures[i].Index)
+		}
+	}
+	if totalp == nil {
+		total = max(len(failures), failures[len(failures)-1].Index+1)
+	}
+	return &BatchError[T]{Failures: failures, Total: total}, nil
+}
