@@ -199,7 +199,9 @@ func (d *decoder) item(it *mlerr.Item, keys []string) []string {
 		return keys
 	}
 	if flags&flagValue != 0 {
-		it.Value = math.Float64frombits(binary.LittleEndian.Uint64(d.bytes(8)))
+		if b := d.bytes(8); b != nil {
+			it.Value = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
 	}
 	if flags&flagText != 0 {
 		it.Text = string(d.bytes(d.uvarint()))

@@ -233,3 +233,14 @@ func goodRecordAt(f *os.File, off, size int64) bool {
 	crc := crc32.Update(0, castagnoli, h[4:8])
 	return crc32.Update(crc, castagnoli, p) == binary.LittleEndian.Uint32(h[8:])
 }
+
+// goodRecordBytes reports whether buf is exactly one record with a matching
+// checksum.
+func goodRecordBytes(buf []byte) bool {
+	if len(buf) < recordHeaderSize || binary.LittleEndian.Uint32(buf) != recordMagic ||
+		int(binary.LittleEndian.Uint32(buf[4:])) != len(buf)-recordHeaderSize {
+		return false
+	}
+	crc := crc32.Update(0, castagnoli, buf[4:8])
+	return crc32.Update(crc, castagnoli, buf[recordHeaderSize:]) == binary.LittleEndian.Uint32(buf[8:])
+}

@@ -25,14 +25,11 @@ type batchID struct {
 // runLog is a run's log open for appending. Its methods are safe for
 // concurrent use.
 type runLog struct {
-	mu     sync.Mutex
-	path   string
-	f      *os.File
-	size   int64 // end of the last good record
-	seqs   map[uint64][]batchID
-	keys   map[string]uint64 // encoder scratch
-	buf    []byte
-	broken error // set when a failed write could not be undone
+	mu   sync.Mutex
+	file appendFile
+	seqs map[uint64][]batchID
+	keys map[string]uint64 // encoder scratch
+	buf  []byte
 }
 
 // openRunLog opens (creating it when create is true) the log at path for
@@ -57,60 +54,24 @@ func openRunLog(path string, create bool) (*runLog, bool, error) {
 		}
 		return nil, false, err
 	}
-	l := &runLog{path: path, f: f, seqs: map[uint64][]batchID{}, keys: map[string]uint64{}}
-	cut, err := l.recover()
+	l := &runLog{file: appendFile{f: f, path: path}, seqs: map[uint64][]batchID{}, keys: map[string]uint64{}}
+	size, cut, err := recoverTail(f, path, logName, func(rec record) error {
+		seq, id, err := identify(rec.payload)
+		if err != nil {
+			return corrupted(path, rec.off, "%v", err)
+		}
+		l.seqs[seq] = append(l.seqs[seq], id)
+		return nil
+	})
+	if err == nil && create && size == fileHeaderSize && !cut {
+		err = syncDir(filepath.Dir(path)) // make a new log's entry durable
+	}
 	if err != nil {
 		f.Close()
 		return nil, false, err
 	}
+	l.file.size = size
 	return l, cut, nil
-}
-
-// recover reads the log, filling l.seqs and l.size, and cuts a torn tail
-// (writing the file header when the file had none yet).
-func (l *runLog) recover() (cut bool, err error) {
-	s, tornHeader, err := newScanner(l.f, l.path, logName)
-	if err != nil {
-		return false, err
-	}
-	if tornHeader {
-		if err := l.f.Truncate(0); err != nil {
-			return false, err
-		}
-		if _, err := l.f.WriteAt(fileHeader(logName), 0); err != nil {
-			return false, err
-		}
-		if err := datasync(l.f); err != nil {
-			return false, err
-		}
-		if err := syncDir(filepath.Dir(l.path)); err != nil {
-			return false, err
-		}
-		l.size = fileHeaderSize
-		return s.size > 0, nil
-	}
-	for s.Next() {
-		rec := s.Record()
-		seq, id, err := identify(rec.payload)
-		if err != nil {
-			return false, corrupted(l.path, rec.off, "%v", err)
-		}
-		l.seqs[seq] = append(l.seqs[seq], id)
-	}
-	if err := s.Err(); err != nil {
-		return false, err
-	}
-	l.size = s.End()
-	if torn, at := s.Torn(); torn {
-		if err := l.f.Truncate(at); err != nil {
-			return false, err
-		}
-		if err := datasync(l.f); err != nil {
-			return false, err
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // identify returns a payload's seq and batchID, checking that it decodes.
@@ -131,17 +92,12 @@ func itemsCRC(payload []byte) uint32 {
 }
 
 // append writes one batch as a record and fsyncs it. A batch already in the
-// log (same seq, same items) is not written again; dup reports it. When the
-// write or the fsync fails, the file is cut back to its previous end so that
-// no partial record stays in the middle of the log.
+// log (same seq, same items) is not written again; dup reports it.
 func (l *runLog) append(seq uint64, items []mlerr.Item) (dup bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
-		return false, mlerr.ErrClosed.Errorf("run log %s is closed", l.path)
-	}
-	if l.broken != nil {
-		return false, l.broken
+	if l.file.f == nil {
+		return false, mlerr.ErrClosed.Errorf("run log %s is closed", l.file.path)
 	}
 	buf := appendBatch(append(l.buf[:0], make([]byte, recordHeaderSize)...), seq, items, l.keys)
 	l.buf = buf
@@ -155,48 +111,21 @@ func (l *runLog) append(seq uint64, items []mlerr.Item) (dup bool, err error) {
 			return true, nil
 		}
 	}
-	if err := l.write(frame(buf)); err != nil {
+	if err := l.file.write(frame(buf)); err != nil {
 		return false, err
 	}
 	l.seqs[seq] = append(l.seqs[seq], id)
 	return false, nil
 }
 
-// write appends rec at l.size and fsyncs, undoing a failed attempt.
-func (l *runLog) write(rec []byte) error {
-	_, err := writeAt(l.f, rec, l.size)
-	if err == nil {
-		err = datasync(l.f)
-	}
-	if err != nil {
-		if terr := l.undo(); terr != nil {
-			l.broken = mlerr.Wrap(terr, mlerr.CodeIOError, "run log "+l.path+" is unusable until reopened")
-		}
-		return mlerr.Wrap(err, mlerr.CodeIOError, "writing run log "+l.path)
-	}
-	l.size += int64(len(rec))
-	return nil
-}
-
-// undo cuts the file back to the end of the last good record.
-func (l *runLog) undo() error {
-	if err := l.f.Truncate(l.size); err != nil {
-		return err
-	}
-	return datasync(l.f)
-}
-
-// writeAt is the write used for records; tests replace it to tear records.
-var writeAt = func(f *os.File, p []byte, off int64) (int, error) { return f.WriteAt(p, off) }
-
 // close closes the file, releasing the lock.
 func (l *runLog) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
+	if l.file.f == nil {
 		return nil
 	}
-	err := l.f.Close()
-	l.f = nil
+	err := l.file.f.Close()
+	l.file.f = nil
 	return err
 }
