@@ -123,16 +123,13 @@ func (s *Spool) load() error {
 	if err != nil {
 		return err
 	}
-	var live []uint64
+	var live, acked []uint64
 	for _, n := range segs {
 		if n < cur.Segment {
-			// Fully acknowledged; its deletion did not happen or was lost.
-			if err := os.Remove(s.segPath(n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			continue
+			acked = append(acked, n)
+		} else {
+			live = append(live, n)
 		}
-		live = append(live, n)
 	}
 	if len(live) == 0 {
 		live = []uint64{max(cur.Segment, 1)}
@@ -154,25 +151,27 @@ func (s *Spool) load() error {
 		s.skip = cur.Skip
 		s.n -= cur.Skip
 	}
+	// Segments before the cursor's were fully acknowledged: their deletion
+	// did not happen, or was lost in a crash.
+	for _, n := range acked {
+		if err := os.Remove(s.segPath(n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 
 // loadSegment indexes segment n's records from the cursor on. Only the last
-// segment may have a torn tail (it is cut, and kept open for appending).
+// segment may have a torn tail: it is cut, and the segment kept open for
+// appending. Older segments are only read.
 func (s *Spool) loadSegment(n uint64, last bool, cur spoolCursor, headFound *bool) error {
 	path := s.segPath(n)
-	flag := os.O_RDWR
-	if last {
-		flag |= os.O_CREATE
-	}
-	f, err := os.OpenFile(path, flag, 0o644)
-	if err != nil {
-		return err
-	}
-	size, cut, err := recoverTail(f, path, spoolName, func(rec record) error {
-		if _, c, err := countBatch(rec.payload); err != nil {
+	index := func(rec record) error {
+		_, c, err := countBatch(rec.payload)
+		if err != nil {
 			return corrupted(path, rec.off, "%v", err)
-		} else if n > cur.Segment || rec.off >= cur.Offset {
+		}
+		if n > cur.Segment || rec.off >= cur.Offset {
 			if n == cur.Segment && rec.off == cur.Offset {
 				*headFound = true
 			}
@@ -180,9 +179,21 @@ func (s *Spool) loadSegment(n uint64, last bool, cur spoolCursor, headFound *boo
 			s.n += c.Items()
 		}
 		return nil
-	})
-	if err == nil && cut && !last {
-		err = corrupted(path, size, "a segment other than the last has a torn tail")
+	}
+	if !last {
+		size, err := scanSegment(path, index)
+		if err == nil && n == cur.Segment && cur.Offset == size {
+			*headFound = true
+		}
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	size, _, err := recoverTail(f, path, spoolName, index)
+	if err == nil {
+		err = syncDir(s.dir)
 	}
 	if err != nil {
 		f.Close()
@@ -191,15 +202,37 @@ func (s *Spool) loadSegment(n uint64, last bool, cur spoolCursor, headFound *boo
 	if n == cur.Segment && cur.Offset == size {
 		*headFound = true // everything before was acknowledged
 	}
-	if !last {
-		return f.Close()
-	}
-	if err := syncDir(s.dir); err != nil {
-		f.Close()
-		return err
-	}
 	s.active, s.seg = &appendFile{f: f, path: path, size: size}, n
 	return nil
+}
+
+// scanSegment reads a segment that is no longer written: every byte of it
+// must be a good record.
+func scanSegment(path string, fn func(record) error) (size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc, tornHeader, err := newScanner(f, path, spoolName)
+	if err != nil {
+		return 0, err
+	}
+	if tornHeader {
+		return 0, corrupted(path, 0, "a segment other than the last has no header")
+	}
+	for sc.Next() {
+		if err := fn(sc.Record()); err != nil {
+			return 0, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if torn, at := sc.Torn(); torn {
+		return 0, corrupted(path, at, "a segment other than the last has a torn tail")
+	}
+	return sc.End(), nil
 }
 
 func (s *Spool) readCursor() (spoolCursor, error) {
