@@ -22,7 +22,9 @@ type Backend interface {
 	// (RunID, Seq): writing the same batch again, as a retry does, stores its
 	// items once. When some items are rejected and the rest stored, it returns
 	// a *BatchError[Item] whose failures index into b.Items; any other error
-	// means nothing of the batch is known to be stored.
+	// means nothing of the batch is known to be stored. The Run reuses
+	// b.Items' array once WriteBatch returns: a Backend that keeps items
+	// must copy them. WriteBatch must return when ctx is done.
 	WriteBatch(ctx context.Context, b Batch) error
 
 	// EndRun marks the run finished, failed or killed at the given time.
@@ -59,6 +61,10 @@ type RunInfo struct {
 	Resumed bool
 	// ForkParentMissing is true when RunSpec.ForkParent named no existing run.
 	ForkParentMissing bool
+	// LastSeq is, for a resumed run, the highest batch Seq the backend has
+	// stored for it (0 if none or not tracked): the Run numbers its batches
+	// after it, so that a resumed run's batches are not taken for repeats.
+	LastSeq uint64
 	// URL links to the run in the backend's UI, when there is one.
 	URL string
 }

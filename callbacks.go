@@ -1,0 +1,176 @@
+package mlerr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Callback receives one event of a Run: err says what happened and is always
+// inspectable with errors.Is and errors.As (it carries an *Error with a kind
+// and a code; when data was lost, a *BatchError[Item] of exactly the items
+// lost, see LostItems), ts says when it happened.
+//
+// Callbacks run one at a time, in the order of the events, on a goroutine of
+// the Run's own, never on the goroutine that logs: a slow callback delays
+// only the callbacks after it, a panicking one is recovered and logged. A
+// callback may call the Run's methods, Terminate and Close included.
+type Callback func(err error, ts time.Time)
+
+// Callbacks are the four handlers a Run reports its events to (Neptune's
+// design). A nil handler logs the event through the Run's slog.Logger.
+//
+//	event                                                          callback
+//	network failure, timeout, 5xx, 429 that outlived the retries,  OnNetworkError
+//	  once per outage (the data stays queued)
+//	run exists (resumed), run conflicting, fork parent missing,    OnWarning
+//	  duplicate point, value truncated, connection recovered
+//	unauthorized (401/403), invalid run parameters, run not        OnError
+//	  found, invalid entries rejected by a Log call, items
+//	  rejected by the backend, synchronization stopped (a panic)
+//	queue full: how many items were dropped or how long a caller   OnQueueFull
+//	  waited
+//
+// Repeats of one kind of event are throttled (see WithEventThrottle): past
+// the burst, events are counted and delivered later as one event of the
+// same kind and code saying how many more like it there were ("and 37 more
+// like it"), whose lost items are those of all the events it stands for.
+type Callbacks struct {
+	// OnNetworkError is called when the backend cannot be reached even after
+	// the retry policy gave up: once when an outage starts, not once per
+	// batch. err wraps the *RetryError (errors.As) and is of kind ErrNetwork.
+	// The data stays queued and the Run keeps retrying; OnWarning reports
+	// ErrRecovered when the backend answers again.
+	OnNetworkError Callback
+	// OnWarning is called for events that lose nothing: ErrRunExists,
+	// ErrRunConflicting, ErrForkParentNotFound, ErrDuplicatePoint,
+	// ErrValueTruncated, ErrRecovered.
+	OnWarning Callback
+	// OnError is called for events that lose data or stop the run:
+	// ErrUnauthorized, ErrInvalidRunParameters, ErrRunNotFound, entries
+	// rejected by a Log call (kinds under ErrInvalidValue), items rejected by
+	// the backend, ErrSynchronizationStopped, items left unsent when Close
+	// timed out. LostItems(err) returns the items lost.
+	OnError Callback
+	// OnQueueFull is called when the queue was full, coalesced to at most one
+	// call per second: err is of kind ErrQueueFull and its details say how
+	// many items were dropped ("dropped") or how long callers waited
+	// ("waited_ms"); see QueueFullDrops.
+	OnQueueFull Callback
+}
+
+// which names one of the four callbacks.
+type which uint8
+
+const (
+	onNetworkError which = iota
+	onWarning
+	onError
+	onQueueFull
+	numCallbacks
+)
+
+func (w which) String() string {
+	return [...]string{"OnNetworkError", "OnWarning", "OnError", "OnQueueFull"}[w]
+}
+
+// LostItems returns the items err says were lost: those of the first
+// *BatchError[Item] in err's chain, or nil. Every data-losing event a Run
+// reports carries one.
+func LostItems(err error) []Item {
+	return findBatchError(err).Failed()
+}
+
+// findBatchError returns the first *BatchError[Item] in err's chain, or nil.
+func findBatchError(err error) *BatchError[Item] {
+	var be *BatchError[Item]
+	if err != nil && errors.As(err, &be) {
+		return be
+	}
+	return nil
+}
+
+// QueueFullDrops returns how many items the OnQueueFull event err says were
+// dropped, 0 for a wait or another error.
+func QueueFullDrops(err error) int64 {
+	var n int64
+	if e := AsError(err); e != nil && e.Is(ErrQueueFull) && e.Detail("dropped", &n) {
+		return n
+	}
+	return 0
+}
+
+// KeepTraining returns callbacks that log every event through logger
+// (slog.Default() when nil) and never stop anything: Neptune's strategy A,
+// "never stop the training process, even at the cost of some data". Data
+// losses are logged at level Error with the number of items lost, network
+// outages, warnings and full queues at level Warn.
+func KeepTraining(logger *slog.Logger) Callbacks {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return Callbacks{
+		OnNetworkError: logCallback(logger, slog.LevelWarn, onNetworkError),
+		OnWarning:      logCallback(logger, slog.LevelWarn, onWarning),
+		OnError:        logCallback(logger, slog.LevelError, onError),
+		OnQueueFull:    logCallback(logger, slog.LevelWarn, onQueueFull),
+	}
+}
+
+// CompleteDataOrStop returns callbacks that log every event through logger
+// (slog.Default() when nil) and call stop, once, on the first event that
+// loses data: any OnError event, and an OnQueueFull event that dropped
+// items. Network outages (the data stays queued) and warnings are only
+// logged. It is Neptune's strategy B, "ensure correct and complete data,
+// even at the cost of stopping the training".
+//
+// stop is typically the Run's Terminate, bound with WithCallbacksFor so that
+// the callbacks can reach the run they belong to; it may also cancel the
+// training's context.
+func CompleteDataOrStop(logger *slog.Logger, stop func()) Callbacks {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var once sync.Once
+	halt := func(err error) {
+		once.Do(func() {
+			logger.Error("mlerr: data lost, stopping the run", "err", err)
+			if stop != nil {
+				stop()
+			}
+		})
+	}
+	logErr := logCallback(logger, slog.LevelError, onError)
+	logFull := logCallback(logger, slog.LevelWarn, onQueueFull)
+	return Callbacks{
+		OnNetworkError: logCallback(logger, slog.LevelWarn, onNetworkError),
+		OnWarning:      logCallback(logger, slog.LevelWarn, onWarning),
+		OnError: func(err error, ts time.Time) {
+			logErr(err, ts)
+			halt(err)
+		},
+		OnQueueFull: func(err error, ts time.Time) {
+			logFull(err, ts)
+			if QueueFullDrops(err) > 0 {
+				halt(err)
+			}
+		},
+	}
+}
+
+// logCallback returns a callback that logs its event at level.
+func logCallback(logger *slog.Logger, level slog.Level, w which) Callback {
+	msg := "mlerr: " + w.String()
+	return func(err error, ts time.Time) {
+		attrs := []slog.Attr{slog.Any("err", err), slog.Time("event_time", ts)}
+		if e := AsError(err); e != nil && e.Kind() != nil {
+			attrs = append(attrs, slog.String("kind", e.Kind().Name()))
+		}
+		if lost := LostItems(err); len(lost) > 0 {
+			attrs = append(attrs, slog.Int("items_lost", len(lost)))
+		}
+		logger.LogAttrs(context.Background(), level, msg, attrs...)
+	}
+}

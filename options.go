@@ -1,0 +1,382 @@
+package mlerr
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Defaults of a Run's options.
+const (
+	// DefaultQueueItems and DefaultQueueBytes bound the queue of items
+	// waiting to be sent (WithQueueLimits).
+	DefaultQueueItems = 100_000
+	DefaultQueueBytes = 64 << 20
+	// DefaultBatchItems, DefaultBatchBytes and DefaultBatchInterval shape the
+	// batches (WithBatching): MLflow's log-batch takes at most 1000 metrics.
+	DefaultBatchItems    = 1000
+	DefaultBatchBytes    = 1 << 20
+	DefaultBatchInterval = time.Second
+	// DefaultCloseTimeout bounds Close when its context has no earlier
+	// deadline (WithCloseTimeout).
+	DefaultCloseTimeout = 30 * time.Second
+	// DefaultEventQueue is the number of events waiting for the callbacks
+	// (WithEventQueue).
+	DefaultEventQueue = 1024
+	// DefaultEventBurst and DefaultEventWindow throttle repeated events
+	// (WithEventThrottle).
+	DefaultEventBurst  = 10
+	DefaultEventWindow = 10 * time.Second
+	// QueueFullInterval is the least time between two OnQueueFull calls; the
+	// drops and waits in between are added up.
+	QueueFullInterval = time.Second
+)
+
+// RunOption configures a Run (see NewRun). An option given an invalid value
+// makes NewRun fail with an error of kind ErrInvalidRunParameters naming it.
+type RunOption func(*runConfig) error
+
+// runConfig is what the options set.
+type runConfig struct {
+	spec RunSpec
+
+	cbs    Callbacks
+	cbsFor func(*Run) Callbacks
+
+	policy Policy
+
+	maxItems, maxBytes int
+	full               FullPolicy
+
+	batchItems, batchBytes int
+	interval               time.Duration
+
+	logger         *slog.Logger
+	allowNonFinite bool
+	truncate       bool
+	typeCheck      bool
+	closeTimeout   time.Duration
+	clock          Clock
+
+	eventQueue  int
+	eventBurst  int
+	eventWindow time.Duration
+}
+
+func defaultConfig() runConfig {
+	return runConfig{
+		policy:       DefaultPolicy(),
+		maxItems:     DefaultQueueItems,
+		maxBytes:     DefaultQueueBytes,
+		full:         DropOldest(),
+		batchItems:   DefaultBatchItems,
+		batchBytes:   DefaultBatchBytes,
+		interval:     DefaultBatchInterval,
+		closeTimeout: DefaultCloseTimeout,
+		eventQueue:   DefaultEventQueue,
+		eventBurst:   DefaultEventBurst,
+		eventWindow:  DefaultEventWindow,
+	}
+}
+
+// optionError returns the error of an option given a bad value.
+func optionError(option, format string, args ...any) error {
+	return ErrInvalidRunParameters.Errorf("%s: %s", option, fmt.Sprintf(format, args...)).
+		WithDetail("option", option)
+}
+
+// runIDPattern is MLflow's rule for run ids.
+var runIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][\w\-]{0,255}$`)
+
+// WithRunID resumes the run with this id, or creates it with this id when
+// the backend allows choosing ids. When the run exists, OnWarning receives
+// an error of kind ErrRunExists and logging continues into it. The id must
+// match MLflow's rule: a letter or digit, then up to 255 letters, digits,
+// "_" or "-".
+func WithRunID(id string) RunOption {
+	return func(c *runConfig) error {
+		if !runIDPattern.MatchString(id) {
+			return optionError("WithRunID", "run id %q is not a letter or digit followed by up to 255 letters, digits, '_' or '-'", shorten(id))
+		}
+		c.spec.RunID = id
+		return nil
+	}
+}
+
+// WithRunName sets the run's display name (at most 250 characters).
+func WithRunName(name string) RunOption {
+	return func(c *runConfig) error {
+		if name == "" || tooLong(name, MaxKeyLength) {
+			return optionError("WithRunName", "the name must have 1 to %d characters", MaxKeyLength)
+		}
+		c.spec.Name = name
+		return nil
+	}
+}
+
+// WithExperiment puts the run in the experiment of this name (at most 500
+// characters), which the backend creates when needed. Without it the
+// backend's default experiment is used.
+func WithExperiment(name string) RunOption {
+	return func(c *runConfig) error {
+		if name == "" || tooLong(name, 500) {
+			return optionError("WithExperiment", "the experiment name must have 1 to 500 characters")
+		}
+		c.spec.Experiment = name
+		return nil
+	}
+}
+
+// WithFork starts the run as a fork of the run parentID from its step step
+// on. When the parent does not exist the run starts without it and
+// OnWarning receives an error of kind ErrForkParentNotFound.
+func WithFork(parentID string, step int64) RunOption {
+	return func(c *runConfig) error {
+		if !runIDPattern.MatchString(parentID) {
+			return optionError("WithFork", "parent run id %q is not a valid run id", shorten(parentID))
+		}
+		if step < 0 {
+			return optionError("WithFork", "the fork step must not be negative, got %d", step)
+		}
+		c.spec.ForkParent, c.spec.ForkStep = parentID, step
+		return nil
+	}
+}
+
+// WithTags sets tags on the run when it is created. Keys and values follow
+// the rules of SetTags.
+func WithTags(tags map[string]string) RunOption {
+	return func(c *runConfig) error {
+		var bad []string
+		for k, v := range tags {
+			if why := keyProblem(k); why != "" {
+				bad = append(bad, fmt.Sprintf("%s: %s", quoteKey(k), why))
+			} else if tooLong(v, MaxTagValueLength) {
+				bad = append(bad, fmt.Sprintf("%s: the value is longer than %d characters", quoteKey(k), MaxTagValueLength))
+			}
+		}
+		if len(bad) > 0 {
+			return optionError("WithTags", "%s", strings.Join(bad, "; "))
+		}
+		if c.spec.Tags == nil {
+			c.spec.Tags = make(map[string]string, len(tags))
+		}
+		for k, v := range tags {
+			c.spec.Tags[k] = v
+		}
+		return nil
+	}
+}
+
+// WithCallbacks sets the callbacks the run reports its events to; nil
+// handlers log through the run's logger. See Callbacks for what goes where.
+func WithCallbacks(cbs Callbacks) RunOption {
+	return func(c *runConfig) error {
+		c.cbs, c.cbsFor = cbs, nil
+		return nil
+	}
+}
+
+// WithCallbacksFor sets callbacks that need the run they belong to, such as
+// CompleteDataOrStop(logger, r.Terminate): NewRun calls f with the new run
+// before any event can happen.
+func WithCallbacksFor(f func(r *Run) Callbacks) RunOption {
+	return func(c *runConfig) error {
+		if f == nil {
+			return optionError("WithCallbacksFor", "the function is nil")
+		}
+		c.cbsFor = f
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how each write to the backend is retried (default
+// DefaultPolicy()). When the policy gives up on a network error the run
+// reports an outage to OnNetworkError and keeps the data queued, trying
+// again after the policy's MaxDelay; the policy's Clock, when nil, is the
+// run's (WithClock).
+func WithRetryPolicy(p Policy) RunOption {
+	return func(c *runConfig) error {
+		if p.InitialDelay < Off || p.MaxDelay < Off || p.MaxElapsed < Off || p.AttemptTimeout < Off || p.MaxRetryAfter < Off {
+			return optionError("WithRetryPolicy", "durations must be positive, 0 (default) or Off")
+		}
+		if p.Multiplier < 0 || p.Multiplier != p.Multiplier {
+			return optionError("WithRetryPolicy", "the multiplier must be 0 (default) or positive, got %v", p.Multiplier)
+		}
+		c.policy = p
+		return nil
+	}
+}
+
+// WithQueueLimits bounds the items waiting to be sent: at most items of
+// them, weighing at most bytes (an item weighs its key and text lengths plus
+// 64 bytes). The memory a run holds stays below these limits plus one batch,
+// however long the backend is down; what happens to items that do not fit is
+// the full policy's choice (WithFullPolicy).
+func WithQueueLimits(items, bytes int) RunOption {
+	return func(c *runConfig) error {
+		if items <= 0 || bytes <= 0 {
+			return optionError("WithQueueLimits", "the limits must be positive, got %d items and %d bytes", items, bytes)
+		}
+		c.maxItems, c.maxBytes = items, bytes
+		return nil
+	}
+}
+
+// WithFullPolicy says what a log call does when the queue is full: Block,
+// DropOldest (the default), DropNewest or Spill.
+func WithFullPolicy(p FullPolicy) RunOption {
+	return func(c *runConfig) error {
+		switch {
+		case p.mode == 0:
+			return optionError("WithFullPolicy", "the zero FullPolicy is not a policy: use Block, DropOldest, DropNewest or Spill")
+		case p.mode == fullBlock && p.maxWait < 0:
+			return optionError("WithFullPolicy", "Block's maximum wait must not be negative, got %s", p.maxWait)
+		case p.mode == fullSpill && p.spool == nil:
+			return optionError("WithFullPolicy", "Spill needs a Spool, got nil")
+		}
+		c.full = p
+		return nil
+	}
+}
+
+// WithBatching shapes the batches the run sends: at most items items and
+// bytes bytes each, and a batch leaves at the latest interval after its
+// first item was queued. Wait and Close send what is queued at once.
+func WithBatching(items, bytes int, interval time.Duration) RunOption {
+	return func(c *runConfig) error {
+		if items <= 0 || bytes <= 0 || interval <= 0 {
+			return optionError("WithBatching", "items, bytes and interval must be positive, got %d, %d, %s", items, bytes, interval)
+		}
+		c.batchItems, c.batchBytes, c.interval = items, bytes, interval
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the default callbacks and of the run's own
+// messages (a panicking callback, say); nil means slog.Default().
+func WithLogger(l *slog.Logger) RunOption {
+	return func(c *runConfig) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithAllowNonFinite lets NaN and infinite metric values through (MLflow
+// stores them); by default they are rejected with ErrNonFiniteValue.
+func WithAllowNonFinite() RunOption {
+	return func(c *runConfig) error {
+		c.allowNonFinite = true
+		return nil
+	}
+}
+
+// WithTruncateLongValues shortens param and tag values longer than MLflow
+// accepts (MaxParamValueLength, MaxTagValueLength) and reports it to
+// OnWarning as ErrValueTruncated, as MLflow's client does by default; by
+// default a Run rejects them with ErrValueTooLarge.
+func WithTruncateLongValues() RunOption {
+	return func(c *runConfig) error {
+		c.truncate = true
+		return nil
+	}
+}
+
+// WithKeyTypeCheck rejects a key used as two kinds of entry (a metric and a
+// param, say) with ErrTypeMismatch, as Neptune's single namespace does. By
+// default metrics, params and tags are separate namespaces, as in MLflow,
+// where a param "lr" and a metric "lr" are common.
+func WithKeyTypeCheck() RunOption {
+	return func(c *runConfig) error {
+		c.typeCheck = true
+		return nil
+	}
+}
+
+// WithCloseTimeout bounds Close when its context has no earlier deadline
+// (default 30 s), so that a dead server never hangs the program's exit:
+// items still queued then are reported lost.
+func WithCloseTimeout(d time.Duration) RunOption {
+	return func(c *runConfig) error {
+		if d <= 0 {
+			return optionError("WithCloseTimeout", "the timeout must be positive, got %s", d)
+		}
+		c.closeTimeout = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that stamps points, measures outages and
+// throttling windows, and (unless the retry policy has its own) times the
+// retries. Tests pass a fake one; the default is SystemClock().
+func WithClock(clock Clock) RunOption {
+	return func(c *runConfig) error {
+		if clock == nil {
+			return optionError("WithClock", "the clock is nil")
+		}
+		c.clock = clock
+		return nil
+	}
+}
+
+// WithEventQueue sets how many events may wait for the callbacks (default
+// 1024). When it is full, further events are counted and the callback
+// concerned is told how many it missed.
+func WithEventQueue(size int) RunOption {
+	return func(c *runConfig) error {
+		if size <= 0 {
+			return optionError("WithEventQueue", "the size must be positive, got %d", size)
+		}
+		c.eventQueue = size
+		return nil
+	}
+}
+
+// WithEventThrottle lets at most burst events of one kind (same callback,
+// kind and code) reach the callbacks per window; the others are counted and
+// delivered as one summary event at the end of the window (see Callbacks).
+// burst 0 turns throttling off.
+func WithEventThrottle(burst int, window time.Duration) RunOption {
+	return func(c *runConfig) error {
+		if burst < 0 || burst > 0 && window <= 0 {
+			return optionError("WithEventThrottle", "burst must not be negative and window must be positive, got %d and %s", burst, window)
+		}
+		c.eventBurst, c.eventWindow = burst, window
+		return nil
+	}
+}
+
+// apply runs the options and checks them together. It returns one error of
+// kind ErrInvalidRunParameters naming every bad option.
+func (c *runConfig) apply(opts []RunOption) error {
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.batchItems > c.maxItems {
+		errs = append(errs, optionError("WithBatching", "a batch of %d items does not fit in a queue of %d items (WithQueueLimits)", c.batchItems, c.maxItems))
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	var names, msgs []string
+	for _, err := range errs {
+		e := AsError(err)
+		var name string
+		e.Detail("option", &name)
+		names = append(names, name)
+		msgs = append(msgs, e.Message())
+	}
+	return ErrInvalidRunParameters.Errorf("%d invalid options: %s", len(errs), strings.Join(msgs, "; ")).
+		WithDetail("options", names)
+}

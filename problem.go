@@ -1,0 +1,108 @@
+package mlerr
+
+import (
+	"strconv"
+)
+
+// RFC 9457 problem details ("application/problem+json"):
+//
+//	{"type": ..., "title": ..., "status": 404, "detail": "Run 42 not found",
+//	 "instance": ..., "error_code": "RESOURCE_DOES_NOT_EXIST", <details>...}
+//
+// On an *Error, detail is the message, status the HTTPStatus, error_code the
+// Name, and every other member a detail: type, title and instance are kept
+// as the details of those names (WithDetail("instance", "/runs/42") sets
+// one), written in front of the others. No member is invented: without a
+// "type" detail the type is about:blank by the RFC's default, and without a
+// "title" detail there is no title. Details named error_code, status or
+// detail are written with one more leading underscore and read back without
+// it, so that ParseProblem(MarshalProblem(e)) == e (see MarshalJSON).
+
+// problemMediaType is the media type of RFC 9457 problem details.
+const problemMediaType = "application/problem+json"
+
+// isProblemMember reports whether a detail is written as one of the RFC's
+// own members rather than as an extension member.
+func isProblemMember(key string) bool {
+	return key == "type" || key == "title" || key == "instance"
+}
+
+// MarshalProblem encodes e as RFC 9457 problem+json. A nil e encodes as
+// null.
+func (e *Error) MarshalProblem() ([]byte, error) {
+	if e == nil {
+		return []byte("null"), nil
+	}
+	return e.AppendProblem(make([]byte, 0, e.problemLen())), nil
+}
+
+// AppendProblem appends e's problem+json encoding (see MarshalProblem) to b.
+func (e *Error) AppendProblem(b []byte) []byte {
+	b = append(b, '{')
+	b = e.appendMember(b, "type")
+	b = e.appendMember(b, "title")
+	b = append(b, `"status":`...)
+	b = strconv.AppendInt(b, int64(e.HTTPStatus()), 10)
+	if e.message != "" {
+		b = append(b, `,"detail":`...)
+		b = appendQuoted(b, e.message)
+	}
+	if v, ok := e.details["instance"]; ok {
+		b = append(b, `,"instance":`...)
+		b = append(b, v...)
+	}
+	b = append(b, `,"error_code":`...)
+	b = e.appendName(b)
+	return e.appendDetails(b, true, true)
+}
+
+// appendMember appends "key":value, for a detail written before status.
+func (e *Error) appendMember(b []byte, key string) []byte {
+	if v, ok := e.details[key]; ok {
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":`...)
+		b = append(b, v...)
+		b = append(b, ',')
+	}
+	return b
+}
+
+// problemLen returns the exact length of AppendProblem's output.
+func (e *Error) problemLen() int {
+	var buf [20]byte
+	n := len(`{"status":,"error_code":}`) + len(strconv.AppendInt(buf[:0], int64(e.HTTPStatus()), 10)) + e.nameLen()
+	if e.message != "" {
+		n += len(`,"detail":`) + quotedLen(e.message)
+	}
+	for k, v := range e.details {
+		n += detailLen(k, v, true)
+	}
+	return n
+}
+
+// ParseProblem decodes RFC 9457 problem+json (see MarshalProblem). The code
+// is error_code's (read as FromResponse reads it) or, without one, the
+// status member's; a status member other than the code's HTTP status is kept
+// as the error's HTTPStatus. A document that is not a JSON object gives an
+// *Error with code MALFORMED_REQUEST.
+func ParseProblem(data []byte) (*Error, error) {
+	e, ok := decodeProblem(data, 0)
+	if !ok {
+		return nil, Errorf(CodeMalformedRequest, "mlerr: problem details are not a JSON object: %s", excerpt(data, "", 64))
+	}
+	return e, nil
+}
+
+// decodeProblem decodes problem+json; status is the HTTP status observed, 0
+// if none.
+func decodeProblem(body []byte, status int) (*Error, bool) {
+	e, memberStatus, ok := decodeMembers(body, true, status)
+	if !ok {
+		return nil, false
+	}
+	if memberStatus != 0 && memberStatus != e.code.HTTPStatus() {
+		e.status = memberStatus
+	}
+	return e, true
+}

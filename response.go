@@ -1,0 +1,221 @@
+package mlerr
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of the response decoder's defaults.
+const (
+	// DefaultMaxBodyBytes is how much of an error response's body
+	// FromResponse reads (1 MiB); the rest is discarded unread.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultExcerptBytes bounds the message kept from a body that is not
+	// JSON (an HTML page from a proxy, say).
+	DefaultExcerptBytes = 512
+	// maxDrainBytes is how much more than the body limit FromResponse reads
+	// and discards before closing, so that the connection can be reused.
+	maxDrainBytes = 64 << 10
+)
+
+// A Decoder turns HTTP error responses into *Error values. The zero value
+// is ready to use and is what FromResponse and DecodeError use.
+type Decoder struct {
+	// MaxBodyBytes is the most of a body read; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxExcerptBytes bounds the message taken from a non-JSON body; 0
+	// means DefaultExcerptBytes.
+	MaxExcerptBytes int
+	// Now gives the time an HTTP-date Retry-After is measured from; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// FromResponse returns nil when resp has a 2xx status, leaving its body
+// untouched. Otherwise it reads at most DefaultMaxBodyBytes of the body,
+// discards a bounded remainder, closes the body and decodes the response as
+// DecodeError does. A failure to read the body is kept as the error's cause.
+// A nil resp gives an INTERNAL_ERROR.
+func FromResponse(resp *http.Response) error { return Decoder{}.FromResponse(resp) }
+
+// DecodeError decodes an error response from its status, headers and body,
+// using a zero Decoder: see Decoder.DecodeError.
+func DecodeError(status int, header http.Header, body []byte) *Error {
+	return Decoder{}.DecodeError(status, header, body)
+}
+
+// FromResponse is the package's FromResponse with d's limits and clock.
+func (d Decoder) FromResponse(resp *http.Response) error {
+	if resp == nil {
+		return New(CodeInternalError, "mlerr: FromResponse: nil *http.Response").WithKind(ErrRest)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	var body []byte
+	var readErr error
+	if resp.Body != nil {
+		limit := d.maxBody()
+		body, readErr = io.ReadAll(io.LimitReader(resp.Body, limit))
+		if readErr == nil && int64(len(body)) == limit {
+			// Let the connection be reused when little is left; never
+			// read an endless body.
+			_, _ = io.CopyN(io.Discard, resp.Body, maxDrainBytes)
+		}
+		_ = resp.Body.Close()
+	}
+	e := d.DecodeError(resp.StatusCode, resp.Header, body)
+	if readErr != nil {
+		e.cause = readErr
+	}
+	return e
+}
+
+// DecodeError decodes an error response from its status, headers and body.
+// It always returns an error, of kind ErrRest, that reports status as its
+// HTTPStatus and the header's Retry-After (seconds or an HTTP-date) as its
+// RetryAfter.
+//
+// A JSON object body is read as MLflow JSON (see MarshalJSON for the rules
+// on error_code), or as RFC 9457 problem+json when the Content-Type is
+// application/problem+json. Any other body (an HTML error page from a
+// proxy, plain text, a truncated document) gives the status's code and a
+// message that is an excerpt of the body: tags of an HTML page removed,
+// runs of white space and control characters made one space, invalid UTF-8
+// replaced, at most MaxExcerptBytes long ("…" marks a cut). DecodeError
+// never panics and keeps no reference to body.
+func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error {
+	contentType := header.Get("Content-Type")
+	problem := isProblemType(contentType)
+	var e *Error
+	if problem {
+		e, _ = decodeProblem(body, status)
+	} else {
+		e, _ = decodeObject(body, false, status)
+	}
+	if e == nil {
+		e = &Error{
+			code:    CodeForHTTPStatus(status),
+			message: excerpt(body, contentType, d.maxExcerpt()),
+		}
+	}
+	e.kind = ErrRest
+	e.status = status
+	if v := header.Get("Retry-After"); v != "" {
+		e.retryAfter, _ = ParseRetryAfter(v, d.now())
+	}
+	return e
+}
+
+func (d Decoder) maxBody() int64 {
+	if d.MaxBodyBytes > 0 {
+		return d.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+func (d Decoder) maxExcerpt() int {
+	if d.MaxExcerptBytes > 0 {
+		return d.MaxExcerptBytes
+	}
+	return DefaultExcerptBytes
+}
+
+func (d Decoder) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// isProblemType reports whether a Content-Type is application/problem+json.
+func isProblemType(contentType string) bool {
+	if contentType == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == problemMediaType
+}
+
+// maxRetryAfter caps a Retry-After delay so that it cannot overflow.
+const maxRetryAfter = 1<<31 - 1 // seconds, about 68 years
+
+// ParseRetryAfter reads a Retry-After header value: a number of seconds, or
+// an HTTP-date measured from now. A date in the past, or "0", gives 0 and
+// true. A value that is neither (a negative number, garbage) gives 0 and
+// false. Very large values are capped at about 68 years.
+func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if c := value[0]; c >= '0' && c <= '9' {
+		var secs int64
+		for i := 0; i < len(value); i++ {
+			c := value[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			if secs < maxRetryAfter {
+				secs = secs*10 + int64(c-'0')
+			}
+		}
+		return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+	}
+	t, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
+
+// excerpt returns a bounded, readable text from a body that is not JSON.
+func excerpt(body []byte, contentType string, limit int) string {
+	html := strings.Contains(contentType, "html")
+	if !html {
+		t := trimSpace(body)
+		html = len(t) > 0 && t[0] == '<' && contentType == ""
+	}
+	out := make([]byte, 0, min(len(body), limit)+len("…"))
+	inTag, space := false, false
+	for i := 0; i < len(body); {
+		c := body[i]
+		if html && (inTag || c == '<') {
+			inTag = c != '>'
+			if !inTag {
+				space = true // a tag separates words
+			}
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(body[i:])
+		}
+		i += size
+		if r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029' {
+			space = true
+			continue
+		}
+		n := utf8.RuneLen(r)
+		if space && len(out) > 0 {
+			n++
+		}
+		if len(out)+n > limit {
+			return string(append(out, "…"...))
+		}
+		if space && len(out) > 0 {
+			out = append(out, ' ')
+		}
+		space = false
+		out = utf8.AppendRune(out, r)
+	}
+	return string(out)
+}

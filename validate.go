@@ -1,0 +1,150 @@
+package mlerr
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits a Run enforces before it queues anything, as MLflow's server does
+// (mlflow/utils/validation.py). An entry over a limit is rejected with a
+// typed error instead of failing its whole batch later on the server.
+const (
+	// MaxKeyLength is the longest metric, param or tag key, in characters.
+	MaxKeyLength = 250
+	// MaxParamValueLength is the longest param value, in characters.
+	MaxParamValueLength = 6000
+	// MaxTagValueLength is the longest tag value, in characters.
+	MaxTagValueLength = 8000
+)
+
+// keyChars marks the bytes a key may contain: letters, digits and
+// "_ - . / space :" (MLflow's rule; every other byte, including any byte of
+// a multi-byte UTF-8 sequence, is illegal).
+var keyChars = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "_-./ :" {
+		t[c] = true
+	}
+	return t
+}()
+
+// ValidateKey checks a metric, param or tag key against MLflow's rules and
+// returns nil or an error of kind ErrInvalidName saying what is wrong: the
+// key is empty, longer than MaxKeyLength, contains a character other than
+// letters, digits and "_ - . / space :", is ".", starts with ".." or "/", or
+// would name another path when read as one ("a//b", "a/", "a/./b",
+// "a/../b": MLflow refuses names that normalise to something else).
+func ValidateKey(kind ItemKind, key string) error {
+	if why := keyProblem(key); why != "" {
+		return ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
+	}
+	return nil
+}
+
+// keyProblem returns why key is not a valid key, or "".
+func keyProblem(key string) string {
+	switch {
+	case key == "":
+		return "the key is empty"
+	case len(key) > MaxKeyLength && utf8.RuneCountInString(key) > MaxKeyLength:
+		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), MaxKeyLength)
+	}
+	for i := 0; i < len(key); i++ {
+		if !keyChars[key[i]] {
+			r, _ := utf8.DecodeRuneInString(key[i:])
+			return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", r, i)
+		}
+	}
+	switch {
+	case key == ".":
+		return `the key "." is not allowed`
+	case strings.HasPrefix(key, ".."):
+		return `a key may not start with ".."`
+	case key[0] == '/':
+		return `a key may not start with "/"`
+	}
+	// Read as a path, the key must be its own normal form.
+	for rest := key; ; {
+		part, tail, more := strings.Cut(rest, "/")
+		switch part {
+		case "":
+			return `a key may not contain "//" or end with "/" (it would name another path)`
+		case ".", "..":
+			return fmt.Sprintf("a key may not contain the path element %q (it would name another path)", part)
+		}
+		if !more {
+			return ""
+		}
+		rest = tail
+	}
+}
+
+// quoteKey quotes a key for an error message, shortening a very long one.
+func quoteKey(key string) string {
+	const max = 80
+	if len(key) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q... (%d bytes)", key[:cut], len(key))
+	}
+	return fmt.Sprintf("%q", key)
+}
+
+// shorten returns s, or its start followed by "..." when s is long, for
+// error messages that quote values.
+func shorten(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// sameValue reports whether two metric values are the same point value: equal
+// bits, so that NaN equals NaN and 0 differs from -0.
+func sameValue(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+
+// textLimit returns the longest value a param or tag may have.
+func textLimit(kind ItemKind) int {
+	if kind == ItemParam {
+		return MaxParamValueLength
+	}
+	return MaxTagValueLength
+}
+
+// tooLong reports whether s has more than limit characters; it counts runes
+// only when the byte length could exceed the limit.
+func tooLong(s string, limit int) bool {
+	return len(s) > limit && utf8.RuneCountInString(s) > limit
+}
+
+// truncate shortens s to at most limit characters, on a rune boundary.
+func truncate(s string, limit int) string {
+	n := 0
+	for i := range s {
+		if n == limit {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}
