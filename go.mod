@@ -2,7 +2,10 @@ module github.com/mlerr/mlerr
 
 go 1.24
 
-require github.com/stretchr/testify v1.12.1
+require (
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+)
 
 require (
 	go.uber.org/goleak v1.3.0 // indirect

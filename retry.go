@@ -124,6 +124,9 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 		l.clock = p.Clock
 		l.first = l.now()
 		l.base = float64(l.r.initialDelay)
+		if l.r.maxDelay > 0 {
+			l.base = min(l.base, float64(l.r.maxDelay))
+		}
 	}
 	if cerr := ctx.Err(); cerr != nil {
 		return l.canceled(err, cerr)

@@ -13,7 +13,8 @@ import (
 // application/json), or RFC 9457 problem+json (application/problem+json)
 // when the request's Accept header prefers application/problem+json to
 // application/json. The first *Error in err's chain is written; any other
-// error is written with code CodeOf(err) and err.Error() as the message. A
+// error is written with code CodeOf(err) and err.Error() as the message; the
+// zero code (no error) is written as INTERNAL_ERROR. A
 // RetryAfter is sent as a Retry-After header in whole seconds, rounded up.
 // A nil err writes nothing; r may be nil (MLflow JSON is written then).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -23,6 +24,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := AsError(err)
 	if e == nil {
 		e = &Error{code: CodeOf(err), message: err.Error()}
+	} else if e.code == 0 && e.name == "" {
+		e = e.clone()
+		e.code = CodeInternalError
 	}
 	status := HTTPStatusOf(err)
 	if status < 400 || status > 599 {

@@ -1,0 +1,230 @@
+package mlflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mlerr/mlerr"
+)
+
+// apiPrefix is the path of MLflow's REST API 2.0 under the tracking URI.
+const apiPrefix = "/api/2.0/mlflow/"
+
+// maxResponseBytes bounds the body of a successful response that is decoded.
+const maxResponseBytes = 256 << 20
+
+// Client is a thin typed client of MLflow's REST API 2.0. It makes one HTTP
+// request per call and does not retry: wrap calls in mlerr.Retry or mlerr.Do
+// for that (log-batch is safe to retry; runs/create and experiments/create
+// are not idempotent).
+//
+// Every non-2xx answer is returned as the *mlerr.Error that
+// mlerr.FromResponse decodes from it: kind mlerr.ErrRest, MLflow's error code
+// and message, the observed HTTP status and any Retry-After. Transport
+// failures (refused, reset, timeouts) are returned as the net/http client
+// reports them, wrapped in *url.Error. A Client is safe for concurrent use.
+type Client struct {
+	base    *url.URL // scheme://host[:port][/path], no user info, no trailing slash
+	hc      *http.Client
+	auth    authConfig
+	headers http.Header
+	ua      string
+	timeout time.Duration
+	page    int
+}
+
+// NewClient returns a Client for the tracking server at trackingURI, an
+// http:// or https:// URL, optionally with a path prefix
+// (http://host/mlflow). User info in the URL (http://user:pass@host) is used
+// for basic auth unless an auth option is given, and is never printed.
+//
+// A URI that cannot be used (empty, unparsable, another scheme such as
+// file:, sqlite: or databricks, no host, a query or fragment) is an error of
+// kind mlerr.ErrInvalidURL.
+func NewClient(trackingURI string, opts ...Option) (*Client, error) {
+	cfg := config{timeout: DefaultTimeout, pageSize: defaultPageSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	base, userAuth, err := parseTrackingURI(trackingURI)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:    base,
+		hc:      cfg.httpClient,
+		auth:    cfg.auth,
+		headers: cfg.headers,
+		ua:      cfg.userAgent,
+		timeout: cfg.timeout,
+		page:    cfg.pageSize,
+	}
+	if !cfg.authSet && userAuth != nil {
+		c.auth = *userAuth
+	}
+	if c.ua == "" {
+		c.ua = "mlerr-go"
+	}
+	if c.page <= 0 {
+		c.page = defaultPageSize
+	}
+	if c.hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg.insecureTLS {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the caller
+		}
+		c.hc = &http.Client{Transport: t}
+	}
+	return c, nil
+}
+
+// parseTrackingURI checks a tracking URI and splits off its user info.
+func parseTrackingURI(raw string) (*url.URL, *authConfig, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return nil, nil, mlerr.ErrInvalidURL.New("tracking URI is empty: want http://host:port")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Error's text repeats the URL, which may hold a password.
+		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI cannot be parsed: %v", unwrapURLError(err))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI %q has no scheme: want http://%s", redact(u), s)
+	default:
+		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI %q: scheme %q is not supported: only http and https tracking servers are (not file, sqlite or databricks stores)", redact(u), u.Scheme)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI %q has no host", redact(u))
+	}
+	if u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI %q must not have a query or fragment", redact(u))
+	}
+	var auth *authConfig
+	if u.User != nil {
+		p, _ := u.User.Password()
+		auth = &authConfig{username: u.User.Username(), password: p}
+		u.User = nil
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, auth, nil
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func redact(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		c.User = url.User("xxxxx")
+	}
+	return c.String()
+}
+
+// TrackingURI returns the tracking server's URL, without credentials.
+func (c *Client) TrackingURI() string { return c.base.String() }
+
+// endpoint returns the URL of an API endpoint such as "runs/get".
+func (c *Client) endpoint(path string, query url.Values) string {
+	u := *c.base
+	u.Path = c.base.Path + apiPrefix + path
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	return u.String()
+}
+
+// get calls a GET endpoint and decodes its JSON answer into out (may be nil).
+func (c *Client) get(ctx context.Context, path string, query url.Values, out any) error {
+	return c.call(ctx, http.MethodGet, path, query, nil, out)
+}
+
+// post calls a POST endpoint with in as its JSON body.
+func (c *Client) post(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return mlerr.InvalidParameterValue("mlflow: cannot encode the %s request: %w", path, err)
+	}
+	return c.call(ctx, http.MethodPost, path, nil, body, out)
+}
+
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	if c.timeout > 0 {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+		}
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint(path, query), rd)
+	if err != nil {
+		return mlerr.ErrInvalidURL.Errorf("mlflow: cannot build the %s request: %w", path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range c.headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	switch {
+	case c.auth.username != "" || c.auth.password != "":
+		req.SetBasicAuth(c.auth.username, c.auth.password)
+	case c.auth.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.auth.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return mlerr.FromResponse(resp)
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return err // the connection broke while reading: a network error
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return mlerr.ErrRest.Errorf("mlflow: %s answered %d with a body that is not the expected JSON (%s): %w",
+			path, resp.StatusCode, excerpt(data), err).WithHTTPStatus(resp.StatusCode)
+	}
+	return nil
+}
+
+// excerpt returns the start of a body for an error message.
+func excerpt(b []byte) string {
+	const max = 200
+	s := strings.ToValidUTF8(string(b), "?")
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,91 @@
+package mlflow
+
+import (
+	"net/http"
+	"time"
+)
+
+// Option configures a Client or a Backend.
+type Option func(*config)
+
+type config struct {
+	auth        authConfig
+	authSet     bool
+	httpClient  *http.Client
+	headers     http.Header
+	userAgent   string
+	timeout     time.Duration
+	insecureTLS bool
+	experiment  string // Backend: default experiment name
+	pageSize    int    // GetMetricHistory page size
+}
+
+type authConfig struct {
+	token    string
+	username string
+	password string
+}
+
+// DefaultTimeout bounds one HTTP request when the caller's context has no
+// earlier deadline; MLflow's Python client uses the same 120 s.
+const DefaultTimeout = 120 * time.Second
+
+// WithToken authenticates with "Authorization: Bearer token", as
+// MLFLOW_TRACKING_TOKEN does. It replaces any earlier auth option.
+func WithToken(token string) Option {
+	return func(c *config) { c.auth, c.authSet = authConfig{token: token}, true }
+}
+
+// WithBasicAuth authenticates with HTTP basic auth, as
+// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD do. It replaces any
+// earlier auth option.
+func WithBasicAuth(username, password string) Option {
+	return func(c *config) { c.auth, c.authSet = authConfig{username: username, password: password}, true }
+}
+
+// WithHTTPClient sends requests with hc instead of a client of the package's
+// own. The caller's client keeps its own transport, TLS and timeout settings;
+// WithInsecureTLS then has no effect.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) { c.httpClient = hc }
+}
+
+// WithHeader adds a header to every request (a proxy's auth header, say).
+func WithHeader(key, value string) Option {
+	return func(c *config) {
+		if c.headers == nil {
+			c.headers = http.Header{}
+		}
+		c.headers.Add(key, value)
+	}
+}
+
+// WithUserAgent sets the User-Agent header of every request.
+func WithUserAgent(ua string) Option {
+	return func(c *config) { c.userAgent = ua }
+}
+
+// WithTimeout bounds each HTTP request (DefaultTimeout when not set; a
+// non-positive d means no bound besides the caller's context).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
+}
+
+// WithInsecureTLS skips the verification of the server's TLS certificate, as
+// MLFLOW_TRACKING_INSECURE_TLS=true does. For test servers only.
+func WithInsecureTLS() Option {
+	return func(c *config) { c.insecureTLS = true }
+}
+
+// WithExperiment sets the experiment (by name) of the runs a Backend starts
+// when RunSpec.Experiment is empty. Without it such runs go to MLflow's
+// default experiment (id "0"). It has no effect on a Client.
+func WithExperiment(name string) Option {
+	return func(c *config) { c.experiment = name }
+}
+
+// WithPageSize sets how many points GetMetricHistory asks for per page
+// (MLflow's max_results); the default is 25000, the server's maximum.
+func WithPageSize(n int) Option {
+	return func(c *config) { c.pageSize = n }
+}

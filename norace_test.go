@@ -1,0 +1,5 @@
+//go:build !race
+
+package mlerr_test
+
+const raceEnabled = false
