@@ -41,10 +41,11 @@ type manifest struct {
 }
 
 // runIDPattern is what a run id must look like: it names a directory.
-var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$`)
 
-// ValidRunID reports whether id can name a run in a store: 1 to 64 ASCII
-// letters, digits, '-' or '_' (MLflow's 32 hex digits are valid).
+// ValidRunID reports whether id can name a run in a store: an ASCII letter
+// or digit followed by up to 254 letters, digits, '-' or '_' (MLflow's rule,
+// within the 255 bytes a file name may have; its 32 hex digits are valid).
 func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
 
 func readManifest(runDir string) (manifest, error) {

@@ -40,6 +40,13 @@ func WithRuns(ids ...string) ReplayOption {
 	}
 }
 
+// WithRetry sets the policy for the calls to the backend (default
+// mlerr.DefaultPolicy()). Each call (start a run, write a batch, end a run)
+// is retried on its own; a batch is resent with the same Seq, so a retry
+// after a lost response is stored once. A batch whose items were partly
+// rejected is not retried.
+func WithRetry(p mlerr.Policy) ReplayOption { return func(r *replayer) { r.policy = p } }
+
 // WithReplayClock sets the clock stamped on cursors and rejections (default
 // time.Now).
 func WithReplayClock(now func() time.Time) ReplayOption { return func(r *replayer) { r.now = now } }
@@ -134,7 +141,7 @@ type Rejection struct {
 // Replay only reads the log: a run may be replayed while it is being written
 // (the batches written meanwhile are uploaded by the next replay).
 func Replay(ctx context.Context, dir string, b mlerr.Backend, opts ...ReplayOption) (ReplayReport, error) {
-	r := &replayer{b: b, target: DefaultTarget, now: time.Now}
+	r := &replayer{b: b, target: DefaultTarget, now: time.Now, policy: mlerr.DefaultPolicy()}
 	for _, o := range opts {
 		o(r)
 	}
@@ -169,6 +176,7 @@ type replayer struct {
 	progress func(Progress)
 	only     map[string]bool
 	now      func() time.Time
+	policy   mlerr.Policy
 
 	total, done int // items to upload, uploaded
 }
@@ -252,7 +260,9 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 			rr.ForkParentUnsynced = true
 		}
 	}
-	info, err := r.b.StartRun(ctx, spec)
+	info, err := mlerr.Do(ctx, r.policy, func(ctx context.Context) (mlerr.RunInfo, error) {
+		return r.b.StartRun(ctx, spec)
+	})
 	if err != nil {
 		return rr, fmt.Errorf("starting run %s in the target: %w", sum.ID, err)
 	}
@@ -326,7 +336,10 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		(cur.EndedStatus != m.Status || !cur.EndedAt.Equal(m.EndTime)) {
 		status, ok := parseStatus(m.Status)
 		if ok {
-			if err := r.b.EndRun(ctx, info.RunID, status, m.EndTime); err != nil {
+			err := mlerr.Retry(ctx, r.policy, func(ctx context.Context) error {
+				return r.b.EndRun(ctx, info.RunID, status, m.EndTime)
+			})
+			if err != nil {
 				return rr, fmt.Errorf("ending run %s in the target: %w", sum.ID, err)
 			}
 			cur.EndedStatus, cur.EndedAt, cur.Updated = m.Status, m.EndTime, r.now()
@@ -354,20 +367,25 @@ func (r *replayer) report(p Progress) {
 	}
 }
 
-// send writes one batch; the items the backend rejected come back as
-// rejections, any other error as the error.
+// send writes one batch, retrying as the policy says; the items the backend
+// rejected come back as rejections, any other failure as the error.
 func (r *replayer) send(ctx context.Context, b mlerr.Batch) ([]Rejection, error) {
-	err := r.b.WriteBatch(ctx, b)
-	if err == nil {
-		return nil, nil
-	}
-	var be *mlerr.BatchError[mlerr.Item]
-	if !errors.As(err, &be) || len(be.Failures) == 0 {
+	var partial *mlerr.BatchError[mlerr.Item]
+	err := mlerr.Retry(ctx, r.policy, func(ctx context.Context) error {
+		partial = nil
+		err := r.b.WriteBatch(ctx, b)
+		if errors.As(err, &partial) && len(partial.Failures) > 0 {
+			return nil // stored but for the rejected items: not to be resent
+		}
+		partial = nil
+		return err
+	})
+	if err != nil || partial == nil {
 		return nil, err
 	}
 	now := r.now()
-	out := make([]Rejection, 0, len(be.Failures))
-	for _, f := range be.Failures {
+	out := make([]Rejection, 0, len(partial.Failures))
+	for _, f := range partial.Failures {
 		out = append(out, Rejection{Seq: b.Seq, Item: f.Item, Reason: f.Reason, Code: f.Code, Time: now})
 	}
 	return out, nil

@@ -101,7 +101,7 @@ func TestReplayResumesAfterInterruption(t *testing.T) {
 			offlineRun(t, s, mlerr.RunSpec{}, 6, 10, true)
 			fb := newFake()
 			tt.set(fb)
-			rep, err := Replay(ctx, s.Dir(), fb)
+			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry))
 			require.ErrorIs(t, err, errInjected)
 			remote := rep.Runs[0].RemoteID
 			require.NotEmpty(t, remote)
@@ -118,6 +118,36 @@ func TestReplayResumesAfterInterruption(t *testing.T) {
 			assert.Equal(t, remote, fb.starts[1].RunID)
 			checkExactlyOnce(t, fb.run(remote), 60)
 			assert.Equal(t, 1, fb.run(remote).ends)
+		})
+	}
+}
+
+// noRetry makes one attempt per call.
+var noRetry = mlerr.Policy{MaxAttempts: 1}
+
+func TestReplayRetriesTransientFailures(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		set  func(f *fakeBackend)
+	}{
+		{"failure before storing", func(f *fakeBackend) { f.failCall = 2 }},
+		{"response lost after storing", func(f *fakeBackend) { f.applyThenFailCall = 2 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			offlineRun(t, s, mlerr.RunSpec{}, 3, 10, true)
+			fb := newFake()
+			tt.set(fb)
+			var retries []mlerr.RetryEvent
+			p := mlerr.Policy{InitialDelay: mlerr.Off, OnRetry: func(e mlerr.RetryEvent) { retries = append(retries, e) }}
+			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(p))
+			require.NoError(t, err)
+			assert.Len(t, retries, 1)
+			assert.Equal(t, 4, fb.calls)
+			assert.Equal(t, 3, rep.Batches)
+			checkExactlyOnce(t, fb.run(rep.Runs[0].RemoteID), 30)
 		})
 	}
 }
@@ -293,7 +323,7 @@ func TestReplayRemoteRunGone(t *testing.T) {
 	offlineRun(t, s, mlerr.RunSpec{}, 2, 1, true)
 	fb := newFake()
 	fb.failCall = 2
-	_, err := Replay(ctx, s.Dir(), fb)
+	_, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry))
 	require.Error(t, err)
 	// The remote run is deleted meanwhile: resuming fails, nothing is
 	// uploaded to a new run behind the user's back.

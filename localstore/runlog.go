@@ -129,3 +129,14 @@ func (l *runLog) close() error {
 	l.file.f = nil
 	return err
 }
+
+// lastSeq returns the highest seq in the log (0 for an empty log).
+func (l *runLog) lastSeq() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last uint64
+	for seq := range l.seqs {
+		last = max(last, seq)
+	}
+	return last
+}

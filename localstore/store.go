@@ -78,7 +78,8 @@ func (s *Store) Dir() string { return s.root }
 func (s *Store) RunDir(id string) string { return filepath.Join(s.root, id) }
 
 // StartRun creates a run, or resumes it when spec.RunID names a run of the
-// store (RunInfo.Resumed is then true and the run's status is RUNNING again).
+// store (RunInfo.Resumed is then true, RunInfo.LastSeq the highest Seq in
+// its log, and the run's status is RUNNING again).
 // A spec.RunID naming no run creates the run with that id, which must satisfy
 // ValidRunID (else an mlerr.ErrInvalidRunParameters error). A spec.ForkParent
 // naming no run of the store sets RunInfo.ForkParentMissing and the run starts
@@ -92,7 +93,7 @@ func (s *Store) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunInfo
 	}
 	id := spec.RunID
 	if id != "" && !ValidRunID(id) {
-		return mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters.Errorf("run id %q is not valid: want 1 to 64 letters, digits, '-' or '_'", id)
+		return mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters.Errorf("run id %q is not valid: want a letter or digit then up to 254 letters, digits, '-' or '_'", id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,7 +150,8 @@ func (s *Store) create(id string, spec mlerr.RunSpec) (mlerr.RunInfo, error) {
 }
 
 func (s *Store) resume(m manifest) (mlerr.RunInfo, error) {
-	if _, err := s.openLocked(m.ID); err != nil {
+	l, err := s.openLocked(m.ID)
+	if err != nil {
 		return mlerr.RunInfo{}, err
 	}
 	m.Status, m.EndTime, m.Updated = StatusRunning, time.Time{}, s.now()
@@ -157,7 +159,7 @@ func (s *Store) resume(m manifest) (mlerr.RunInfo, error) {
 	if err := writeManifest(s.RunDir(m.ID), m); err != nil {
 		return mlerr.RunInfo{}, mlerr.Wrap(err, mlerr.CodeIOError, "writing manifest of run "+m.ID)
 	}
-	return mlerr.RunInfo{RunID: m.ID, ExperimentID: m.Experiment, Resumed: true, URL: fileURL(s.RunDir(m.ID))}, nil
+	return mlerr.RunInfo{RunID: m.ID, ExperimentID: m.Experiment, Resumed: true, LastSeq: l.lastSeq(), URL: fileURL(s.RunDir(m.ID))}, nil
 }
 
 // openLocked returns the run's open log, opening it (and cutting a torn

@@ -33,8 +33,8 @@ func TestStartRun(t *testing.T) {
 		{"fork parent missing", mlerr.RunSpec{RunID: "orphan", ForkParent: "nope"}, mlerr.RunInfo{RunID: "orphan", ForkParentMissing: true}, nil},
 		{"fork parent with a bad id", mlerr.RunSpec{RunID: "orphan2", ForkParent: "../x"}, mlerr.RunInfo{RunID: "orphan2", ForkParentMissing: true}, nil},
 		{"path in the id", mlerr.RunSpec{RunID: "../escape"}, mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters},
-		{"dot id", mlerr.RunSpec{RunID: "."}, mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters},
-		{"too long id", mlerr.RunSpec{RunID: strings.Repeat("a", 65)}, mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters},
+		{"leading dash", mlerr.RunSpec{RunID: "-x"}, mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters},
+		{"too long id", mlerr.RunSpec{RunID: strings.Repeat("a", 256)}, mlerr.RunInfo{}, mlerr.ErrInvalidRunParameters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,6 +182,7 @@ func TestEndRun(t *testing.T) {
 	info, err := s.StartRun(ctx, mlerr.RunSpec{RunID: id})
 	require.NoError(t, err)
 	assert.True(t, info.Resumed)
+	assert.Equal(t, uint64(2), info.LastSeq, "a resumed Run numbers its batches after the log's")
 	m, err = readManifest(s.RunDir(id))
 	require.NoError(t, err)
 	assert.Equal(t, StatusRunning, m.Status)
