@@ -164,15 +164,16 @@ func (r *Run) endRun(ctx context.Context, runID string, status RunStatus) error 
 		return nil
 	}
 	last := lastError(err)
+	var kind *Kind
 	switch {
 	case isUnauthorized(last):
-		return ErrUnauthorized.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrUnauthorized
 	case isRunGone(last):
-		return ErrRunNotFound.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrRunNotFound
 	case isOutage(err):
-		return ErrNetwork.Wrap(err, fmt.Sprintf("ending run %s as %s", runID, status))
+		kind = ErrNetwork
 	}
-	return Wrap(err, CodeOf(last), fmt.Sprintf("ending run %s as %s", runID, status))
+	return wrapAs(kind, err, last, fmt.Sprintf("ending run %s as %s", runID, status))
 }
 
 // waitDispatcher waits for the callbacks still queued, while ctx lasts (at

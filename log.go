@@ -359,7 +359,7 @@ func (r *Run) spill(now time.Time) {
 	}
 	failures := make([]Failure[Item], len(items))
 	for i := range items {
-		failures[i] = Failure[Item]{Item: items[i], Index: i, Reason: "spool write failed", Time: now, Cause: err}
+		failures[i] = Failure[Item]{Item: items[i], Index: i, Reason: "spool write failed: " + err.Error(), Time: now, Cause: err}
 	}
 	r.stats.drops.SpillFailed += int64(len(items))
 	r.addFailed(items)

@@ -30,7 +30,7 @@ type Run struct {
 	senderDone chan struct{}      // closed when the sender goroutine has returned
 	startDone  chan struct{}      // closed when the run started or failed to start
 
-	mu sync.Mutex // guards everything below
+	mu        sync.Mutex // guards everything below
 	keys      map[string]*keyState
 	q         queue
 	spillBuf  []Item // entries of the current call going to the spool
@@ -71,14 +71,14 @@ type Run struct {
 // runStats are the counters behind Health and Report.
 type runStats struct {
 	sent, batches, retries, duplicates, outages int64
-	drops                                        Drops
-	lastErr                                      error
-	lastErrTime                                  time.Time
-	consecutive                                  int
-	outage                                       bool
-	outageSince                                  time.Time
-	failingSince                                 time.Time
-	restarts                                     int64
+	drops                                       Drops
+	lastErr                                     error
+	lastErrTime                                 time.Time
+	consecutive                                 int
+	outage                                      bool
+	outageSince                                 time.Time
+	failingSince                                time.Time
+	restarts                                    int64
 }
 
 // pendingBatch is a batch on its way to the backend.

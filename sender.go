@@ -167,9 +167,9 @@ func (r *Run) startFailed(err error, now time.Time) {
 	lost := r.drainUnsent(err, now)
 	var fatal error
 	if lost != nil {
-		fatal = kind.Wrap(lost, fmt.Sprintf("%s (%v): %d queued items are lost", what, last, len(lost.Failures)))
+		fatal = wrapAs(kind, lost, last, fmt.Sprintf("%s (%v): %d queued items are lost", what, last, len(lost.Failures)))
 	} else {
-		fatal = kind.Wrap(err, what)
+		fatal = wrapAs(kind, err, last, what)
 	}
 	r.fatal = fatal
 	r.closing = true
@@ -341,12 +341,7 @@ func (r *Run) batchFailed(pb *pendingBatch, err error, now time.Time) {
 		what = "the backend refused the batch"
 	}
 	lost := r.finishBatch(pb, failAll(pb.b.Items, err, now), now)
-	msg := fmt.Sprintf("%s: the %d items of batch %d are lost", what, n, pb.b.Seq)
-	if kind != nil {
-		r.emit(onError, kind.Wrap(lost, msg), now)
-		return
-	}
-	r.emit(onError, Wrap(lost, CodeOf(last), msg), now)
+	r.emit(onError, wrapAs(kind, lost, last, fmt.Sprintf("%s: the %d items of batch %d are lost", what, n, pb.b.Seq)), now)
 }
 
 // finishBatch ends a batch: its items are sent but for the failures, which
@@ -422,7 +417,7 @@ func (r *Run) outage(err error, now time.Time, doing string) {
 	}
 	s.outage, s.outageSince = true, s.failingSince
 	s.outages++
-	r.emit(onNetworkError, ErrNetwork.Wrap(err, fmt.Sprintf(
+	r.emit(onNetworkError, wrapAs(ErrNetwork, err, lastError(err), fmt.Sprintf(
 		"the backend is unreachable (%s); the data stays queued and the run keeps retrying", doing)), now)
 }
 
@@ -505,4 +500,19 @@ func isUnauthorized(err error) bool {
 // isRunGone reports a run that does not exist (404 RESOURCE_DOES_NOT_EXIST).
 func isRunGone(err error) bool {
 	return errors.Is(err, ErrRunNotFound) || CodeOf(err) == CodeResourceDoesNotExist
+}
+
+// wrapAs wraps err in an error of kind k that keeps what the backend said:
+// the code of the last attempt's error and the HTTP status and Retry-After
+// observed, so that CodeOf and HTTPStatusOf see through the wrapping. last
+// is the error whose code and status are kept (the last attempt's).
+func wrapAs(k *Kind, err, last error, msg string) *Error {
+	e := &Error{code: CodeOf(last), kind: k, message: msg, cause: err}
+	if k != nil && (last == nil || e.code == CodeInternalError && AsError(last) == nil) {
+		e.code = k.code
+	}
+	if inner := AsError(last); inner != nil {
+		e.status, e.retryAfter = inner.status, inner.retryAfter
+	}
+	return e
 }
