@@ -225,12 +225,6 @@ type counts struct {
 	Metrics, Params, Tags int
 }
 
-func (c *counts) add(o counts) {
-	c.Metrics += o.Metrics
-	c.Params += o.Params
-	c.Tags += o.Tags
-}
-
 // Items returns the total number of items.
 func (c counts) Items() int { return c.Metrics + c.Params + c.Tags }
 

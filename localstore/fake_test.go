@@ -13,12 +13,11 @@ import (
 // (run, seq), as the Backend contract asks, and counts every item it stores
 // so that tests can check "exactly once".
 type fakeBackend struct {
-	mu      sync.Mutex
-	runs    map[string]*fakeRun
-	nextID  int
-	calls   int // WriteBatch calls
-	starts  []mlerr.RunSpec
-	lastErr error
+	mu     sync.Mutex
+	runs   map[string]*fakeRun
+	nextID int
+	calls  int // WriteBatch calls
+	starts []mlerr.RunSpec
 
 	// failCall makes the WriteBatch call with this number (from 1) fail
 	// without storing anything; applyThenFail makes it store the batch and
