@@ -277,12 +277,19 @@ func (s *Spool) segPath(n uint64) string {
 	return filepath.Join(s.dir, fmt.Sprintf("%020d%s", n, segmentExt))
 }
 
-// Push appends items to the spool and returns once they are fsynced.
+// Push appends items to the spool and returns once they are fsynced. An
+// item of an unknown kind makes it push nothing and return an
+// INVALID_PARAMETER_VALUE error.
 func (s *Spool) Push(items []mlerr.Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usable(); err != nil {
 		return err
+	}
+	for i, it := range items {
+		if !validKind(it.Kind) {
+			return mlerr.InvalidParameterValue("spool: item %d (%q) has kind %d: not a metric, param or tag; nothing pushed", i, it.Key, it.Kind)
+		}
 	}
 	for len(items) > 0 {
 		chunk := items[:min(len(items), maxPushRecord)]

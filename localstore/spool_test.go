@@ -254,3 +254,10 @@ func TestSpoolConcurrentPushAndDrain(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, stepRange(0, total), drained)
 }
+
+func TestSpoolRejectsUnknownKinds(t *testing.T) {
+	sp := openSpool(t, t.TempDir())
+	err := sp.Push([]mlerr.Item{{Kind: mlerr.ItemMetric, Key: "a"}, {Kind: 7, Key: "b"}})
+	assert.ErrorIs(t, err, mlerr.CodeInvalidParameterValue)
+	assert.Equal(t, 0, sp.Len(), "nothing pushed")
+}

@@ -187,8 +187,10 @@ func (s *Store) openLocked(id string) (*runLog, error) {
 // acknowledged without being written again; a batch with a Seq already used
 // but other items (a resumed Run numbering from 1 again) is appended. A run
 // that is not open in this Store is opened (after a restart, say); a run the
-// store does not have is an mlerr.ErrRunNotFound error. Nothing is partly
-// stored: an error means the batch is not in the log.
+// store does not have is an mlerr.ErrRunNotFound error. Items of an unknown
+// kind are rejected (a *mlerr.BatchError[mlerr.Item] indexing into b.Items)
+// and the others stored; any other error means nothing of the batch is in
+// the log.
 func (s *Store) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -203,9 +205,39 @@ func (s *Store) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 	if err != nil {
 		return err
 	}
-	_, err = l.append(b.Seq, b.Items)
-	return err
+	items, failures := validItems(b.Items)
+	if _, err := l.append(b.Seq, items); err != nil {
+		return err
+	}
+	return mlerr.NewBatchError(len(b.Items), failures).Err()
 }
+
+// validItems returns the items a log can store and the failures of the
+// others (an unknown kind), which are left out rather than written in a form
+// that could not be read back.
+func validItems(items []mlerr.Item) ([]mlerr.Item, []mlerr.Failure[mlerr.Item]) {
+	var failures []mlerr.Failure[mlerr.Item]
+	for i, it := range items {
+		if !validKind(it.Kind) {
+			failures = append(failures, mlerr.Failure[mlerr.Item]{
+				Item: it, Index: i, Reason: "unknown item kind", Code: mlerr.CodeInvalidParameterValue,
+				Cause: mlerr.InvalidParameterValue("item %d (%q) has kind %d: not a metric, param or tag", i, it.Key, it.Kind),
+			})
+		}
+	}
+	if failures == nil {
+		return items, nil
+	}
+	valid := make([]mlerr.Item, 0, len(items)-len(failures))
+	for _, it := range items {
+		if validKind(it.Kind) {
+			valid = append(valid, it)
+		}
+	}
+	return valid, failures
+}
+
+func validKind(k mlerr.ItemKind) bool { return k >= mlerr.ItemMetric && k <= mlerr.ItemTag }
 
 // EndRun records the run's final status and end time (now when end is zero)
 // in its manifest, and closes its log.

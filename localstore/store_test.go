@@ -251,3 +251,29 @@ func TestStoreIsSafeForConcurrentRuns(t *testing.T) {
 		assert.Len(t, allItems(t, s.RunDir(id)), 2*batches*10)
 	}
 }
+
+func TestWriteBatchRejectsUnknownKinds(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	id := startRun(t, s, mlerr.RunSpec{})
+	items := []mlerr.Item{
+		{Kind: mlerr.ItemMetric, Key: "ok", Value: 1},
+		{Kind: 0, Key: "zero"},
+		{Kind: mlerr.ItemTag, Key: "t", Text: "v"},
+		{Kind: 9, Key: "nine"},
+	}
+	err := s.WriteBatch(ctx, mlerr.Batch{RunID: id, Seq: 1, Items: items})
+	var be *mlerr.BatchError[mlerr.Item]
+	require.ErrorAs(t, err, &be)
+	require.Len(t, be.Failures, 2)
+	assert.Equal(t, 1, be.Failures[0].Index)
+	assert.Equal(t, 3, be.Failures[1].Index)
+	assert.Equal(t, mlerr.CodeInvalidParameterValue, be.Failures[0].Code)
+	got := allItems(t, s.RunDir(id))
+	require.Len(t, got, 2, "the valid items are stored, the log stays readable")
+	assert.Equal(t, "ok", got[0].Key)
+	assert.Equal(t, "t", got[1].Key)
+	// The retry is a duplicate, answered the same way.
+	require.ErrorAs(t, s.WriteBatch(ctx, mlerr.Batch{RunID: id, Seq: 1, Items: items}), &be)
+	assert.Len(t, allItems(t, s.RunDir(id)), 2)
+}
