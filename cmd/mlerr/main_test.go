@@ -344,3 +344,31 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestSyncRealServerResumes puts a fault proxy in front of the real server
+// that drops the answer to a log-batch after the server applied it: the
+// resumed sync resends that batch, and the server still holds every point
+// once.
+func TestSyncRealServerResumes(t *testing.T) {
+	uri := os.Getenv(mlflow.EnvTrackingURI)
+	if uri == "" {
+		t.Skip("MLFLOW_TRACKING_URI is not set")
+	}
+	proxy, err := fault.NewReverse(uri)
+	require.NoError(t, err)
+	defer proxy.Close()
+	var batches atomic.Int32
+	proxy.Program(func(r *http.Request) (fault.Fault, bool) {
+		if strings.HasSuffix(r.URL.Path, "/runs/log-batch") && batches.Add(1) == 3 {
+			return fault.DropResponse, true
+		}
+		return fault.Fault{}, false
+	})
+	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
+	dir := offlineStore(t, 1, 4, 250)
+	r := runCLI(t, false, "sync", "-retries", "0", dir)
+	require.Equal(t, 1, r.code)
+	r = runCLI(t, false, "sync", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkServer(t, proxy.URL(), dir, 1000)
+}
