@@ -45,22 +45,29 @@ func cmdSync(args []string, e env) int {
 	report, err := localstore.Replay(ctx, dir, backend,
 		localstore.WithTarget(uri), localstore.WithRetry(policy), localstore.WithProgress(bar.update))
 	bar.finish()
-	printSummary(e, uri, report)
+	printSummary(e, uri, report, err != nil)
 	if err != nil {
 		return fail(e, "sync", "%s", serverReason(err, uri))
 	}
 	return 0
 }
 
-func printSummary(e env, uri string, rep localstore.ReplayReport) {
+// printSummary prints a line per run and a total. After a failure it only
+// tells what was uploaded before it, if anything.
+func printSummary(e env, uri string, rep localstore.ReplayReport, failed bool) {
+	if failed && rep.Batches == 0 {
+		return
+	}
 	for _, r := range rep.Runs {
 		switch {
 		case r.Err != nil:
 			fmt.Fprintf(e.stdout, "%s  not synced: %s\n", r.LocalID, reason(r.Err))
 		case r.AlreadySynced:
-			fmt.Fprintf(e.stdout, "%s  already synced as %s\n", r.LocalID, r.RemoteID)
-		case r.RemoteID == "":
-			fmt.Fprintf(e.stdout, "%s  not synced\n", r.LocalID)
+			if !failed {
+				fmt.Fprintf(e.stdout, "%s  already synced as %s\n", r.LocalID, r.RemoteID)
+			}
+		case r.Batches == 0 && r.Ended == "":
+			// nothing sent for this run
 		default:
 			line := fmt.Sprintf("%s  -> %s: %d items in %d batches", r.LocalID, r.RemoteID, r.Items, r.Batches)
 			if r.SkippedBatches > 0 {
@@ -76,7 +83,11 @@ func printSummary(e env, uri string, rep localstore.ReplayReport) {
 			fmt.Fprintln(e.stdout, line)
 		}
 	}
-	fmt.Fprintf(e.stdout, "synced %d items in %d batches to %s in %s", rep.Items, rep.Batches, uri, rep.Elapsed.Round(time.Millisecond))
+	verb := "synced"
+	if failed {
+		verb = "before the failure, uploaded"
+	}
+	fmt.Fprintf(e.stdout, "%s %d items in %d batches to %s in %s", verb, rep.Items, rep.Batches, uri, rep.Elapsed.Round(time.Millisecond))
 	if rep.Rejected > 0 {
 		fmt.Fprintf(e.stdout, "; %d items rejected (listed in each run's sync/*.rejected.jsonl)", rep.Rejected)
 	}
