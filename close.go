@@ -37,13 +37,10 @@ func (r *Run) Close(ctx context.Context) (Report, error) {
 	r.mu.Lock()
 	r.markClosing(r.closedErr)
 	target := r.accepted
-	r.flushers++
+	r.flushUpTo = max(r.flushUpTo, target)
 	r.mu.Unlock()
 	r.signal()
 	r.waitSettled(ctx, target)
-	r.mu.Lock()
-	r.flushers--
-	r.mu.Unlock()
 
 	r.stopSender()
 	<-r.senderDone

@@ -130,12 +130,22 @@ func TestRunFaults(t *testing.T) {
 	table.WriteString("| fault | OnNetworkError | OnWarning (recovered) | OnError | points stored (of 11) | run ends |\n|---|---|---|---|---|---|\n")
 	for _, tc := range faultCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
+			// StartRun waits until the 11 entries are queued, so that every
+			// row sees the same single batch.
+			f := newBare(t)
+			logged := make(chan struct{})
+			f.b.OnCall(func(op fb.Op, n int) {
+				if op == fb.Start {
+					<-logged
+				}
+			})
 			f.b.Inject(tc.op, tc.times, tc.fault)
+			f.start()
 			start := time.Now()
 			f.logSteps("loss", 0, 10)
 			require.NoError(t, f.run.LogParams(map[string]string{"lr": "0.1"}))
 			assert.Less(t, time.Since(start), safety, "logging never waits for the backend")
+			close(logged)
 			rep, cerr := f.close()
 
 			assert.Equal(t, tc.network, f.rec.count("network", nil), "OnNetworkError calls")

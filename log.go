@@ -29,13 +29,13 @@ import (
 // Block the call waits, at most the policy's maximum wait. After Close or
 // Terminate it returns an error of kind ErrClosed.
 func (r *Run) LogMetrics(step int64, m map[string]float64) error {
-	return r.logMetrics(nil, step, time.Time{}, m)
+	return r.logMetrics(context.Background(), step, time.Time{}, m)
 }
 
 // LogMetricsAt is LogMetrics with the points' timestamp given (a zero ts
 // means now).
 func (r *Run) LogMetricsAt(step int64, ts time.Time, m map[string]float64) error {
-	return r.logMetrics(nil, step, ts, m)
+	return r.logMetrics(context.Background(), step, ts, m)
 }
 
 // LogMetricsContext is LogMetrics whose wait for room under the Block full
@@ -152,7 +152,7 @@ func (r *Run) logTexts(kind ItemKind, m map[string]string) error {
 		for k, v := range m {
 			need += len(k) + len(v) + itemOverhead
 		}
-		if err := r.waitRoom(nil, len(m), need, now); err != nil {
+		if err := r.waitRoom(context.Background(), len(m), need, now); err != nil {
 			r.mu.Unlock()
 			return err
 		}

@@ -19,6 +19,7 @@ type queue struct {
 	head  int    // index of the oldest item
 	n     int    // items queued
 	bytes int    // their size, see itemSize
+	out   int64  // items that ever left the queue (taken or dropped)
 
 	maxItems, maxBytes int
 }
@@ -64,6 +65,7 @@ func (q *queue) popOldest() Item {
 	q.buf[q.head] = Item{} // release its strings
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
+	q.out++
 	q.bytes -= itemSize(&it)
 	return it
 }
@@ -82,6 +84,7 @@ func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 		*it = Item{}
 		q.head = (q.head + 1) & (len(q.buf) - 1)
 		q.n--
+		q.out++
 		q.bytes -= s
 		size += s
 	}

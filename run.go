@@ -51,7 +51,8 @@ type Run struct {
 	accepted, settled int64         // items queued; items sent, failed or dropped after queueing
 	settleCh          chan struct{} // closed when settled grows, made by waiters
 	spaceCh           chan struct{} // closed when the queue has room, made by Block waiters
-	flushers          int           // Wait and Close calls wanting partial batches sent now
+	spoolOut          int64         // items that left the spool (taken or given up)
+	flushUpTo         int64         // Wait and Close want the items before this sent now
 
 	thr        throttle
 	evClosed   bool // the dispatcher's channel is closed
@@ -250,12 +251,11 @@ func (r *Run) waitSettled(ctx context.Context, target int64) bool {
 func (r *Run) Wait(ctx context.Context) error {
 	r.mu.Lock()
 	target := r.accepted
-	r.flushers++
+	r.flushUpTo = max(r.flushUpTo, target)
 	r.mu.Unlock()
 	r.signal()
 	ok := r.waitSettled(ctx, target)
 	r.mu.Lock()
-	r.flushers--
 	pending := target - r.settled
 	closedErr := r.closedErr
 	r.mu.Unlock()

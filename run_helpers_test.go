@@ -3,9 +3,9 @@ package mlerr_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
-	"errors"
 	"slices"
 	"sync"
 	"testing"

@@ -221,7 +221,7 @@ func (r *Run) nextBatch(force bool) *pendingBatch {
 	if r.cur != nil {
 		return r.cur
 	}
-	force = force || r.flushers > 0 || r.closing
+	force = force || r.closing || r.q.out+r.spoolOut < r.flushUpTo
 	ready := r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes
 	var pb *pendingBatch
 	switch {
@@ -236,6 +236,7 @@ func (r *Run) nextBatch(force bool) *pendingBatch {
 			return nil
 		}
 		pb = &pendingBatch{b: Batch{Items: append(r.batchBuf[:0], items...)}, fromSpool: len(items)}
+		r.spoolOut += int64(len(items))
 	default:
 		return nil
 	}
@@ -255,6 +256,7 @@ func (r *Run) spoolBroken(err error) {
 	r.spoolDead = true
 	now := r.clock.Now()
 	r.stats.drops.Unsent += int64(r.spooled)
+	r.spoolOut += int64(r.spooled)
 	r.settle(r.spooled)
 	r.emit(onError, ErrSynchronizationStopped.Wrap(err,
 		fmt.Sprintf("the spool cannot be read: its %d items stay in it, unsent; new items are queued in memory", r.spooled)), now)

@@ -21,12 +21,12 @@ import (
 // errors from the loopback interface, REST errors decoded from MLflow's own
 // response bodies.
 type Fault struct {
-	name    string
-	before  func(ctx context.Context) error // the call fails with it, storing nothing
-	after   func() error                    // the call stores, then fails with it
-	reject  func(mlerr.Item) string         // per-item rejection reason, "" to store
-	panicV  any                             // the call panics with it
-	panics  bool
+	name   string
+	before func(ctx context.Context) error // the call fails with it, storing nothing
+	after  func() error                    // the call stores, then fails with it
+	reject func(mlerr.Item) string         // per-item rejection reason, "" to store
+	panicV any                             // the call panics with it
+	panics bool
 }
 
 // String names the fault.
