@@ -2,6 +2,7 @@ package mlerr
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,12 +40,19 @@ func (f Failure[T]) Retryable() bool { return f.Code.Retryable() }
 // The convention: an operation that partly succeeds returns its partial
 // result AND a *BatchError, so nothing that succeeded is lost:
 //
-//	stored, err := upload(ctx, items) // stored: what succeeded
+//	stored, err := upload(ctx, items) // stored: what succeeded, kept in any case
 //	var be *mlerr.BatchError[Item]
 //	if errors.As(err, &be) {
-//		again, err := mlerr.RetryFailed(ctx, be, upload)
+//		again, err := mlerr.RetryFailed(ctx, be, func(ctx context.Context, failed []Item) error {
+//			_, err := upload(ctx, failed)
+//			return err
+//		})
+//		stored = append(stored, again...)
 //		...
 //	}
+//
+// Inside such an operation, return NewBatchError(len(items), failures).Err():
+// it is nil when nothing failed.
 //
 // errors.Is and errors.As reach every failure's cause (see Unwrap), and
 // errors.Is(err, code) reports whether any failure has that code. CodeOf
@@ -62,16 +70,16 @@ type BatchError[T any] struct {
 }
 
 // NewBatchError returns the error for a batch of total items of which the
-// given ones failed, or nil when failures is empty (so its result can be
-// returned directly, see the BatchError convention).
+// given ones failed, or nil when failures is empty. Return it as an error
+// with Err, which keeps that nil a nil error.
 //
 // It takes ownership of failures and completes each failure: a zero Code
 // becomes CodeOf(Cause) (INTERNAL_ERROR without a cause), an empty Reason
 // becomes the cause's message (or the code's name without a cause), and a
 // zero Time becomes the time of the call. Failures are sorted by Index
 // (stably), and Total is raised, if need be, to len(failures) and to the
-// largest Index plus one. It allocates nothing per item of the batch: a batch
-// of a million items with ten failures costs as much as one of a hundred.
+// largest Index plus one. It allocates only the *BatchError: its cost
+// follows the number of failures, never the size of the batch.
 func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	if len(failures) == 0 {
 		return nil
@@ -80,14 +88,8 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	sorted := true
 	for i := range failures {
 		f := &failures[i]
-		if f.Code == 0 {
-			f.Code = CodeOf(f.Cause)
-			if f.Code == 0 {
-				f.Code = CodeInternalError
-			}
-		}
-		if f.Reason == "" {
-			f.Reason = reasonOf(f.Cause, f.Code)
+		if f.Code == 0 || f.Reason == "" {
+			complete(f)
 		}
 		if f.Time.IsZero() {
 			if now.IsZero() {
@@ -109,6 +111,27 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 		total = last + 1
 	}
 	return &BatchError[T]{Failures: failures, Total: total}
+}
+
+// complete derives a failure's missing code and reason from its cause.
+func complete[T any](f *Failure[T]) {
+	if e, ok := f.Cause.(*Error); ok { // the common case, without a search
+		if f.Code == 0 {
+			f.Code = e.code
+		}
+		if f.Reason == "" && e.message != "" {
+			f.Reason = e.message
+		}
+	}
+	if f.Code == 0 {
+		f.Code = CodeOf(f.Cause)
+		if f.Code == 0 {
+			f.Code = CodeInternalError
+		}
+	}
+	if f.Reason == "" {
+		f.Reason = reasonOf(f.Cause, f.Code)
+	}
 }
 
 // reasonOf is the reason of a failure that gives none: the message of an
@@ -315,14 +338,27 @@ func (e *BatchError[T]) Unwrap() []error {
 
 // Is reports whether target is a Code that one of the failures has, so that
 // errors.Is(err, code) holds for a failure whose code was given without a
-// cause carrying it.
+// cause carrying it; or whether target is itself one of the failures' causes
+// (compared with ==), which answers errors.Is(err, cause) without the
+// allocation of Unwrap. Causes that only wrap target are found by errors.Is
+// through Unwrap.
 func (e *BatchError[T]) Is(target error) bool {
-	c, ok := target.(Code)
-	if !ok || e == nil {
+	if e == nil {
+		return false
+	}
+	if c, ok := target.(Code); ok {
+		for i := range e.Failures {
+			if e.Failures[i].Code == c {
+				return true
+			}
+		}
+		return false
+	}
+	if target == nil || !reflect.TypeOf(target).Comparable() {
 		return false
 	}
 	for i := range e.Failures {
-		if e.Failures[i].Code == c {
+		if e.Failures[i].Cause == target {
 			return true
 		}
 	}

@@ -229,6 +229,7 @@ func TestCheckFailureRate(t *testing.T) {
 		{"below", be(5, 100), 0.1, true, false},
 		{"at", be(10, 100), 0.1, true, false},
 		{"above", be(11, 100), 0.1, false, true},
+		{"one over an odd rate", be(2, 16), 0.1, false, true},
 		{"above, wrapped", fmt.Errorf("up: %w", be(50, 100)), 0.1, false, true},
 		{"zero tolerance", be(1, 1000), 0, false, true},
 		{"not a batch error", plain, 0.5, false, false},
@@ -250,4 +251,49 @@ func TestCheckFailureRate(t *testing.T) {
 	}
 	assert.EqualError(t, CheckFailureRate(be(11, 100), 0.1),
 		"RESOURCE_DOES_NOT_EXIST: failure rate 11% above the 10% tolerated: 11 of 100 items failed: 11 x r")
+}
+
+// listError is an error type that == cannot compare.
+type listError []string
+
+func (l listError) Error() string { return strings.Join(l, "; ") }
+
+func TestBatchErrorIsWithIncomparableErrors(t *testing.T) {
+	be := NewBatchError(2, []Failure[string]{
+		fail(0, "", 0, listError{"a", "b"}),
+		fail(1, "", 0, fmt.Errorf("wrapped: %w", listError{"c"})),
+	})
+	assert.NotPanics(t, func() {
+		assert.False(t, errors.Is(be, listError{"a", "b"}), "an incomparable target is never equal")
+	})
+	var le listError
+	require.ErrorAs(t, be, &le)
+	assert.Equal(t, listError{"a", "b"}, le)
+	assert.Equal(t, "a; b", be.Failures[0].Reason)
+}
+
+func TestBatchErrorIsDirectAndWrappedCauses(t *testing.T) {
+	direct := New(CodeAborted, "direct")
+	inner := errors.New("inner")
+	be := NewBatchError(3, []Failure[string]{fail(0, "", 0, direct), fail(2, "", 0, fmt.Errorf("outer: %w", inner))})
+	tests := []struct {
+		target error
+		want   bool
+	}{
+		{direct, true},
+		{inner, true},
+		{CodeAborted, true},
+		{CodeInternalError, true}, // the wrapped plain error has no code: INTERNAL_ERROR
+		{CodeNotFound, false},
+		{ErrRest, false},
+		{errors.New("inner"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, errors.Is(be, tt.target), "%v", tt.target)
+	}
+}
+
+func TestCheckFailureRateMessage(t *testing.T) {
+	be := NewBatchError(8, []Failure[string]{fail(0, "x", CodeAborted, nil)})
+	assert.EqualError(t, CheckFailureRate(be, 0.1), "ABORTED: failure rate 12.5% above the 10% tolerated: 1 of 8 items failed: 1 x x")
 }

@@ -48,6 +48,11 @@ type Decision struct {
 //     a Code() Code method such as *BatchError) by its retry class.
 //  8. Anything else: not retried.
 //
+// Classify looks through a *RetryError at its last error, so that a caller
+// can still ask whether a failure that exhausted its retries was transient.
+// (Retry itself does not retry an operation whose error is a *RetryError:
+// nested retry loops would multiply the attempts.)
+//
 // Classify does not allocate.
 func Classify(err error) Decision {
 	if err == nil {
@@ -109,6 +114,7 @@ type signals struct {
 	hasNet     bool
 	net        Decision
 	netTimeout bool // a network-stack timeout was found
+	retried    bool // a *RetryError: a nested retry loop already gave up
 }
 
 // walk visits err's chain depth first, as errors.Is does, recording the first
@@ -157,6 +163,8 @@ func (s *signals) visit(err error) bool {
 		if s.timeout == nil {
 			s.timeout = e
 		}
+	case *RetryError:
+		s.retried = true
 	case Code:
 		s.setCode(e)
 	case *Kind:

@@ -36,7 +36,7 @@ func netDecision(err error) (Decision, bool) {
 			// keep-alive race, a proxy or server restart).
 			return Decision{Retry: true, Reason: "connection closed"}, true
 		}
-	case *url.EscapeError, url.InvalidHostError:
+	case url.EscapeError, url.InvalidHostError:
 		return Decision{Reason: "malformed url"}, true
 	case x509.UnknownAuthorityError, x509.CertificateInvalidError, x509.HostnameError,
 		x509.SystemRootsError, x509.ConstraintViolationError, x509.UnhandledCriticalExtension,
@@ -50,7 +50,7 @@ func netDecision(err error) (Decision, bool) {
 
 // errnoDecision: the system calls' transient failures of a connection.
 func errnoDecision(e syscall.Errno) (Decision, bool) {
-	switch e {
+	switch platformErrno(e) {
 	case syscall.ECONNREFUSED:
 		return Decision{Retry: true, Reason: "connection refused"}, true
 	case syscall.ECONNRESET:

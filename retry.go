@@ -26,30 +26,44 @@ type RetryEvent struct {
 // AttemptTimeout, whichever is first. Errors are classified by the policy's
 // Classify (by default the package's Classify); the caller's context ending
 // stops Retry whatever the classification, and interrupts a wait at once.
+// With the default classifier, an error that holds a *RetryError (a nested
+// Retry loop that gave up) is not retried again: the attempts would multiply.
 //
-// A call that succeeds at once does not allocate when no AttemptTimeout is
-// in force (AttemptTimeout: Off, or the caller's context ends sooner); it
-// reads no clock and arms no timer. A zero wait never arms a timer.
+// Cost: with AttemptTimeout Off, a call that succeeds at once neither
+// allocates, reads the clock nor arms a timer. An AttemptTimeout costs a
+// context.WithTimeout per attempt (4 allocations), unless the caller's
+// context ends sooner. Failures read the clock once each; a zero wait never
+// arms a timer.
 func Retry(ctx context.Context, p Policy, op func(ctx context.Context) error) error {
 	if p.Budget != nil {
 		p.Budget.deposit()
 	}
+	actx, cancel := attemptContext(ctx, &p)
+	err := op(actx)
+	if cancel != nil {
+		err = endAttempt(actx, cancel, err, &p)
+	}
+	if err == nil {
+		return nil
+	}
+	return retryFailed(ctx, &p, op, err)
+}
+
+// retryFailed is Retry after a first failure: kept apart so that the success
+// path sets nothing up.
+func retryFailed(ctx context.Context, p *Policy, op func(ctx context.Context) error, err error) error {
 	var l loop
 	for {
-		actx, cancel := attemptContext(ctx, &p)
-		err := op(actx)
+		if stop := l.failed(ctx, p, err); stop != nil {
+			return stop
+		}
+		actx, cancel := attemptContext(ctx, p)
+		err = op(actx)
 		if cancel != nil {
-			timedOut := err != nil && actx.Err() == context.DeadlineExceeded
-			cancel()
-			if timedOut {
-				err = &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
-			}
+			err = endAttempt(actx, cancel, err, p)
 		}
 		if err == nil {
 			return nil
-		}
-		if stop := l.failed(ctx, &p, err); stop != nil {
-			return stop
 		}
 	}
 }
@@ -60,35 +74,59 @@ func Do[T any](ctx context.Context, p Policy, op func(ctx context.Context) (T, e
 	if p.Budget != nil {
 		p.Budget.deposit()
 	}
+	actx, cancel := attemptContext(ctx, &p)
+	v, err := op(actx)
+	if cancel != nil {
+		err = endAttempt(actx, cancel, err, &p)
+	}
+	if err == nil {
+		return v, nil
+	}
+	return doFailed(ctx, &p, op, err)
+}
+
+func doFailed[T any](ctx context.Context, p *Policy, op func(ctx context.Context) (T, error), err error) (T, error) {
 	var l loop
 	for {
-		actx, cancel := attemptContext(ctx, &p)
-		v, err := op(actx)
-		if cancel != nil {
-			timedOut := err != nil && actx.Err() == context.DeadlineExceeded
-			cancel()
-			if timedOut {
-				err = &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
-			}
-		}
-		if err == nil {
-			return v, nil
-		}
-		if stop := l.failed(ctx, &p, err); stop != nil {
+		if stop := l.failed(ctx, p, err); stop != nil {
 			var zero T
 			return zero, stop
 		}
+		actx, cancel := attemptContext(ctx, p)
+		v, err2 := op(actx)
+		if cancel != nil {
+			err2 = endAttempt(actx, cancel, err2, p)
+		}
+		if err2 == nil {
+			return v, nil
+		}
+		err = err2
 	}
+}
+
+// endAttempt releases an attempt's context; an error after its deadline
+// passed becomes a *TimeoutError of kind TimeoutAttempt.
+func endAttempt(actx context.Context, cancel context.CancelFunc, err error, p *Policy) error {
+	timedOut := err != nil && actx.Err() == context.DeadlineExceeded
+	cancel()
+	if timedOut {
+		return &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
+	}
+	return err
 }
 
 // attemptContext returns the context for one attempt and its cancel func, or
 // ctx itself and nil when no attempt timeout applies: none is set, or the
 // caller's deadline comes first anyway.
 func attemptContext(ctx context.Context, p *Policy) (context.Context, context.CancelFunc) {
-	at := p.attemptTimeout()
-	if at <= 0 {
+	if p.AttemptTimeout < 0 { // Off: the allocation-free path, inlined
 		return ctx, nil
 	}
+	return timedContext(ctx, p)
+}
+
+func timedContext(ctx context.Context, p *Policy) (context.Context, context.CancelFunc) {
+	at := p.attemptTimeout()
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= at {
 		return ctx, nil
 	}
@@ -119,17 +157,21 @@ func (l *loop) now() time.Time {
 // give up with, or nil after waiting for the next attempt.
 func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 	l.attempts++
+	var now time.Time
 	if l.attempts == 1 {
 		l.r = p.resolve()
 		l.clock = p.Clock
-		l.first = l.now()
+		now = l.now()
+		l.first = now
 		l.base = float64(l.r.initialDelay)
 		if l.r.maxDelay > 0 {
 			l.base = min(l.base, float64(l.r.maxDelay))
 		}
+	} else {
+		now = l.now()
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return l.canceled(err, cerr)
+		return l.canceled(err, cerr, now)
 	}
 
 	var d Decision
@@ -143,6 +185,9 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 			}
 		}
 		d = s.decide()
+		if s.retried && !s.permanent {
+			d = Decision{Reason: "nested retry gave up"}
+		}
 	} else {
 		if k, ok := netTimeoutKind(err); ok && !isTimeoutError(err) {
 			err = &TimeoutError{Kind: k, Err: err}
@@ -151,13 +196,12 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 	}
 
 	if !d.Retry {
-		return l.stop(StopPermanent, err)
+		return l.stopAt(StopPermanent, err, now)
 	}
 	if l.r.maxAttempts > 0 && l.attempts >= l.r.maxAttempts {
-		return l.stop(StopExhausted, err)
+		return l.stopAt(StopExhausted, err, now)
 	}
 	wait := l.wait(d)
-	now := l.now()
 	if l.r.maxElapsed > 0 && now.Sub(l.first)+wait > l.r.maxElapsed {
 		return l.stopAt(StopElapsed, err, now)
 	}
@@ -179,12 +223,12 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 		}
 		if serr != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return l.canceled(err, cerr)
+				return l.canceled(err, cerr, l.now())
 			}
-			return l.canceled(err, serr)
+			return l.canceled(err, serr, l.now())
 		}
 	} else if cerr := ctx.Err(); cerr != nil {
-		return l.canceled(err, cerr)
+		return l.canceled(err, cerr, now)
 	}
 	return nil
 }
@@ -211,26 +255,32 @@ func (l *loop) wait(d Decision) time.Duration {
 	case JitterNone:
 		return time.Duration(base)
 	case JitterEqual:
-		return time.Duration(base/2 + l.r.random()*base/2)
+		return time.Duration(base/2 + l.uniform()*base/2)
 	}
-	return time.Duration(l.r.random() * base)
+	return time.Duration(l.uniform() * base)
+}
+
+// uniform returns the policy's random number, forced into [0, 1] so that a
+// faulty source cannot make a wait negative or longer than its delay.
+func (l *loop) uniform() float64 {
+	u := l.r.random()
+	if !(u >= 0) { // NaN too
+		return 0
+	}
+	return min(u, 1)
 }
 
 // canceled gives up because the caller's context ended; a deadline is
 // reported as a *TimeoutError of kind TimeoutContext.
-func (l *loop) canceled(last, cerr error) *RetryError {
+func (l *loop) canceled(last, cerr error, now time.Time) *RetryError {
 	if cerr == context.DeadlineExceeded {
 		if te, ok := last.(*TimeoutError); !ok || te.Kind != TimeoutContext {
 			last = &TimeoutError{Kind: TimeoutContext, Err: last}
 		}
 	}
-	e := l.stop(StopCanceled, last)
+	e := l.stopAt(StopCanceled, last, now)
 	e.ctxErr = cerr
 	return e
-}
-
-func (l *loop) stop(reason StopReason, last error) *RetryError {
-	return l.stopAt(reason, last, l.now())
 }
 
 func (l *loop) stopAt(reason StopReason, last error, now time.Time) *RetryError {

@@ -21,8 +21,8 @@ const (
 	// StopCanceled: the caller's context was canceled or reached its
 	// deadline (then Last is a *TimeoutError of kind TimeoutContext).
 	StopCanceled
-	// StopPermanent: the error is not retryable (see Classify), or was
-	// marked with Permanent.
+	// StopPermanent: the error is not retryable (see Classify), was marked
+	// with Permanent, or is a nested Retry loop's *RetryError.
 	StopPermanent
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -59,8 +60,8 @@ func TestRetryBackoffSequence(t *testing.T) {
 	}{
 		{"defaults: from 500ms, factor 2", func(*mlerr.Policy) {}, 5, []time.Duration{500 * ms, s, 2 * s, 4 * s, 8 * s}},
 		{"defaults: capped at 30s", func(*mlerr.Policy) {}, 9, []time.Duration{500 * ms, s, 2 * s, 4 * s, 8 * s, 16 * s, 30 * s, 30 * s, 30 * s}},
-		{"custom factor and cap", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier, p.MaxDelay = s, 3, 5 * s }, 4, []time.Duration{s, 3 * s, 5 * s, 5 * s}},
-		{"initial delay above the cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay = time.Minute, 5 * s }, 2, []time.Duration{5 * s, 5 * s}},
+		{"custom factor and cap", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier, p.MaxDelay = s, 3, 5*s }, 4, []time.Duration{s, 3 * s, 5 * s, 5 * s}},
+		{"initial delay above the cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay = time.Minute, 5*s }, 2, []time.Duration{5 * s, 5 * s}},
 		{"multiplier below 1 is constant", func(p *mlerr.Policy) { p.InitialDelay, p.Multiplier = s, 0.5 }, 3, []time.Duration{s, s, s}},
 		{"no cap", func(p *mlerr.Policy) { p.InitialDelay, p.MaxDelay, p.MaxElapsed = s, mlerr.Off, mlerr.Off }, 7, []time.Duration{s, 2 * s, 4 * s, 8 * s, 16 * s, 32 * s, 64 * s}},
 		{"no delay: no timer at all", func(p *mlerr.Policy) { p.InitialDelay = mlerr.Off }, 5, nil},
@@ -125,6 +126,24 @@ func TestRetryGivesUp(t *testing.T) {
 			assert.Contains(t, err.Error(), "("+tt.reason.String()+")")
 		})
 	}
+}
+
+// An operation that runs its own Retry loop is not retried again when that
+// loop gives up: nested loops would multiply the attempts (3 × 3 here).
+func TestNestedRetryIsNotRetried(t *testing.T) {
+	clk := newFakeClock()
+	inner := mlerr.Policy{MaxAttempts: 3, Clock: clk}
+	calls := 0
+	err := mlerr.Retry(context.Background(), mlerr.Policy{MaxAttempts: 3, Clock: clk}, func(ctx context.Context) error {
+		return mlerr.Retry(ctx, inner, func(context.Context) error { calls++; return errUnavailable })
+	})
+	assert.Equal(t, 3, calls)
+	var re *mlerr.RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, mlerr.StopPermanent, re.Reason)
+	assert.Equal(t, 1, re.Attempts)
+	assert.True(t, mlerr.IsRetryable(err), "Classify still says the last failure was transient")
+	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
 }
 
 func TestRetryErrorMessage(t *testing.T) {
@@ -495,6 +514,14 @@ func TestJitterSpreadsRanks(t *testing.T) {
 			distinct[w] = true
 		}
 		assert.Greater(t, len(distinct), 90)
+	})
+	t.Run("faulty randomness stays in range", func(t *testing.T) {
+		for _, u := range []float64{-1, 1.5, math.NaN(), math.Inf(1)} {
+			for _, w := range firstWaits(t, 1, mlerr.Policy{Rand: func() float64 { return u }}) {
+				assert.GreaterOrEqual(t, w, time.Duration(0), "rand %v", u)
+				assert.LessOrEqual(t, w, d, "rand %v", u)
+			}
+		}
 	})
 	assert.Equal(t, "jitter(9)", mlerr.Jitter(9).String())
 }

@@ -22,9 +22,9 @@ const apiPrefix = "/api/2.0/mlflow/"
 const maxResponseBytes = 256 << 20
 
 // Client is a thin typed client of MLflow's REST API 2.0. It makes one HTTP
-// request per call and does not retry: wrap calls in mlerr.Retry or mlerr.Do
-// for that (log-batch is safe to retry; runs/create and experiments/create
-// are not idempotent).
+// request per call and does not retry unless built WithRetry (or wrap calls
+// in mlerr.Retry or mlerr.Do: log-batch is safe to retry; runs/create and
+// experiments/create are not idempotent).
 //
 // Every non-2xx answer is returned as the *mlerr.Error that
 // mlerr.FromResponse decodes from it: kind mlerr.ErrRest, MLflow's error code
@@ -39,6 +39,7 @@ type Client struct {
 	ua      string
 	timeout time.Duration
 	page    int
+	retry   *mlerr.Policy
 }
 
 // NewClient returns a Client for the tracking server at trackingURI, an
@@ -66,6 +67,7 @@ func NewClient(trackingURI string, opts ...Option) (*Client, error) {
 		ua:      cfg.userAgent,
 		timeout: cfg.timeout,
 		page:    cfg.pageSize,
+		retry:   cfg.retry,
 	}
 	if !cfg.authSet && userAuth != nil {
 		c.auth = *userAuth
@@ -137,6 +139,10 @@ func redact(u *url.URL) string {
 	return c.String()
 }
 
+// CloseIdleConnections closes the idle keep-alive connections of the
+// Client's HTTP client.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // TrackingURI returns the tracking server's URL, without credentials.
 func (c *Client) TrackingURI() string { return c.base.String() }
 
@@ -164,7 +170,20 @@ func (c *Client) post(ctx context.Context, path string, in, out any) error {
 	return c.call(ctx, http.MethodPost, path, nil, body, out)
 }
 
+// notRetried are the endpoints that must not be repeated blindly.
+var notRetried = map[string]bool{"runs/create": true, "experiments/create": true}
+
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	if c.retry == nil || notRetried[path] {
+		return c.once(ctx, method, path, query, body, out)
+	}
+	return mlerr.Retry(ctx, *c.retry, func(ctx context.Context) error {
+		return c.once(ctx, method, path, query, body, out)
+	})
+}
+
+// once makes one request.
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	if c.timeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
 			var cancel context.CancelFunc
@@ -204,17 +223,25 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return mlerr.FromResponse(resp)
 	}
 	defer resp.Body.Close()
-	if out == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))
-		return nil
-	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return err // the connection broke while reading: a network error
 	}
+	if resp.StatusCode == http.StatusNoContent && len(data) == 0 {
+		return nil
+	}
+	// Even when the answer's content does not matter (log-batch answers
+	// {}), a body that is not JSON means something else answered, such as a
+	// proxy's login page: the request cannot be taken as applied.
+	if out == nil {
+		var v json.RawMessage
+		out = &v
+	}
 	if err := json.Unmarshal(data, out); err != nil {
+		// No HTTP status on the error: the status was a success, and the
+		// failure is retryable, as a garbled answer in transit is.
 		return mlerr.ErrRest.Errorf("mlflow: %s answered %d with a body that is not the expected JSON (%s): %w",
-			path, resp.StatusCode, excerpt(data), err).WithHTTPStatus(resp.StatusCode)
+			path, resp.StatusCode, excerpt(data), err)
 	}
 	return nil
 }

@@ -357,3 +357,29 @@ func TestClientRoundTripNaNAndPaging(t *testing.T) {
 	assert.ErrorIs(t, err, mlerr.CodeInvalidParameterValue)
 	assert.False(t, errors.Is(err, mlerr.CodeResourceDoesNotExist))
 }
+
+func TestWithRetry(t *testing.T) {
+	e := newFakeEnv(t, mlflow.WithRetry(mlerr.Policy{MaxAttempts: 3, InitialDelay: mlerr.Off, AttemptTimeout: mlerr.Off}))
+	ctx := context.Background()
+	run, err := e.client.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: "0"})
+	require.NoError(t, err)
+
+	e.proxy.Add(fault.Rule{Path: "runs/log-batch", Times: 2, Fault: fault.DropResponse})
+	m := []mlflow.Metric{{Key: "k", Value: 1, Timestamp: 5, Step: 1}}
+	require.NoError(t, e.client.LogBatch(ctx, run.Info.RunID, m, nil, nil))
+	h, err := e.direct.GetMetricHistory(ctx, run.Info.RunID, "k")
+	require.NoError(t, err)
+	assert.Len(t, h, 1, "applied 3 times, stored once")
+
+	e.proxy.Add(fault.Rule{Path: "runs/get", Times: 3, Fault: fault.Status(503)})
+	_, err = e.client.GetRun(ctx, run.Info.RunID)
+	var re *mlerr.RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 3, re.Attempts)
+	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
+
+	e.proxy.Add(fault.Rule{Path: "runs/create", Times: 1, Fault: fault.Status(503)})
+	_, err = e.client.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: "0"})
+	assert.False(t, errors.As(err, &re), "runs/create is not retried")
+	assert.Equal(t, 1, e.fake.RunCount())
+}

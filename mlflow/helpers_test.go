@@ -23,6 +23,7 @@ type env struct {
 	backend *mlflow.Backend
 	client  *mlflow.Client // through the proxy
 	direct  *mlflow.Client // straight to the server, for reading back
+	real    bool           // the server is a real MLflow server
 }
 
 // newFakeEnv starts a fake server behind a fault proxy.

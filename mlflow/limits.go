@@ -3,6 +3,7 @@ package mlflow
 import (
 	"path"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -67,17 +68,25 @@ func keyRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }
 
-// ValidateItem checks an item against MLflow's limits: its key (ValidateKey)
-// and, for params and tags, the length of the value (an error of kind
-// mlerr.ErrValueTooLarge). Any float64 is a valid metric value: NaN and the
-// infinities are sent as protobuf JSON strings.
+// ValidateItem checks an item against MLflow's limits: its key (ValidateKey);
+// for metrics, a time not before 1970 (MLflow refuses negative timestamps,
+// kind mlerr.ErrInvalidValue); for params and tags, the length of the value
+// (kind mlerr.ErrValueTooLarge: MLflow would truncate it silently). Any
+// float64 is a valid metric value: NaN and the infinities are sent as
+// protobuf JSON strings (the server stores ±Inf as ±math.MaxFloat64).
 func ValidateItem(it mlerr.Item) error {
 	if !utf8.ValidString(it.Text) {
 		return mlerr.ErrInvalidValue.Errorf("%s %q has a value that is not valid UTF-8", it.Kind, truncateForMessage(it.Key))
 	}
 	switch it.Kind {
 	case mlerr.ItemMetric:
-		return ValidateKey("metric", it.Key)
+		if err := ValidateKey("metric", it.Key); err != nil {
+			return err
+		}
+		if !it.Time.IsZero() && it.Time.UnixMilli() < 0 {
+			return mlerr.ErrInvalidValue.Errorf("metric %q at step %d has a time before 1970 (%s); MLflow takes only non-negative timestamps",
+				truncateForMessage(it.Key), it.Step, it.Time.UTC().Format(time.RFC3339))
+		}
 	case mlerr.ItemParam:
 		if err := ValidateKey("param", it.Key); err != nil {
 			return err

@@ -3,6 +3,8 @@ package mlflow
 import (
 	"net/http"
 	"time"
+
+	"github.com/mlerr/mlerr"
 )
 
 // Option configures a Client or a Backend.
@@ -18,6 +20,7 @@ type config struct {
 	insecureTLS bool
 	experiment  string // Backend: default experiment name
 	pageSize    int    // GetMetricHistory page size
+	retry       *mlerr.Policy
 }
 
 type authConfig struct {
@@ -88,4 +91,18 @@ func WithExperiment(name string) Option {
 // (MLflow's max_results); the default is 25000, the server's maximum.
 func WithPageSize(n int) Option {
 	return func(c *config) { c.pageSize = n }
+}
+
+// WithRetry makes the Client retry its idempotent calls with p (see
+// mlerr.Retry): every GET, runs/log-batch (MLflow de-duplicates a resent
+// batch), runs/update, runs/delete and runs/search. runs/create and
+// experiments/create are never retried, since a lost answer could create
+// twice (GetOrCreateExperiment and Backend.StartRun handle that instead).
+// When retries run out, the error is the *mlerr.RetryError, which unwraps to
+// the last attempt's error.
+//
+// A Backend used by an mlerr.Run needs no WithRetry: the Run retries each
+// Backend call with its own policy, and both would multiply.
+func WithRetry(p mlerr.Policy) Option {
+	return func(c *config) { c.retry = &p }
 }

@@ -11,7 +11,7 @@ import (
 // WriteBatch logs a batch's items to run b.RunID with as few runs/log-batch
 // requests as MLflow's limits allow (MaxMetricsPerRequest,
 // MaxParamsPerRequest, MaxTagsPerRequest, MaxItemsPerRequest), keeping the
-// items' order.
+// order of the items of each kind.
 //
 // Before anything is sent, each item is checked (ValidateItem); a param given
 // twice in the batch is sent once (a second value that differs is rejected
@@ -73,23 +73,6 @@ type chunk struct {
 	tIdx    []int
 }
 
-func (c *chunk) size() int { return len(c.metrics) + len(c.params) + len(c.tags) }
-
-// fits reports whether the chunk can take one more item of kind k.
-func (c *chunk) fits(k mlerr.ItemKind) bool {
-	if c.size() >= MaxItemsPerRequest {
-		return false
-	}
-	switch k {
-	case mlerr.ItemMetric:
-		return len(c.metrics) < MaxMetricsPerRequest
-	case mlerr.ItemParam:
-		return len(c.params) < MaxParamsPerRequest
-	default:
-		return len(c.tags) < MaxTagsPerRequest
-	}
-}
-
 func (w *writer) reject(i int, err error) {
 	w.fails = append(w.fails, mlerr.Failure[mlerr.Item]{
 		Item: w.batch.Items[i], Index: i, Reason: reasonFor(err), Cause: err,
@@ -125,30 +108,40 @@ func (w *writer) plan() []chunk {
 		}
 		send[i] = true
 	}
-	var chunks []chunk
-	cur := chunk{}
+	var mIdx, pIdx, tIdx []int
 	for i, it := range items {
 		if !send[i] {
 			continue
 		}
-		if !cur.fits(it.Kind) {
-			chunks = append(chunks, cur)
-			cur = chunk{}
-		}
 		switch it.Kind {
 		case mlerr.ItemMetric:
-			cur.metrics = append(cur.metrics, metricOf(it))
-			cur.mIdx = append(cur.mIdx, i)
+			mIdx = append(mIdx, i)
 		case mlerr.ItemParam:
-			cur.params = append(cur.params, Param{Key: it.Key, Value: it.Text})
-			cur.pIdx = append(cur.pIdx, i)
+			pIdx = append(pIdx, i)
 		case mlerr.ItemTag:
-			cur.tags = append(cur.tags, RunTag{Key: it.Key, Value: it.Text})
-			cur.tIdx = append(cur.tIdx, i)
+			tIdx = append(tIdx, i)
 		}
 	}
-	if cur.size() > 0 {
-		chunks = append(chunks, cur)
+	// Each request takes as many params and tags as it may and fills the
+	// rest with metrics: the fewest requests, each kind in its order.
+	var chunks []chunk
+	for len(mIdx)+len(pIdx)+len(tIdx) > 0 {
+		var c chunk
+		np := min(len(pIdx), MaxParamsPerRequest)
+		nt := min(len(tIdx), MaxTagsPerRequest)
+		nm := min(len(mIdx), MaxMetricsPerRequest, MaxItemsPerRequest-np-nt)
+		for _, i := range pIdx[:np] {
+			c.params = append(c.params, Param{Key: items[i].Key, Value: items[i].Text})
+		}
+		for _, i := range tIdx[:nt] {
+			c.tags = append(c.tags, RunTag{Key: items[i].Key, Value: items[i].Text})
+		}
+		for _, i := range mIdx[:nm] {
+			c.metrics = append(c.metrics, metricOf(items[i]))
+		}
+		c.pIdx, c.tIdx, c.mIdx = pIdx[:np], tIdx[:nt], mIdx[:nm]
+		pIdx, tIdx, mIdx = pIdx[np:], tIdx[nt:], mIdx[nm:]
+		chunks = append(chunks, c)
 	}
 	return chunks
 }

@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Server is the in-memory tracking server; it is an http.Handler. The zero
@@ -173,10 +175,16 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	return ok
 }
 
+// writeError answers an MLflow error body; 3.x adds sqlstate and
+// error_class beside error_code and message.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
+	class := code
+	if code == "RESOURCE_DOES_NOT_EXIST" {
+		class = "RESOURCE_NOT_FOUND"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg, "sqlstate": "KAM00", "error_class": class})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -474,25 +482,31 @@ func (s *Server) logBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("A batch logging request can contain at most 1000 total metrics, params, and tags. Got %d metrics, %d params, and %d tags. Please split up across multiple requests and try again.", nm, np, nt))
 		return
 	}
-	for _, kv := range append(append([]tagJSON{}, in.Params...), in.Tags...) {
-		if len([]rune(kv.Key)) > 250 {
-			writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("'%s' exceeds the maximum length of 250 characters", kv.Key))
+	for i, m := range in.Metrics {
+		if msg := badKey(m.Key, "Metric name", fmt.Sprintf("metrics[%d].name", i)); msg != "" {
+			writeError(w, 400, "INVALID_PARAMETER_VALUE", msg)
+			return
+		}
+		if m.Timestamp < 0 {
+			writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("Invalid value %d for parameter 'metrics[%d].timestamp' supplied: metric '%s' (value=%v). Timestamp must be a nonnegative long (64-bit integer) ", m.Timestamp, i, m.Key, float64(m.Value)))
 			return
 		}
 	}
-	for _, m := range in.Metrics {
-		if len([]rune(m.Key)) > 250 {
-			writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("'%s' exceeds the maximum length of 250 characters", m.Key))
+	for i, p := range in.Params {
+		if msg := badKey(p.Key, "Param key", fmt.Sprintf("params[%d].key", i)); msg != "" {
+			writeError(w, 400, "INVALID_PARAMETER_VALUE", msg)
+			return
+		}
+	}
+	for i, t := range in.Tags {
+		if msg := badKey(t.Key, "Tag key", fmt.Sprintf("tags[%d].key", i)); msg != "" {
+			writeError(w, 400, "INVALID_PARAMETER_VALUE", msg)
 			return
 		}
 	}
 	seenParam := map[string]bool{}
 	var dups []string
 	for _, p := range in.Params {
-		if len([]rune(p.Value)) > 6000 {
-			writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("Param value '%s' had length %d, which exceeded length limit of 6000", p.Value[:20], len([]rune(p.Value))))
-			return
-		}
 		if seenParam[p.Key] {
 			dups = append(dups, p.Key)
 		}
@@ -511,7 +525,7 @@ func (s *Server) logBatch(w http.ResponseWriter, r *http.Request) {
 	// Params first, all or nothing, as the SQL store does.
 	var changed []string
 	for _, p := range in.Params {
-		if old, ok := ru.params[p.Key]; ok && old != p.Value {
+		if old, ok := ru.params[p.Key]; ok && old != truncate(p.Value, 6000) {
 			changed = append(changed, fmt.Sprintf("{'key': '%s', 'old_value': '%s', 'new_value': '%s'}", p.Key, old, p.Value))
 		}
 	}
@@ -519,8 +533,9 @@ func (s *Server) logBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "INVALID_PARAMETER_VALUE", fmt.Sprintf("Changing param values is not allowed. Params were already logged='[%s]' for run ID='%s'.", strings.Join(changed, ", "), ru.id))
 		return
 	}
+	// The real server truncates long values silently (3.17).
 	for _, p := range in.Params {
-		ru.params[p.Key] = p.Value
+		ru.params[p.Key] = truncate(p.Value, 6000)
 	}
 	for _, m := range in.Metrics {
 		v := float64(m.Value)
@@ -542,7 +557,7 @@ func (s *Server) logBatch(w http.ResponseWriter, r *http.Request) {
 		ru.metrics[m.Key] = append(ru.metrics[m.Key], point{v, int64(m.Timestamp), int64(m.Step)})
 	}
 	for _, t := range in.Tags {
-		ru.tags[t.Key] = t.Value
+		ru.tags[t.Key] = truncate(t.Value, 8000)
 	}
 	s.writes++
 	writeJSON(w, map[string]any{})
@@ -601,8 +616,13 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	key := q.Get("metric_key")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ru := s.lookup(w, q.Get("run_id"), false)
-	if ru == nil {
+	if q.Get("run_id") == "" {
+		s.lookup(w, "", false)
+		return
+	}
+	ru, ok := s.runs[q.Get("run_id")]
+	if !ok {
+		writeJSON(w, map[string]any{}) // the real server answers 200 {} for an unknown run
 		return
 	}
 	if key == "" {
@@ -687,4 +707,31 @@ func (v *flexFloat) UnmarshalJSON(b []byte) error {
 		*v = flexFloat(f)
 	}
 	return nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// badKey returns the real server's message for a key it refuses, or "".
+func badKey(key, what, param string) string {
+	if key == "" {
+		return fmt.Sprintf("Missing value for required parameter '%s'. See the API docs for more information about request parameters.", strings.Replace(param, ".name", ".key", 1))
+	}
+	if len([]rune(key)) > 250 {
+		return fmt.Sprintf("'%s' exceeds the maximum length of 250 characters", what)
+	}
+	for _, r := range key {
+		if !(unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_-. :/", r)) {
+			return fmt.Sprintf("Invalid value \"%s\" for parameter '%s' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).", key, param)
+		}
+	}
+	if key == "." || strings.HasPrefix(key, "..") || strings.HasPrefix(key, "/") || path.Clean(key) != key {
+		return fmt.Sprintf("Invalid value \"%s\" for parameter '%s' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '%s'", key, param, path.Clean(key))
+	}
+	return ""
 }
