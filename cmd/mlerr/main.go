@@ -1,0 +1,71 @@
+// Command mlerr works with mlerr's local store (package localstore): the
+// runs a training job logged offline, or while its tracking server was away.
+//
+//	mlerr ls DIR                     list the runs in DIR, with point counts and sync state
+//	mlerr sync [-retries N] DIR      upload them to $MLFLOW_TRACKING_URI
+//
+// sync reads the tracking server and credentials from the variables MLflow's
+// own client reads: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, or
+// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD. It uploads every
+// batch exactly once: run it again after an interruption and it resumes
+// where it stopped.
+//
+// Exit status: 0 on success, 1 on a failure (one line on standard error
+// says why: a bad directory, an unreachable server, rejected credentials,
+// a corrupted run...), 2 on a usage error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stderr)}))
+}
+
+// env is what a command writes to. Tests run commands in-process with
+// buffers.
+type env struct {
+	stdout, stderr io.Writer
+	// tty says that stderr is a terminal: sync then draws a progress bar
+	// instead of printing lines.
+	tty bool
+}
+
+const usage = `usage:
+  mlerr ls DIR                    list the runs of a local store
+  mlerr sync [-retries N] DIR     upload them to $MLFLOW_TRACKING_URI
+`
+
+// run runs the command line args and returns the exit status.
+func run(args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "ls":
+		return cmdLs(args[1:], e)
+	case "sync":
+		return cmdSync(args[1:], e)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(e.stderr, "mlerr: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// fail prints "mlerr: <cmd>: <reason>" and returns exit status 1.
+func fail(e env, cmd, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "mlerr: %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	return 1
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

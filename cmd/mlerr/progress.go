@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mlerr/mlerr/localstore"
+)
+
+// progress shows a sync's progress on stderr: a bar redrawn in place on a
+// terminal, else a line when a run starts and when it is done.
+type progress struct {
+	e     env
+	last  time.Time
+	drawn bool
+	run   string
+}
+
+func newProgress(e env) *progress { return &progress{e: e} }
+
+const barWidth = 30
+
+func (p *progress) update(pr localstore.Progress) {
+	if !p.e.tty {
+		switch {
+		case pr.Done:
+			fmt.Fprintf(p.e.stderr, "run %d/%d %s: %d/%d batches uploaded\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches, pr.TotalBatches)
+		case pr.Run != p.run:
+			fmt.Fprintf(p.e.stderr, "run %d/%d %s: uploading from batch %d of %d\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches+1, pr.TotalBatches)
+		}
+		p.run = pr.Run
+		return
+	}
+	p.run = pr.Run
+	now := time.Now()
+	if !pr.Done && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	frac := 1.0
+	if pr.TotalItems > 0 {
+		frac = float64(pr.Items) / float64(pr.TotalItems)
+	}
+	full := int(frac * barWidth)
+	id := pr.Run
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	fmt.Fprintf(p.e.stderr, "\r[%s%s] %3.0f%%  %d/%d items  run %d/%d %s ",
+		strings.Repeat("#", full), strings.Repeat("-", barWidth-full), 100*frac, pr.Items, pr.TotalItems, pr.RunIndex, pr.Runs, id)
+	p.drawn = true
+}
+
+// finish ends the bar's line.
+func (p *progress) finish() {
+	if p.drawn {
+		fmt.Fprintln(p.e.stderr)
+	}
+}

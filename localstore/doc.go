@@ -1,0 +1,36 @@
+// Package localstore is mlerr's embedded default backend: a durable,
+// append-only, checksummed log per run on local disk. It needs no server, so
+// training can log offline and upload later with Replay (or the `mlerr sync`
+// command).
+//
+// # Layout
+//
+// A store is a directory. Each run is a sub-directory named by its id:
+//
+//	<root>/MLERR_STORE             marker written by Open
+//	<root>/<run-id>/manifest.json  spec, status and times, replaced atomically
+//	<root>/<run-id>/log            the run's batches, append-only
+//	<root>/<run-id>/sync/          one replay cursor per upload target
+//
+// # Durability
+//
+// The log is a file header followed by records framed as
+//
+//	[magic u32][length u32][crc32c u32][payload]
+//
+// where the checksum (Castagnoli) covers the length and the payload, and the
+// payload is one batch: its sequence number and items in a compact binary
+// encoding that keeps every float64 bit for bit (NaN payloads, ±Inf, -0).
+// WriteBatch returns only after the record is written and fsynced, so a batch
+// it acknowledged survives a crash of the process or the machine.
+//
+// A crash while writing leaves a torn tail: a partial record, or bytes whose
+// checksum does not match, after the last good record. Opening the run for
+// writing cuts such a tail; readers stop before it. Damage followed by a good
+// record is not a torn tail but corruption in the middle of the log: it is
+// reported as an error of kind ErrCorrupted (code DATA_LOSS), never skipped.
+//
+// The manifest and the replay cursors are replaced atomically (write a
+// temporary file, fsync, rename, fsync the directory), so a reader sees the
+// old version or the new one, never a mix.
+package localstore
