@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -158,7 +159,11 @@ func main() {
 	}
 
 	c := &counter{s: summary{Mode: *mode, After: *after, OutageS: outage.Seconds()}}
-	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) },
+		// Requests cut by the outage are the point of the exercise, not news.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 	p, err := fault.New(c.countPoints(rp))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
