@@ -90,7 +90,7 @@ def told(client, out, stderr_text):
         msgs.append(retries[0][:300])
     if client == "python-sync" and out.get("exceptions"):
         ex = out["exceptions"]
-        parts.append(f"{len(ex)} log_batch exceptions ({ex[0]['type']}; {out['lost_in_exceptions']} points lost)")
+        parts.append(f"{len(ex)} log_batch exception ({ex[0]['type']}) after the retries ran out")
         msgs.append(f"{ex[0]['type']} at {ex[0]['at_s']:.1f} s: {ex[0]['msg'][:300]}")
     if errors:
         parts.append(f"{len(errors)} ERROR log lines")
@@ -99,7 +99,7 @@ def told(client, out, stderr_text):
         f = out["first_failure"]
         parts.append(f"{out['failed_operations']} RunOperations.wait() raised ({f['type']})")
         msgs.append(f"{f['type']}: {f['msg'][:300]}")
-    return ("; ".join(parts) if parts else "nothing"), msgs
+    return ("; ".join(parts) if parts else "nothing: no exception, no output"), msgs
 
 
 def client_cmd(client, a, uri, run_name):

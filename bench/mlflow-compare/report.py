@@ -110,6 +110,7 @@ def main():
             extra = (o.get("acked_s") - b.get("acked_s")) if o.get("acked_s") is not None and b.get("acked_s") else None
             extra_s = "–" if extra is None else f"+{extra:.1f} s"
             told = r["told"] if r["exit_code"] == 0 else f"exited with {r['exit_code']}: {r['told']}"
+            told += stored_anyway(r, data["keys"], total)
             w(f"| {NAMES[r['client']]} | {s.get('distinct_points', '?'):,} of {total:,}{dup(s)} | "
               f"{f2(o.get('acked_s'))} | {extra_s} | {f2(p.get('recovery_s'))} | {escape(told)} |\n")
         w("\n<details><summary>Messages, verbatim (first of each kind)</summary>\n\n")
@@ -123,6 +124,16 @@ def main():
       f"`KEYS={data['keys']} STEPS={data['steps']} FAULTS=\"{data.get('faults', '?')}\" "
       "bench/mlflow-compare/run.sh` (each fault is `MODE[:SECONDS]`, MODE `refuse` or `blackhole`; "
       "a fault without seconds lasts `OUTAGE=`, 10 s by default).\n")
+
+
+def stored_anyway(r, keys, total):
+    """Notes points a client reported lost that the server holds all the same."""
+    o, srv = r["out"], r.get("server", {})
+    reported = o.get("lost_in_exceptions", 0) or o.get("failed_operations", 0) * keys
+    if not reported or srv.get("distinct_points") != total:
+        return ""
+    return (f" (reported {reported:,} points failed, yet the server holds every point: the requests "
+            f"cut by the outage had been applied, and the client gave up on the retries)")
 
 
 def dup(s):
