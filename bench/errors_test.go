@@ -20,7 +20,7 @@ import (
 
 // The error jobs, each done the way a user of each library would do it:
 //
-//   - Create: an error saying "Run 42 not found". mlerr.New with a code;
+//   - Create: an error saying "run 42 not found". mlerr.New with a code;
 //     errors.New (no code: the floor); status.Error with codes.NotFound;
 //     cockroachdb's and pkg/errors' New (both record a stack trace).
 //   - Wrap: context added to a cause, with formatting. mlerr.Errorf with a
@@ -50,13 +50,13 @@ type codedErr struct {
 
 func (e *codedErr) Error() string { return e.Code + ": " + e.Message }
 
-const runGoneMsg = "Run 42 not found"
+const runGoneMsg = "run 42 not found"
 
 var (
-	errDiskFull  = errors.New("disk full")
-	stdNotFound  = errors.New(runGoneMsg)
-	pkgNotFound  = pkgerrors.New(runGoneMsg)
-	crdbNotFound = crdb.New(runGoneMsg)
+	errDiskFull     = errors.New("disk full")
+	errStdNotFound  = errors.New(runGoneMsg)
+	errPkgNotFound  = pkgerrors.New(runGoneMsg)
+	errCrdbNotFound = crdb.New(runGoneMsg)
 )
 
 // wrapWith wraps err n times with the given wrapper.
@@ -70,13 +70,6 @@ func wrapWith(err error, n int, wrap func(error, int) error) error {
 func fmtWrap(err error, i int) error  { return fmt.Errorf("layer %d: %w", i, err) }
 func pkgWrap(err error, i int) error  { return pkgerrors.Wrapf(err, "layer %d", i) }
 func crdbWrap(err error, i int) error { return crdb.Wrapf(err, "layer %d", i) }
-
-func notNil(err error) error {
-	if err == nil {
-		return errors.New("nil error")
-	}
-	return nil
-}
 
 func isText(want string) func(error) error {
 	return func(err error) error {
@@ -130,17 +123,17 @@ func errorPairings() []pairing {
 	for _, depth := range []int{0, 1, 5} {
 		d := "/depth=" + strconv.Itoa(depth)
 		ours := wrapWith(mlerr.New(mlerr.CodeResourceDoesNotExist, runGoneMsg), depth, fmtWrap)
-		std := wrapWith(stdNotFound, depth, fmtWrap)
+		std := wrapWith(errStdNotFound, depth, fmtWrap)
 		grpcErr := wrapWith(status.Error(codes.NotFound, runGoneMsg), depth, fmtWrap)
-		crdbErr := wrapWith(crdbNotFound, depth, crdbWrap)
-		pkgErr := wrapWith(pkgNotFound, depth, pkgWrap)
+		crdbErr := wrapWith(errCrdbNotFound, depth, crdbWrap)
+		pkgErr := wrapWith(errPkgNotFound, depth, pkgWrap)
 		add("Is"+d,
 			sideOf(func() bool { return errors.Is(ours, mlerr.CodeResourceDoesNotExist) }, want(true)),
 			map[string]side{
-				"std":         sideOf(func() bool { return errors.Is(std, stdNotFound) }, want(true)),
+				"std":         sideOf(func() bool { return errors.Is(std, errStdNotFound) }, want(true)),
 				"grpc-status": sideOf(func() bool { return status.Code(grpcErr) == codes.NotFound }, want(true)),
-				"cockroachdb": sideOf(func() bool { return crdb.Is(crdbErr, crdbNotFound) }, want(true)),
-				"pkg-errors":  sideOf(func() bool { return pkgerrors.Is(pkgErr, pkgNotFound) }, want(true)),
+				"cockroachdb": sideOf(func() bool { return crdb.Is(crdbErr, errCrdbNotFound) }, want(true)),
+				"pkg-errors":  sideOf(func() bool { return pkgerrors.Is(pkgErr, errPkgNotFound) }, want(true)),
 			})
 
 		coded := &codedErr{Code: "RESOURCE_DOES_NOT_EXIST", Message: runGoneMsg}
@@ -175,7 +168,7 @@ func errorPairings() []pairing {
 			})
 	}
 
-	// Encode and decode: the same error, "Run 42 not found" with a not-found code.
+	// Encode and decode: the same error, "run 42 not found" with a not-found code.
 	oursErr := mlerr.New(mlerr.CodeResourceDoesNotExist, runGoneMsg)
 	stdErr := &codedErr{Code: "RESOURCE_DOES_NOT_EXIST", Message: runGoneMsg}
 	grpcErr := status.Error(codes.NotFound, runGoneMsg)

@@ -39,34 +39,45 @@ func batchCauses(n int) []error {
 	return causes
 }
 
+// Each build loops over the items and collects an item's error when it has
+// one (here every item has), as code processing a batch does.
+
 func buildBatch(causes []error) error {
 	var fs []mlerr.Failure[int]
-	for i, c := range causes {
-		fs = append(fs, mlerr.Failure[int]{Item: i, Index: i, Cause: c})
+	for i := range causes {
+		if err := causes[i]; err != nil {
+			fs = append(fs, mlerr.Failure[int]{Item: i, Index: i, Cause: err})
+		}
 	}
 	return mlerr.NewBatchError(len(causes), fs).Err()
 }
 
 func buildJoin(causes []error) error {
 	var errs []error
-	for _, c := range causes {
-		errs = append(errs, c)
+	for i := range causes {
+		if err := causes[i]; err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
 
 func buildMultierr(causes []error) error {
-	var err error
-	for _, c := range causes {
-		err = multierr.Append(err, c)
+	var merr error
+	for i := range causes {
+		if err := causes[i]; err != nil {
+			merr = multierr.Append(merr, err)
+		}
 	}
-	return err
+	return merr
 }
 
 func buildGoMultierror(causes []error) error {
 	var result *multierror.Error
-	for _, c := range causes {
-		result = multierror.Append(result, c)
+	for i := range causes {
+		if err := causes[i]; err != nil {
+			result = multierror.Append(result, err)
+		}
 	}
 	return result.ErrorOrNil()
 }
