@@ -164,6 +164,7 @@ def main():
                     help="outages, space separated: MODE or MODE:SECONDS, MODE refuse or blackhole")
     ap.add_argument("--experiment", default="mlflow-compare-" + time.strftime("%Y%m%d-%H%M%S"))
     ap.add_argument("--json", default="results.json")
+    ap.add_argument("--workdir", help="where the children's stdout and stderr go (default: a new temporary directory)")
     a = ap.parse_args()
 
     total = a.keys * a.steps
@@ -171,7 +172,8 @@ def main():
     env.pop("MLFLOW_TRACKING_URI", None)  # every client gets its URI explicitly
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     env["DO_NOT_TRACK"] = "true"
-    workdir = tempfile.mkdtemp(prefix="mlflow-compare-")
+    workdir = a.workdir or tempfile.mkdtemp(prefix="mlflow-compare-")
+    os.makedirs(workdir, exist_ok=True)
     scenarios = [("none", None, 0)]
     for f in a.faults.split():
         mode, _, secs = f.partition(":")

@@ -11,7 +11,7 @@
 # bench/mlflow-compare/RESULTS.md (and results.json); stops the server.
 #
 #   bench/mlflow-compare/run.sh                        100 keys x 1000 steps; 10 s outages: refused, black-holed
-#   KEYS=10 STEPS=100 bench/mlflow-compare/run.sh      a quick check
+#   KEYS=10 STEPS=100 OUT=/tmp/quick bench/mlflow-compare/run.sh   a quick check, written elsewhere
 #   FAULTS="refuse blackhole refuse:90" OUTAGE=10 bench/mlflow-compare/run.sh   (MODE[:SECONDS]; FAULTS= for none)
 set -euo pipefail
 
@@ -19,8 +19,11 @@ KEYS="${KEYS:-100}"
 STEPS="${STEPS:-1000}"
 OUTAGE="${OUTAGE:-10}"
 FAULTS="${FAULTS-refuse blackhole}"
+OUT="${OUT:-}" # where RESULTS.md and results.json go (default: beside this script)
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${OUT:-$here}"
+mkdir -p "$out"
 root="$(cd "$here/../.." && pwd)"
 venv="${MLFLOW_VENV:-$root/.venv-mlflow}"
 log() { printf '[mlflow-compare] %s\n' "$*" >&2; }
@@ -53,6 +56,6 @@ unset MLFLOW_TRACKING_URI MLFLOW_EXPERIMENT_NAME MLFLOW_ENABLE_ASYNC_LOGGING
 t0=$SECONDS
 "$venv/bin/python" "$here/driver.py" --uri "$uri" --go-load "$tmp/mlflowload" --faultproxy "$tmp/faultproxy" \
   --python "$venv/bin/python" --keys "$KEYS" --steps "$STEPS" --outage "$OUTAGE" --faults "$FAULTS" \
-  --json "$here/results.json"
-PATH="$PATH" "$venv/bin/python" "$here/report.py" "$here/results.json" >"$here/RESULTS.md"
-log "wrote bench/mlflow-compare/RESULTS.md in $((SECONDS - t0)) s"
+  --json "$out/results.json" --workdir "$tmp/children"
+"$venv/bin/python" "$here/report.py" "$out/results.json" >"$out/RESULTS.md"
+log "wrote $out/RESULTS.md in $((SECONDS - t0)) s"
