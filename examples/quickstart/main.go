@@ -205,4 +205,3 @@ func (m *model) step() (loss, acc float64) {
 	m.b -= lr * gb / n
 	return loss / n, acc / n
 }
-
