@@ -218,10 +218,6 @@ type coder interface{ Code() Code }
 // itself twice) ends the search instead of looping or exploding.
 const maxVisits = 100
 
-// maxDepth bounds the depth of a walk down an error chain, against cycles
-// (used by Classify's walk).
-const maxDepth = 100
-
 func findCode(err error) (Code, bool) {
 	f, _ := findCodeIn(err, maxVisits)
 	return f.code, f.ok
