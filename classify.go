@@ -171,11 +171,15 @@ func (s *signals) visit(err error) bool {
 			s.after = e.after
 		}
 	case *Error:
-		if s.after == 0 && e.retryAfter > 0 {
-			s.after = e.retryAfter
-		}
-		if !s.hasCode {
-			s.hasCode, s.code, s.status, s.named = true, e.code, e.status, e.name != ""
+		if w := e.wireExt(); w != nil {
+			if s.after == 0 && w.retryAfter > 0 {
+				s.after = w.retryAfter
+			}
+			if !s.hasCode {
+				s.hasCode, s.code, s.status, s.named = true, e.code, w.status, w.name != ""
+			}
+		} else if !s.hasCode {
+			s.hasCode, s.code = true, e.code
 		}
 	case *TimeoutError:
 		if s.timeout == nil {

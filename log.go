@@ -512,7 +512,7 @@ func rejectedError(rej []Failure[Item], total int) error {
 		b.WriteString(e.Message())
 	}
 	be := NewBatchError(total, rej)
-	return &Error{code: CodeInvalidParameterValue, kind: kind, message: b.String(), cause: be}
+	return newError(CodeInvalidParameterValue, kind, b.String(), be)
 }
 
 // addFailed keeps lost items for the Report, up to its bound. Called with mu
