@@ -134,10 +134,12 @@ func completeFailure[T any](f *Failure[T]) {
 	}
 }
 
-// failureReasonOf is the reason of a failure that gives none: the message of an
-// *Error cause, the text of another cause, else the code's name.
+// failureReasonOf is the reason of a failure that gives none: the message of
+// the first *Error in the cause's chain (so a *RetryError or a fmt.Errorf
+// wrapping does not make every reason unique), the text of another cause,
+// else the code's name.
 func failureReasonOf(cause error, code Code) string {
-	if e, ok := cause.(*Error); ok && e.message != "" {
+	if e := findError(cause); e != nil && e.message != "" {
 		return e.message
 	}
 	if cause != nil {

@@ -163,16 +163,11 @@ func (r *Run) started1(info RunInfo, now time.Time) {
 // is lost, and log calls fail from now on.
 func (r *Run) startFailed(err error, now time.Time) {
 	last := lastError(err)
-	var kind *Kind
-	var what string
+	kind, what := refusal(last)
 	switch {
-	case errors.Is(last, ErrSynchronizationStopped):
-		kind, what = ErrSynchronizationStopped, "the backend panicked"
-	case isUnauthorized(last):
-		kind, what = ErrUnauthorized, "the backend refused the credentials"
-	case isRunGone(last) && r.cfg.spec.RunID != "":
-		kind, what = ErrRunNotFound, "the run to resume, "+r.cfg.spec.RunID+", does not exist"
-	default:
+	case kind == ErrRunNotFound && r.cfg.spec.RunID != "":
+		what = "the run to resume, " + r.cfg.spec.RunID + ", does not exist"
+	case kind == nil || kind == ErrRunNotFound:
 		kind, what = ErrInvalidRunParameters, "the backend could not start the run"
 	}
 	r.mu.Lock()
@@ -369,16 +364,11 @@ func (r *Run) batchFailed(pb *pendingBatch, err error, now time.Time) {
 			fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq), lost), now)
 		return
 	}
-	var kind *Kind
-	var what string
-	switch {
-	case errors.Is(last, ErrSynchronizationStopped):
-		kind, what = ErrSynchronizationStopped, "the backend panicked"
-	case isUnauthorized(last):
-		kind, what = ErrUnauthorized, "the backend refused the credentials"
-	case isRunGone(last):
-		kind, what = ErrRunNotFound, fmt.Sprintf("run %s does not exist (any more)", pb.b.RunID)
-	default:
+	kind, what := refusal(last)
+	switch kind {
+	case ErrRunNotFound:
+		what = fmt.Sprintf("run %s does not exist (any more)", pb.b.RunID)
+	case nil:
 		what = "the backend refused the batch"
 	}
 	lost := r.finishBatch(pb, failAll(pb.b.Items, err, now), now)
@@ -554,6 +544,21 @@ func isOutage(err error) bool {
 }
 
 // isUnauthorized reports a refusal of the credentials (401, 403).
+// refusal names the kind of a permanent backend error that a Run reports
+// as such (a panic, refused credentials, a run that is gone) and says what
+// happened; other errors give a nil kind.
+func refusal(last error) (*Kind, string) {
+	switch {
+	case errors.Is(last, ErrSynchronizationStopped):
+		return ErrSynchronizationStopped, "the backend panicked"
+	case isUnauthorized(last):
+		return ErrUnauthorized, "the backend refused the credentials"
+	case isRunGone(last):
+		return ErrRunNotFound, "the run does not exist"
+	}
+	return nil, ""
+}
+
 func isUnauthorized(err error) bool {
 	if errors.Is(err, ErrUnauthorized) {
 		return true

@@ -355,12 +355,13 @@ func TestZeroTimeIsSentAsZero(t *testing.T) {
 	assert.Equal(t, int64(0), h[0].Timestamp)
 }
 
-func TestValidateKey(t *testing.T) {
+func TestValidateItemKeys(t *testing.T) {
+	metric := func(k string) mlerr.Item { return mlerr.Item{Kind: mlerr.ItemMetric, Key: k} }
 	for _, k := range []string{"a", "a/b", "a.b", "a-b_c d:e", "x1/..y", "日本語", strings.Repeat("k", 250)} {
-		assert.NoError(t, mlflow.ValidateKey("metric", k), k)
+		assert.NoError(t, mlflow.ValidateItem(metric(k)), k)
 	}
 	for _, k := range []string{"", ".", "..", "../a", "/a", "a/", "a//b", "a/./b", "a/../b", "a\\b", "a\nb", "a$", strings.Repeat("k", 251), "\xff"} {
-		err := mlflow.ValidateKey("metric", k)
+		err := mlflow.ValidateItem(metric(k))
 		assert.ErrorIs(t, err, mlerr.ErrInvalidName, "%q", k)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidValue, "%q", k)
 	}

@@ -13,17 +13,10 @@ import (
 type jsonInt64 int64
 
 func (v *jsonInt64) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	b, isNull, err := protoScalar(b)
+	if err != nil || isNull {
 		*v = 0
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		b = []byte(s)
+		return err
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
@@ -38,34 +31,44 @@ func (v *jsonInt64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// protoScalar returns the text of a protobuf JSON scalar: a number as it
+// is, a string unquoted; isNull reports a JSON null.
+func protoScalar(b []byte) (text []byte, isNull bool, err error) {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil, true, nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, false, err
+		}
+		return []byte(s), false, nil
+	}
+	return b, false, nil
+}
+
 // jsonFloat is a float64 read from protobuf JSON: a number, one of the
 // strings "NaN", "Infinity" and "-Infinity", or a numeric string. (Writing
 // is appendFloat's job.)
 type jsonFloat float64
 
 func (v *jsonFloat) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	b, isNull, err := protoScalar(b)
+	if err != nil || isNull {
 		*v = 0
-		return nil
+		return err
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		switch s {
-		case "NaN":
-			*v = jsonFloat(math.NaN())
-			return nil
-		case "Infinity":
-			*v = jsonFloat(math.Inf(1))
-			return nil
-		case "-Infinity":
-			*v = jsonFloat(math.Inf(-1))
-			return nil
-		}
-		b = []byte(s)
+	switch string(b) {
+	case "NaN":
+		*v = jsonFloat(math.NaN())
+		return nil
+	case "Infinity":
+		*v = jsonFloat(math.Inf(1))
+		return nil
+	case "-Infinity":
+		*v = jsonFloat(math.Inf(-1))
+		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {

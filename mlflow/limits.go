@@ -1,10 +1,8 @@
 package mlflow
 
 import (
-	"path"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mlerr/mlerr"
@@ -22,53 +20,18 @@ const (
 	// MaxItemsPerRequest is the most metrics, params and tags in all that one
 	// runs/log-batch takes.
 	MaxItemsPerRequest = 1000
-	// MaxKeyLength is the longest metric, param or tag key, in characters.
-	MaxKeyLength = 250
+	// MaxKeyLength is the longest metric, param or tag key, in characters
+	// (the Run checks the same limit).
+	MaxKeyLength = mlerr.MaxKeyLength
 	// MaxParamValueLength is the longest param value, in characters.
-	MaxParamValueLength = 6000
+	MaxParamValueLength = mlerr.MaxParamValueLength
 	// MaxTagValueLength is the longest tag value, in characters.
-	MaxTagValueLength = 8000
+	MaxTagValueLength = mlerr.MaxTagValueLength
 	// MaxExperimentNameLength is the longest experiment name, in characters.
 	MaxExperimentNameLength = 500
 )
 
-// ValidateKey checks a metric, param or tag key as MLflow's server does: at
-// most MaxKeyLength characters; only letters, digits, '_', '-', '.', ' ',
-// ':' and '/'; a normalized path ("a/b", not "a//b", "a/", "./a" or "a/../b");
-// not ".", not starting with ".." or "/". A bad key is an *mlerr.Error of kind
-// mlerr.ErrInvalidName (code INVALID_PARAMETER_VALUE).
-func ValidateKey(kind, key string) error {
-	if key == "" {
-		return mlerr.ErrInvalidName.Errorf("%s key is empty", kind)
-	}
-	if n := utf8.RuneCountInString(key); n > MaxKeyLength {
-		return mlerr.ErrInvalidName.Errorf("%s key %q is %d characters long; MLflow takes at most %d",
-			kind, truncateForMessage(key), n, MaxKeyLength)
-	}
-	for _, r := range key {
-		if !keyRune(r) {
-			return mlerr.ErrInvalidName.Errorf("%s key %q has the character %q; MLflow takes letters, digits, '_', '-', '.', ' ', ':' and '/'",
-				kind, truncateForMessage(key), r)
-		}
-	}
-	if key == "." || strings.HasPrefix(key, "..") || strings.HasPrefix(key, "/") || path.Clean(key) != key {
-		return mlerr.ErrInvalidName.Errorf("%s key %q is not a normalized relative path, as MLflow requires (no leading '/' or '..', no '//', no trailing '/')",
-			kind, truncateForMessage(key))
-	}
-	return nil
-}
-
-// keyRune is Python's \w plus the other characters MLflow's key pattern
-// allows.
-func keyRune(r rune) bool {
-	switch r {
-	case '_', '-', '.', ' ', ':', '/':
-		return true
-	}
-	return unicode.IsLetter(r) || unicode.IsNumber(r)
-}
-
-// ValidateItem checks an item against MLflow's limits: its key (ValidateKey);
+// ValidateItem checks an item against MLflow's limits: its key (mlerr.ValidateKey);
 // for metrics, a time not before 1970 (MLflow refuses negative timestamps,
 // kind mlerr.ErrInvalidValue); for params and tags, the length of the value
 // (kind mlerr.ErrValueTooLarge: MLflow would truncate it silently). Any
@@ -80,7 +43,7 @@ func ValidateItem(it mlerr.Item) error {
 	}
 	switch it.Kind {
 	case mlerr.ItemMetric:
-		if err := ValidateKey("metric", it.Key); err != nil {
+		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if !it.Time.IsZero() && it.Time.UnixMilli() < 0 {
@@ -88,7 +51,7 @@ func ValidateItem(it mlerr.Item) error {
 				truncateForMessage(it.Key), it.Step, it.Time.UTC().Format(time.RFC3339))
 		}
 	case mlerr.ItemParam:
-		if err := ValidateKey("param", it.Key); err != nil {
+		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if n := utf8.RuneCountInString(it.Text); n > MaxParamValueLength {
@@ -96,7 +59,7 @@ func ValidateItem(it mlerr.Item) error {
 				it.Key, n, MaxParamValueLength)
 		}
 	case mlerr.ItemTag:
-		if err := ValidateKey("tag", it.Key); err != nil {
+		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if n := utf8.RuneCountInString(it.Text); n > MaxTagValueLength {
