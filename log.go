@@ -129,9 +129,18 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	}
 	var rej []Failure[Item]
 	tsNano := ts.UnixNano()
-	for k, v := range m {
+	if k, v, ok := soleEntry(&r.sole, m); ok {
 		if bad := r.admitMetric(k, step, v, ts, tsNano, now); bad != nil {
 			rej = append(rej, rejection(Item{Kind: ItemMetric, Key: k, Value: v, Step: step, Time: ts}, -1, bad, now))
+		}
+	} else {
+		for k, v := range m {
+			if bad := r.admitMetric(k, step, v, ts, tsNano, now); bad != nil {
+				rej = append(rej, rejection(Item{Kind: ItemMetric, Key: k, Value: v, Step: step, Time: ts}, -1, bad, now))
+			}
+			if len(m) == 1 {
+				r.sole.remember(mapAddr(m), k)
+			}
 		}
 	}
 	if rej != nil {

@@ -36,6 +36,7 @@ type Run struct {
 	mu        sync.Mutex // guards everything below
 	keys      map[string]*keyState
 	kcache    keyCache
+	sole      soleKeys
 	q         queue
 	spillBuf  []Item // entries of the current call going to the spool
 	spooled   int    // items in the spool
