@@ -269,8 +269,9 @@ func (r *Run) admitMetric(key string, step int64, v float64, ts time.Time, tsNan
 		}
 	}
 	ks.point, ks.step, ks.value, ks.tsNano = true, step, v, tsNano
-	it := Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
-	r.enqueue(&it, now)
+	if slot := r.reserve(len(ks.key)+itemOverhead, now); slot != nil {
+		*slot = Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
+	}
 	return nil
 }
 
@@ -315,7 +316,16 @@ func (r *Run) admitText(kind ItemKind, key, value string, now time.Time) *Error 
 
 // enqueue queues a valid item under the full policy. Called with mu held.
 func (r *Run) enqueue(it *Item, now time.Time) {
-	size := itemSize(it)
+	if slot := r.reserve(itemSize(it), now); slot != nil {
+		*slot = *it
+	}
+}
+
+// reserve makes room under the full policy for a valid item weighing size
+// bytes (see itemSize) and returns the slot the caller writes it to, at
+// the queue's tail or in the call's spill buffer; or nil when the policy
+// drops it. Called with mu held.
+func (r *Run) reserve(size int, now time.Time) *Item {
 	switch r.cfg.full.mode {
 	case fullDropOldest:
 		dropped := 0
@@ -330,15 +340,15 @@ func (r *Run) enqueue(it *Item, now time.Time) {
 	case fullDropNewest:
 		if r.q.full(size) {
 			r.queueFullDrop(1, now)
-			return
+			return nil
 		}
 	case fullSpill:
 		if r.spoolDead {
 			break
 		}
 		if r.spooled > 0 || len(r.spillBuf) > 0 || r.q.full(size) {
-			r.spillBuf = append(r.spillBuf, *it)
-			return
+			r.spillBuf = append(r.spillBuf, Item{})
+			return &r.spillBuf[len(r.spillBuf)-1]
 		}
 	}
 	// fullBlock: waitRoom made room for the whole call (or the queue was
@@ -350,8 +360,8 @@ func (r *Run) enqueue(it *Item, now time.Time) {
 			r.queueFullDrop(1, now)
 		}
 	}
-	r.q.push(it, size)
 	r.accepted++
+	return r.q.pushSlot(size)
 }
 
 // spill writes the call's spilled entries to the spool. Called with mu held.

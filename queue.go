@@ -34,14 +34,17 @@ func (q *queue) full(size int) bool {
 	return q.n > 0 && (q.n >= q.maxItems || q.bytes+size > q.maxBytes)
 }
 
-// push appends an item; the caller checked full.
-func (q *queue) push(it *Item, size int) {
+// pushSlot appends an item weighing size bytes and returns its slot for the
+// caller to overwrite whole (it may hold a stale item); the caller checked
+// full.
+func (q *queue) pushSlot(size int) *Item {
 	if q.n == len(q.buf) {
 		q.grow()
 	}
-	q.buf[(q.head+q.n)&(len(q.buf)-1)] = *it
+	slot := &q.buf[(q.head+q.n)&(len(q.buf)-1)]
 	q.n++
 	q.bytes += size
+	return slot
 }
 
 func (q *queue) grow() {
