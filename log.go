@@ -186,7 +186,8 @@ func (r *Run) finishCall(rej []Failure[Item], total int, now time.Time) error {
 	if len(r.spillBuf) > 0 {
 		r.spill(now)
 	}
-	if r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes {
+	if !r.batchSignalled && (r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes) {
+		r.batchSignalled = true
 		r.signal()
 	}
 	if rej == nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -142,5 +144,47 @@ func TestRunOneEntryMaps(t *testing.T) {
 			}
 			assert.Equal(t, want, got)
 		})
+	}
+}
+
+// TestRunWakesTheSenderForEveryFullBatch: a log call wakes the sender once
+// per full batch (not once per call); each batch that fills after the
+// sender took the last one wakes it again, so full batches leave without
+// waiting for the batching interval (an hour here) or a flush.
+func TestRunWakesTheSenderForEveryFullBatch(t *testing.T) {
+	f := newFixture(t, mlerr.WithBatching(10, 1<<20, time.Hour))
+	require.NoError(t, f.run.Started(context.Background()))
+	m := map[string]float64{"loss": 0}
+	step := int64(0)
+	for round := 1; round <= 5; round++ {
+		for range 10 {
+			m["loss"] = float64(step)
+			require.NoError(t, f.run.LogMetrics(step, m))
+			step++
+		}
+		waitSent(t, f.run, int64(10*round))
+	}
+	// A partial batch waits for the interval (or Wait, Close).
+	for range 5 {
+		require.NoError(t, f.run.LogMetrics(step, m))
+		step++
+	}
+	h := f.run.Health()
+	assert.Equal(t, int64(50), h.Sent)
+	assert.Equal(t, 5, h.Queued+h.InFlight)
+	rec, _ := f.b.Run(f.run.ID())
+	assert.Len(t, rec.Seqs, 5, "five full batches, each sent whole")
+}
+
+// waitSent waits until the run's backend acknowledged n items: a guard
+// against a hang (safety), not a timing assertion.
+func waitSent(t *testing.T, run *mlerr.Run, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(safety)
+	for run.Health().Sent < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backend has %d items, want %d: the sender was not woken", run.Health().Sent, n)
+		}
+		runtime.Gosched()
 	}
 }

@@ -246,6 +246,9 @@ func (r *Run) nextBatch(force bool) *pendingBatch {
 
 // nextBatchLocked is nextBatch with mu held.
 func (r *Run) nextBatchLocked(force bool) *pendingBatch {
+	// The sender looks at the queue now: a batch that is full later needs
+	// a new wake-up (the log calls send one per batch, not one per call).
+	r.batchSignalled = false
 	if r.cur != nil {
 		return r.cur
 	}
