@@ -331,7 +331,7 @@ func (r *Run) reserve(size int, now time.Time) *Item {
 	case fullDropOldest:
 		dropped := 0
 		for r.q.full(size) {
-			r.q.popOldest()
+			r.q.dropOldest()
 			dropped++
 		}
 		if dropped > 0 {
@@ -356,7 +356,7 @@ func (r *Run) reserve(size int, now time.Time) *Item {
 	// empty); the spool when dead: the queue takes it, dropping the oldest.
 	if r.cfg.full.mode == fullSpill {
 		for r.q.full(size) {
-			r.q.popOldest()
+			r.q.dropOldest()
 			r.settle(1)
 			r.queueFullDrop(1, now)
 		}
