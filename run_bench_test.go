@@ -280,6 +280,54 @@ func BenchmarkLogMetricsOutage(b *testing.B) {
 	b.ReportMetric(float64(lat.sum.Nanoseconds())/float64(lat.n), "call-ns")
 }
 
+// BenchmarkLogMetricsOutageFill logs into a run whose backend is down from
+// the first point until its queue (the default, 100,000 items) is full and
+// a little beyond: the calls that make the queue grow are among those
+// timed. Each iteration is one such run; each call is followed by a timed
+// baseline operation, as in BenchmarkLogMetricsOutage, and the same
+// metrics are reported.
+func BenchmarkLogMetricsOutageFill(b *testing.B) {
+	op := newBaselineOp()
+	var lat, base latencyHist
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		backend := fb.New()
+		backend.Inject(fb.Write, -1, fb.Refused())
+		quiet := func(error, time.Time) {}
+		run, err := mlerr.NewRun(context.Background(), backend,
+			mlerr.WithCallbacks(mlerr.Callbacks{OnNetworkError: quiet, OnWarning: quiet, OnError: quiet, OnQueueFull: quiet}),
+			mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 3, InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := map[string]float64{"loss": 0}
+		b.StartTimer()
+		for i := range mlerr.DefaultQueueItems + 20_000 {
+			m["loss"] = float64(i)
+			t0 := time.Now()
+			run.LogMetrics(int64(i), m)
+			t1 := time.Now()
+			op.do(i, t1)
+			t2 := time.Now()
+			lat.add(t1.Sub(t0))
+			base.add(t2.Sub(t1))
+		}
+		b.StopTimer()
+		if h := run.Health(); h.Dropped.QueueFull == 0 {
+			b.Fatalf("the queue did not fill: %+v", h)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		run.Close(ctx)
+		cancel()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	lat.report(b, "")
+	base.report(b, "base-")
+	b.ReportMetric(float64(lat.sum.Nanoseconds())/float64(lat.n), "call-ns")
+}
+
 // BenchmarkThroughput logs 10 points per call into a discarding backend and
 // waits until the backend has them all; it reports points per second end to
 // end (queue, batches, sender). The Block policy holds the logging loop to
