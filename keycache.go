@@ -8,8 +8,13 @@ import "unsafe"
 // the data pointer and length then finds the key's state without hashing
 // the key and probing the map. Strings are immutable, so the same pointer
 // and length mean the same key; an entry holds its string alive, so the
-// memory cannot be reused for another one. The Run's mutex guards it.
-type keyCache [keyCacheSize]struct {
+// memory cannot be reused for another one. A key may sit in either slot of
+// a pair (two-way), so that two keys of one call whose data hash to the
+// same pair do not evict each other at every call. The Run's mutex guards
+// it.
+type keyCache [keyCacheSize]keyCacheEntry
+
+type keyCacheEntry struct {
 	p  *byte
 	n  int
 	ks *keyState
@@ -24,14 +29,20 @@ func (r *Run) lookup(key string) *keyState {
 	if p == nil {
 		return r.keys[key]
 	}
-	h := uint64(uintptr(unsafe.Pointer(p)))*0x9E3779B97F4A7C15 + uint64(len(key))
-	e := &r.kcache[h>>(64-6)&(keyCacheSize-1)]
-	if e.p == p && e.n == len(key) {
-		return e.ks
+	h := uint64(uintptr(unsafe.Pointer(p))) * 0x9E3779B97F4A7C15
+	pair := r.kcache[h>>(64-6)&(keyCacheSize-2):][:2]
+	for i := range pair {
+		if e := &pair[i]; e.p == p && e.n == len(key) {
+			return e.ks
+		}
 	}
 	ks := r.keys[key]
 	if ks != nil {
-		e.p, e.n, e.ks = p, len(key), ks
+		// The newest key goes first; the one it displaces, second.
+		if pair[0].p != nil {
+			pair[1] = pair[0]
+		}
+		pair[0] = keyCacheEntry{p, len(key), ks}
 	}
 	return ks
 }
