@@ -150,13 +150,8 @@ func CheckFailureRate(err error, max float64) error {
 	if rate <= max {
 		return nil
 	}
-	return &Error{
-		code: fr.Code(),
-		kind: ErrFailureRateExceeded,
-		message: "failure rate " + formatFailurePercent(rate) + " above the " + formatFailurePercent(max) +
-			" tolerated",
-		cause: err,
-	}
+	return newError(fr.Code(), ErrFailureRateExceeded,
+		"failure rate "+formatFailurePercent(rate)+" above the "+formatFailurePercent(max)+" tolerated", err)
 }
 
 // formatFailurePercent formats a rate (0.125) as a percentage ("12.5%").

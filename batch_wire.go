@@ -109,8 +109,8 @@ func (e *BatchError[T]) wireFailures() []batchWireFailure {
 // failureCodeName is the error_code of a failure: the code's name, or the name a
 // server sent for a code this library does not know.
 func failureCodeName[T any](f *Failure[T]) string {
-	if e, ok := f.Cause.(*Error); ok && e.code == f.Code && e.name != "" {
-		return e.name
+	if e, ok := f.Cause.(*Error); ok && e.code == f.Code && e.rawName() != "" {
+		return e.rawName()
 	}
 	return f.Code.String()
 }
@@ -188,25 +188,29 @@ func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], e
 		if f.Index < 0 || totalp != nil && f.Index >= total {
 			return nil, InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, f.Index, total)
 		}
-		cause := &Error{code: CodeInternalError}
+		code, name := CodeInternalError, ""
 		if w.ErrorCode != "" {
 			if c, err := ParseCode(w.ErrorCode); err == nil {
-				cause.code = c
+				code = c
 			} else {
-				cause.name = w.ErrorCode
+				name = w.ErrorCode
 			}
 		}
-		if cause.code == 0 { // "OK" is no failure code
-			cause.code = CodeInternalError
+		if code == 0 { // "OK" is no failure code
+			code = CodeInternalError
 		}
-		f.Code = cause.code
+		f.Code = code
 		if f.Reason == "" {
 			f.Reason = f.Code.String()
-			if cause.name != "" {
-				f.Reason = cause.name
+			if name != "" {
+				f.Reason = name
 			}
 		}
-		cause.message = f.Reason
+		cause := New(code, f.Reason)
+		if name != "" {
+			cause = newWireError()
+			cause.code, cause.message, cause.x.wire.name = code, f.Reason, name
+		}
 		f.Cause = cause
 		if len(w.Item) > 0 {
 			if err := json.Unmarshal(w.Item, &f.Item); err != nil {

@@ -53,13 +53,17 @@ type Decision struct {
 // (Retry itself does not retry an operation whose error is a *RetryError:
 // nested retry loops would multiply the attempts.)
 //
+// Classify looks at no more than 10,000 errors of err's chain or tree, so
+// that an error that joins itself at every level (exponentially many paths)
+// or unwraps to itself cannot hang it.
+//
 // Classify does not allocate.
 func Classify(err error) Decision {
 	if err == nil {
 		return Decision{Reason: "nil error"}
 	}
 	var s signals
-	s.walk(err, 0)
+	s.walk(err)
 	return s.decide()
 }
 
@@ -100,6 +104,13 @@ type delayError struct {
 func (e *delayError) Error() string { return e.err.Error() }
 func (e *delayError) Unwrap() error { return e.err }
 
+// classifyVisits bounds how many errors Classify's walk looks at. Unlike
+// CodeOf, which stops at the first code, the walk reads every node for the
+// signals of lower rank (a Retry-After, a Permanent mark deep in a join), so
+// its bound is wider than maxVisits: a *BatchError of a full batch (1,000
+// failures, each with a chain of a few errors) is still read whole.
+const classifyVisits = 10_000
+
 // signals is what one walk of an error chain found; decide turns it into a
 // Decision in the order Classify documents.
 type signals struct {
@@ -118,28 +129,35 @@ type signals struct {
 }
 
 // walk visits err's chain depth first, as errors.Is does, recording the first
-// of each signal. It stops at a Permanent mark.
-func (s *signals) walk(err error, depth int) {
-	for ; err != nil && depth < maxDepth; depth++ {
+// of each signal. It stops at a Permanent mark, and after classifyVisits
+// errors in all: an error that joins itself at every level has
+// exponentially many paths, and a cyclic one endless ones.
+func (s *signals) walk(err error) { s.walkIn(err, classifyVisits) }
+
+// walkIn is walk looking at most at budget errors; it returns what is left
+// of the budget.
+func (s *signals) walkIn(err error, budget int) int {
+	for ; err != nil && budget > 0; budget-- {
 		if s.visit(err) {
-			return
+			return budget
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			budget--
 			for _, inner := range u.Unwrap() {
-				s.walk(inner, depth+1)
-				if s.permanent {
-					return
+				if budget = s.walkIn(inner, budget); s.permanent || budget <= 0 {
+					return budget
 				}
 			}
-			return
+			return budget
 		default:
 			s.visitLeaf(err)
-			return
+			return budget - 1
 		}
 	}
+	return budget
 }
 
 // visit records what one node of the chain says; true stops the walk.
@@ -153,11 +171,15 @@ func (s *signals) visit(err error) bool {
 			s.after = e.after
 		}
 	case *Error:
-		if s.after == 0 && e.retryAfter > 0 {
-			s.after = e.retryAfter
-		}
-		if !s.hasCode {
-			s.hasCode, s.code, s.status, s.named = true, e.code, e.status, e.name != ""
+		if w := e.wireExt(); w != nil {
+			if s.after == 0 && w.retryAfter > 0 {
+				s.after = w.retryAfter
+			}
+			if !s.hasCode {
+				s.hasCode, s.code, s.status, s.named = true, e.code, w.status, w.name != ""
+			}
+		} else if !s.hasCode {
+			s.hasCode, s.code = true, e.code
 		}
 	case *TimeoutError:
 		if s.timeout == nil {

@@ -141,6 +141,57 @@ func TestClassifySignals(t *testing.T) {
 	}
 }
 
+// selfJoined joins err with itself n times over: 2^n paths lead to err.
+func selfJoined(err error, n int) error {
+	for range n {
+		err = errors.Join(err, err)
+	}
+	return err
+}
+
+// TestClassifyBoundsItsWalk: Classify's walk is bounded by the errors it
+// visits, not by depth, so an error that joins itself along every path
+// (2^60 paths here, which a depth bound lets through) or forever (fork) is
+// classified at once from what the first visits find.
+func TestClassifyBoundsItsWalk(t *testing.T) {
+	unavailable := mlerr.New(mlerr.CodeTemporarilyUnavailable, "down")
+	tests := []struct {
+		name string
+		err  error
+		want mlerr.Decision
+	}{
+		{"self-joined plain error", selfJoined(errors.New("x"), 60), mlerr.Decision{Reason: "not retryable"}},
+		{"self-joined code", selfJoined(unavailable, 60), mlerr.Decision{Retry: true, Reason: "code transient"}},
+		// (url.Error, not fmt.Errorf, wraps it: fmt would print its 2^60 texts.)
+		{"self-joined under a wrap", &url.Error{Op: "Post", URL: "http://x", Err: selfJoined(fmt.Errorf("w: %w", unavailable), 60)}, mlerr.Decision{Retry: true, Reason: "code transient"}},
+		{"self-joined beside a permanent mark", errors.Join(selfJoined(unavailable, 60), mlerr.Permanent(unavailable)), mlerr.Decision{Retry: true, Reason: "code transient"}},
+		{"permanent mark self-joined", selfJoined(mlerr.Permanent(unavailable), 60), mlerr.Decision{Reason: "permanent"}},
+		{"fork joins itself forever", &fork{}, mlerr.Decision{Reason: "not retryable"}},
+		{"loop unwraps to itself", &loop{}, mlerr.Decision{Reason: "not retryable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, mlerr.Classify(tt.err))
+		})
+	}
+}
+
+// TestClassifyReadsAWholeBatch: the visit bound still reads a *BatchError
+// of a full batch to its last failure: a Retry-After only the 1,000th
+// failure carries decides.
+func TestClassifyReadsAWholeBatch(t *testing.T) {
+	failures := make([]mlerr.Failure[int], 1000)
+	for i := range failures {
+		cause := mlerr.New(mlerr.CodeTemporarilyUnavailable, "down")
+		if i == len(failures)-1 {
+			cause = cause.WithRetryAfter(7 * time.Second)
+		}
+		failures[i] = mlerr.Failure[int]{Item: i, Index: i, Code: cause.Code(), Cause: fmt.Errorf("item %d: %w", i, cause)}
+	}
+	err := mlerr.NewBatchError(len(failures), failures)
+	assert.Equal(t, mlerr.Decision{Retry: true, After: 7 * time.Second, Reason: "retry-after"}, mlerr.Classify(err))
+}
+
 func dialErr(err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Err: err}
 }

@@ -15,14 +15,69 @@ import (
 // and the kind's parents, and errors.As(err, &e) finds it through any wrapping.
 // An *Error is immutable once built: the With methods return a modified copy.
 type Error struct {
-	code       Code
+	// Only the code and the message live in the Error itself, so that New
+	// allocates 32 bytes; the rest hangs off x (see errorExt).
+	code    Code
+	message string
+	x       *errorExt // nil when there is no kind, cause or wire field
+}
+
+// errorExt holds an Error's fields that New leaves empty. It is never
+// modified once an Error points to it: errors built from one kind share that
+// kind's (Kind.ext), copies made by the With methods share their original's.
+// Code that changes a field gives the Error a new errorExt (editExt, or one
+// of the blocks below for an Error being built).
+type errorExt struct {
+	kind  *Kind
+	cause error
+	wire  *wireExt // nil when no wire field is set
+}
+
+// wireExt holds the fields the wire decoders and the With methods set, under
+// the same rule as errorExt.
+type wireExt struct {
 	name       string // error_code as received when it is no name of ours; else ""
-	message    string
-	kind       *Kind
 	details    map[string]json.RawMessage
-	cause      error
 	status     int           // HTTP status observed on the wire; 0 if none
 	retryAfter time.Duration // Retry-After asked for by the server; 0 if none
+}
+
+// causedError allocates an Error and its errorExt at once (64 bytes).
+type causedError struct {
+	e Error
+	x errorExt
+}
+
+// wireError allocates an Error with both extensions at once.
+type wireError struct {
+	e Error
+	x errorExt
+	w wireExt
+}
+
+// newError returns an error with a kind (or nil) and a cause (or nil), in
+// one allocation: 32 bytes without a cause (a kind's errors share the
+// kind's errorExt), 64 with one.
+func newError(code Code, kind *Kind, message string, cause error) *Error {
+	if cause == nil {
+		e := &Error{code: code, message: message}
+		if kind != nil {
+			e.x = kind.ext()
+		}
+		return e
+	}
+	b := &causedError{e: Error{code: code, message: message}, x: errorExt{kind: kind, cause: cause}}
+	b.e.x = &b.x
+	return &b.e
+}
+
+// newWireError returns an empty error whose two extensions are its own, in
+// one allocation, for the decoders to fill in.
+func newWireError() *Error {
+	b := &wireError{}
+	b.x.wire = &b.w
+	b.e.x = &b.x
+	return &b.e
 }
 
 // New returns an error with the given code and message.
@@ -33,18 +88,23 @@ func New(code Code, message string) *Error {
 // Errorf returns an error with the given code and a message formatted as
 // fmt.Errorf does; a %w verb makes its operand the cause (Unwrap returns it).
 func Errorf(code Code, format string, args ...any) *Error {
+	return errorf(code, nil, format, args)
+}
+
+// errorf is Errorf for an error of kind (or nil).
+func errorf(code Code, kind *Kind, format string, args []any) *Error {
 	if msg, cause, ok := errorfMessage(format, args); ok {
-		return &Error{code: code, message: msg, cause: cause}
+		return newError(code, kind, msg, cause)
 	}
 	w := fmt.Errorf(format, args...)
-	e := &Error{code: code, message: w.Error()}
+	var cause error
 	switch u := w.(type) {
 	case interface{ Unwrap() error }:
-		e.cause = u.Unwrap()
+		cause = u.Unwrap()
 	case interface{ Unwrap() []error }:
-		e.cause = w // keeps every %w operand reachable
+		cause = w // keeps every %w operand reachable
 	}
-	return e
+	return newError(code, kind, w.Error(), cause)
 }
 
 // Wrap returns err with a code and a message in front of it; err becomes the
@@ -53,7 +113,7 @@ func Wrap(err error, code Code, message string) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{code: code, message: message, cause: err}
+	return newError(code, nil, message, err)
 }
 
 // InvalidParameterValue returns an INVALID_PARAMETER_VALUE error with a
@@ -69,64 +129,110 @@ func (e *Error) Code() Code { return e.code }
 // Name returns the error_code string: the code's MLflow name, or the name
 // exactly as a server sent it when it is not one of MLflow's.
 func (e *Error) Name() string {
-	if e.name != "" {
-		return e.name
+	if n := e.rawName(); n != "" {
+		return n
 	}
 	return e.code.String()
+}
+
+// wireExt returns e's wire fields, or nil.
+func (e *Error) wireExt() *wireExt {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.wire
+}
+
+// rawName returns the error_code as received when it is no name of ours,
+// else "".
+func (e *Error) rawName() string {
+	if w := e.wireExt(); w != nil {
+		return w.name
+	}
+	return ""
+}
+
+// observedStatus returns the HTTP status observed on the wire, or 0.
+func (e *Error) observedStatus() int {
+	if w := e.wireExt(); w != nil {
+		return w.status
+	}
+	return 0
 }
 
 // Message returns the human-readable message, without the code.
 func (e *Error) Message() string { return e.message }
 
 // Kind returns the error's kind, or nil.
-func (e *Error) Kind() *Kind { return e.kind }
+func (e *Error) Kind() *Kind {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.kind
+}
 
 // Details returns the extra JSON members that accompany the code and message
 // on the wire, as raw JSON. The map is shared: do not modify it.
-func (e *Error) Details() map[string]json.RawMessage { return e.details }
+func (e *Error) Details() map[string]json.RawMessage {
+	if w := e.wireExt(); w != nil {
+		return w.details
+	}
+	return nil
+}
 
 // Detail decodes the detail called key into v. It returns false when the
 // detail is absent or does not decode into v.
 func (e *Error) Detail(key string, v any) bool {
-	raw, ok := e.details[key]
+	raw, ok := e.Details()[key]
 	return ok && json.Unmarshal(raw, v) == nil
 }
 
 // HTTPStatus returns the HTTP status observed on the wire, or when there was
 // none the code's status (Code.HTTPStatus).
 func (e *Error) HTTPStatus() int {
-	if e.status != 0 {
-		return e.status
+	if s := e.observedStatus(); s != 0 {
+		return s
 	}
 	return e.code.HTTPStatus()
 }
 
 // RetryAfter returns the delay the server asked for before a retry (from a
 // Retry-After header), or 0.
-func (e *Error) RetryAfter() time.Duration { return e.retryAfter }
+func (e *Error) RetryAfter() time.Duration {
+	if w := e.wireExt(); w != nil {
+		return w.retryAfter
+	}
+	return 0
+}
 
 // Unwrap returns the cause, or nil.
-func (e *Error) Unwrap() error { return e.cause }
+func (e *Error) Unwrap() error {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.cause
+}
 
 // Error returns "CODE: message", followed by ": cause" when the cause's text is
 // not already part of the message.
 func (e *Error) Error() string {
 	s := e.Name()
+	cause := e.Unwrap()
 	switch {
-	case e.message != "" && e.cause != nil && !e.causeInMessage():
-		return s + ": " + e.message + ": " + e.cause.Error()
+	case e.message != "" && cause != nil && !e.causeInMessage(cause):
+		return s + ": " + e.message + ": " + cause.Error()
 	case e.message != "":
 		return s + ": " + e.message
-	case e.cause != nil:
-		return s + ": " + e.cause.Error()
+	case cause != nil:
+		return s + ": " + cause.Error()
 	}
 	return s
 }
 
 // causeInMessage reports whether the message already ends with the cause's
 // text, as it does for errors built by Errorf with %w.
-func (e *Error) causeInMessage() bool {
-	c := e.cause.Error()
+func (e *Error) causeInMessage(cause error) bool {
+	c := cause.Error()
 	return len(c) <= len(e.message) && e.message[len(e.message)-len(c):] == c
 }
 
@@ -138,15 +244,41 @@ func (e *Error) Is(target error) bool {
 	case Code:
 		return e.code == t
 	case *Kind:
-		return e.kind.isA(t)
+		return e.Kind().isA(t)
 	}
 	return false
 }
 
-// clone returns a shallow copy for the With methods.
+// clone returns a shallow copy (sharing e's extensions) for the With methods.
 func (e *Error) clone() *Error {
 	c := *e
 	return &c
+}
+
+// cloneExt returns a copy of e with its own copy of the errorExt, in one
+// allocation.
+func (e *Error) cloneExt() (*Error, *errorExt) {
+	b := &causedError{e: *e}
+	if e.x != nil {
+		b.x = *e.x
+	}
+	b.e.x = &b.x
+	return &b.e, &b.x
+}
+
+// cloneWire returns a copy of e with its own copies of both extensions, in
+// one allocation.
+func (e *Error) cloneWire() (*Error, *wireExt) {
+	b := &wireError{e: *e}
+	if e.x != nil {
+		b.x = *e.x
+		if e.x.wire != nil {
+			b.w = *e.x.wire
+		}
+	}
+	b.x.wire = &b.w
+	b.e.x = &b.x
+	return &b.e, &b.w
 }
 
 // WithDetail returns a copy of e with one more detail, value encoded as JSON.
@@ -156,41 +288,61 @@ func (e *Error) WithDetail(key string, value any) *Error {
 	if err != nil {
 		raw, _ = json.Marshal(fmt.Sprint(value))
 	}
-	c := e.clone()
-	c.details = make(map[string]json.RawMessage, len(e.details)+1)
-	for k, v := range e.details {
-		c.details[k] = v
+	old := e.Details()
+	c, w := e.cloneWire()
+	w.details = make(map[string]json.RawMessage, len(old)+1)
+	for k, v := range old {
+		w.details[k] = v
 	}
-	c.details[key] = raw
+	w.details[key] = raw
 	return c
 }
 
 // WithKind returns a copy of e with the given kind.
 func (e *Error) WithKind(k *Kind) *Error {
-	c := e.clone()
-	c.kind = k
+	if e.x == nil || e.x.cause == nil && e.x.wire == nil {
+		c := e.clone()
+		c.x = nil
+		if k != nil {
+			c.x = k.ext()
+		}
+		return c
+	}
+	c, x := e.cloneExt()
+	x.kind = k
 	return c
 }
 
 // WithCause returns a copy of e whose Unwrap returns cause.
 func (e *Error) WithCause(cause error) *Error {
-	c := e.clone()
-	c.cause = cause
+	c, x := e.cloneExt()
+	x.cause = cause
 	return c
 }
 
 // WithHTTPStatus returns a copy of e that reports status as observed on the
 // wire. A status of 0 (or a negative one) clears it.
 func (e *Error) WithHTTPStatus(status int) *Error {
-	c := e.clone()
-	c.status = max(status, 0)
+	c, w := e.cloneWire()
+	w.status = max(status, 0)
 	return c
 }
 
 // WithRetryAfter returns a copy of e that asks for a retry after d.
 func (e *Error) WithRetryAfter(d time.Duration) *Error {
-	c := e.clone()
-	c.retryAfter = d
+	c, w := e.cloneWire()
+	w.retryAfter = d
+	return c
+}
+
+// withObserved returns a copy of e that reports status and retryAfter as
+// observed on the wire, or e itself when both are zero (and e has none).
+func (e *Error) withObserved(status int, retryAfter time.Duration) *Error {
+	if status == e.observedStatus() && retryAfter == e.RetryAfter() {
+		return e
+	}
+	c, w := e.cloneWire()
+	w.status, w.retryAfter = status, retryAfter
 	return c
 }
 
@@ -217,10 +369,6 @@ type coder interface{ Code() Code }
 // look at, so that a cyclic chain (an error that unwraps to itself, or joins
 // itself twice) ends the search instead of looping or exploding.
 const maxVisits = 100
-
-// maxDepth bounds the depth of a walk down an error chain, against cycles
-// (used by Classify's walk).
-const maxDepth = 100
 
 func findCode(err error) (Code, bool) {
 	f, _ := findCodeIn(err, maxVisits)

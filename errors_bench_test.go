@@ -31,11 +31,30 @@ var (
 	errRunGone = mlerr.New(mlerr.CodeResourceDoesNotExist, "Run 42 not found")
 )
 
+// bareError has the layout of *mlerr.Error (a code, a message, one
+// pointer: 32 bytes) and nothing else: BenchmarkNew's second baseline, what
+// any error of that size costs to allocate.
+type bareError struct {
+	code mlerr.Code
+	msg  string
+	x    *int
+}
+
+func (e *bareError) Error() string { return e.msg }
+
+func newBareError(code mlerr.Code, msg string) *bareError { return &bareError{code: code, msg: msg} }
+
 func BenchmarkNew(b *testing.B) {
 	b.Run("impl=std", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = errors.New("Run 42 not found")
+		}
+	})
+	b.Run("impl=bare32", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = newBareError(mlerr.CodeResourceDoesNotExist, "Run 42 not found")
 		}
 	})
 	b.Run("impl=mlerr", func(b *testing.B) {

@@ -15,6 +15,7 @@ type Kind struct {
 	name   string
 	parent *Kind
 	code   Code
+	x      errorExt // {kind: this kind}: shared by the errors of the kind without a cause
 }
 
 // NewKind returns a new kind. parent may be nil; code is the default code of
@@ -23,7 +24,18 @@ func NewKind(name string, parent *Kind, code Code) *Kind {
 	if code == 0 && parent != nil {
 		code = parent.code
 	}
-	return &Kind{name: name, parent: parent, code: code}
+	k := &Kind{name: name, parent: parent, code: code}
+	k.x.kind = k
+	return k
+}
+
+// ext returns the errorExt of an error of kind k without a cause: k's own,
+// shared (a Kind made other than by NewKind has none and gets a new one).
+func (k *Kind) ext() *errorExt {
+	if k.x.kind == k {
+		return &k.x
+	}
+	return &errorExt{kind: k}
 }
 
 // Name returns the kind's name, such as "RunNotFound".
@@ -57,15 +69,13 @@ func (k *Kind) isA(t *Kind) bool {
 
 // New returns an error of this kind with the kind's code and a message.
 func (k *Kind) New(message string) *Error {
-	return &Error{code: k.code, kind: k, message: message}
+	return newError(k.code, k, message, nil)
 }
 
 // Errorf returns an error of this kind with the kind's code and a formatted
 // message; %w makes its operand the cause.
 func (k *Kind) Errorf(format string, args ...any) *Error {
-	e := Errorf(k.code, format, args...)
-	e.kind = k
-	return e
+	return errorf(k.code, k, format, args)
 }
 
 // Wrap returns err as the cause of an error of this kind, or nil for a nil err.
@@ -73,7 +83,7 @@ func (k *Kind) Wrap(err error, message string) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{code: k.code, kind: k, message: message, cause: err}
+	return newError(k.code, k, message, err)
 }
 
 // The MLflow exception family (mlflow.exceptions), as kinds.

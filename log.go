@@ -129,9 +129,18 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	}
 	var rej []Failure[Item]
 	tsNano := ts.UnixNano()
-	for k, v := range m {
+	if k, v, ok := soleEntry(&r.sole, m); ok {
 		if bad := r.admitMetric(k, step, v, ts, tsNano, now); bad != nil {
 			rej = append(rej, rejection(Item{Kind: ItemMetric, Key: k, Value: v, Step: step, Time: ts}, -1, bad, now))
+		}
+	} else {
+		for k, v := range m {
+			if bad := r.admitMetric(k, step, v, ts, tsNano, now); bad != nil {
+				rej = append(rej, rejection(Item{Kind: ItemMetric, Key: k, Value: v, Step: step, Time: ts}, -1, bad, now))
+			}
+			if len(m) == 1 {
+				r.sole.remember(mapAddr(m), k)
+			}
 		}
 	}
 	if rej != nil {
@@ -177,7 +186,8 @@ func (r *Run) finishCall(rej []Failure[Item], total int, now time.Time) error {
 	if len(r.spillBuf) > 0 {
 		r.spill(now)
 	}
-	if r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes {
+	if !r.batchSignalled && (r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes) {
+		r.batchSignalled = true
 		r.signal()
 	}
 	if rej == nil {
@@ -260,8 +270,9 @@ func (r *Run) admitMetric(key string, step int64, v float64, ts time.Time, tsNan
 		}
 	}
 	ks.point, ks.step, ks.value, ks.tsNano = true, step, v, tsNano
-	it := Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
-	r.enqueue(&it, now)
+	if slot := r.reserve(len(ks.key)+itemOverhead, now); slot != nil {
+		*slot = Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
+	}
 	return nil
 }
 
@@ -306,12 +317,21 @@ func (r *Run) admitText(kind ItemKind, key, value string, now time.Time) *Error 
 
 // enqueue queues a valid item under the full policy. Called with mu held.
 func (r *Run) enqueue(it *Item, now time.Time) {
-	size := itemSize(it)
+	if slot := r.reserve(itemSize(it), now); slot != nil {
+		*slot = *it
+	}
+}
+
+// reserve makes room under the full policy for a valid item weighing size
+// bytes (see itemSize) and returns the slot the caller writes it to, at
+// the queue's tail or in the call's spill buffer; or nil when the policy
+// drops it. Called with mu held.
+func (r *Run) reserve(size int, now time.Time) *Item {
 	switch r.cfg.full.mode {
 	case fullDropOldest:
 		dropped := 0
 		for r.q.full(size) {
-			r.q.popOldest()
+			r.q.dropOldest()
 			dropped++
 		}
 		if dropped > 0 {
@@ -321,28 +341,28 @@ func (r *Run) enqueue(it *Item, now time.Time) {
 	case fullDropNewest:
 		if r.q.full(size) {
 			r.queueFullDrop(1, now)
-			return
+			return nil
 		}
 	case fullSpill:
 		if r.spoolDead {
 			break
 		}
 		if r.spooled > 0 || len(r.spillBuf) > 0 || r.q.full(size) {
-			r.spillBuf = append(r.spillBuf, *it)
-			return
+			r.spillBuf = append(r.spillBuf, Item{})
+			return &r.spillBuf[len(r.spillBuf)-1]
 		}
 	}
 	// fullBlock: waitRoom made room for the whole call (or the queue was
 	// empty); the spool when dead: the queue takes it, dropping the oldest.
 	if r.cfg.full.mode == fullSpill {
 		for r.q.full(size) {
-			r.q.popOldest()
+			r.q.dropOldest()
 			r.settle(1)
 			r.queueFullDrop(1, now)
 		}
 	}
-	r.q.push(it, size)
 	r.accepted++
+	return r.q.pushSlot(size)
 }
 
 // spill writes the call's spilled entries to the spool. Called with mu held.
@@ -512,7 +532,7 @@ func rejectedError(rej []Failure[Item], total int) error {
 		b.WriteString(e.Message())
 	}
 	be := NewBatchError(total, rej)
-	return &Error{code: CodeInvalidParameterValue, kind: kind, message: b.String(), cause: be}
+	return newError(CodeInvalidParameterValue, kind, b.String(), be)
 }
 
 // addFailed keeps lost items for the Report, up to its bound. Called with mu

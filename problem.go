@@ -103,7 +103,7 @@ func decodeProblem(body []byte, status int) (*Error, bool) {
 		return nil, false
 	}
 	if memberStatus != 0 && memberStatus != e.code.HTTPStatus() {
-		e.status = memberStatus
+		e.x.wire.status = memberStatus // e is the decoder's own
 	}
 	return e, true
 }

@@ -1,31 +1,37 @@
 package mlerr
 
 // itemOverhead is what an item is counted to weigh in the queue besides its
-// key and text: the Item struct and its share of the ring.
+// key and text: the Item struct and its share of the queue's storage.
 const itemOverhead = 64
 
 // itemSize is the number of bytes an item is counted for against the queue's
 // byte limit: its key and text lengths plus itemOverhead.
 func itemSize(it *Item) int { return len(it.Key) + len(it.Text) + itemOverhead }
 
-// queue is the Run's in-memory FIFO of items waiting to be sent: a ring that
-// grows by doubling up to the power of two above its item limit, so that a
-// run that logs little holds little, and that pushing, dropping the oldest
-// and taking a batch are O(1) per item without allocating once grown.
+// queue is the Run's in-memory FIFO of items waiting to be sent. It stores
+// items in fixed-size segments, taken as the queue grows and kept for reuse
+// as it empties: a run that logs little holds little, pushing, dropping
+// the oldest and taking a batch are O(1) per item without allocating once
+// grown, and growing never copies the items already queued (a ring that
+// doubles would copy megabytes inside one log call when an outage fills
+// it).
 //
 // The Run's mutex guards it.
 type queue struct {
-	buf   []Item // len is a power of two
-	head  int    // index of the oldest item
-	n     int    // items queued
-	bytes int    // their size, see itemSize
-	out   int64  // items that ever left the queue (taken or dropped)
+	segs    []*segment // in order, oldest first; the last one holds the tail
+	spare   []*segment // emptied segments, for reuse
+	headOff int        // index in segs[0] of the oldest item
+	n       int        // items queued
+	bytes   int        // their size, see itemSize
+	out     int64      // items that ever left the queue (taken or dropped)
 
 	maxItems, maxBytes int
 }
 
-// initialRing is the ring's first size.
-const initialRing = 256
+// segmentItems is the number of items of a segment (20 KiB of Items).
+const segmentItems = 256
+
+type segment [segmentItems]Item
 
 // full reports whether one more item of size bytes would exceed a limit. An
 // empty queue always takes one item, so that an item larger than the byte
@@ -34,61 +40,99 @@ func (q *queue) full(size int) bool {
 	return q.n > 0 && (q.n >= q.maxItems || q.bytes+size > q.maxBytes)
 }
 
-// push appends an item; the caller checked full.
-func (q *queue) push(it *Item, size int) {
-	if q.n == len(q.buf) {
-		q.grow()
+// pushSlot appends an item weighing size bytes and returns its slot for the
+// caller to overwrite whole (it may hold a stale item); the caller checked
+// full.
+func (q *queue) pushSlot(size int) *Item {
+	tail := q.headOff + q.n
+	s := tail / segmentItems
+	if s == len(q.segs) {
+		q.segs = append(q.segs, q.newSegment())
 	}
-	q.buf[(q.head+q.n)&(len(q.buf)-1)] = *it
 	q.n++
 	q.bytes += size
+	return &q.segs[s][tail%segmentItems]
 }
 
-func (q *queue) grow() {
-	size := 2 * len(q.buf)
-	if size == 0 {
-		size = initialRing
+// newSegment returns a spare segment, or a new one.
+func (q *queue) newSegment() *segment {
+	if k := len(q.spare); k > 0 {
+		seg := q.spare[k-1]
+		q.spare[k-1] = nil
+		q.spare = q.spare[:k-1]
+		return seg
 	}
-	nb := make([]Item, size)
-	if q.n > 0 {
-		k := copy(nb, q.buf[q.head:])
-		if k < q.n {
-			copy(nb[k:], q.buf[:q.n-k])
-		}
+	return new(segment)
+}
+
+// advance removes the k oldest items from the queue's count and recycles
+// the segments they emptied; the caller accounted for their bytes.
+func (q *queue) advance(k int) {
+	q.headOff += k
+	q.n -= k
+	q.out += int64(k)
+	done := q.headOff / segmentItems
+	if q.n == 0 {
+		// Keep the head's segment and start it over.
+		done = len(q.segs) - 1
+		q.headOff = 0
 	}
-	q.buf, q.head = nb, 0
+	if done > 0 {
+		q.spare = append(q.spare, q.segs[:done]...)
+		k := copy(q.segs, q.segs[done:])
+		clear(q.segs[k:])
+		q.segs = q.segs[:k]
+		q.headOff %= segmentItems
+	}
 }
 
 // popOldest removes the oldest item and returns it.
 func (q *queue) popOldest() Item {
-	it := q.buf[q.head]
-	q.buf[q.head] = Item{} // release its strings
-	q.head = (q.head + 1) & (len(q.buf) - 1)
-	q.n--
-	q.out++
+	slot := &q.segs[0][q.headOff]
+	it := *slot
+	*slot = Item{} // release its strings
 	q.bytes -= itemSize(&it)
+	q.advance(1)
 	return it
 }
 
+// dropOldest removes the oldest item, as popOldest without returning it.
+func (q *queue) dropOldest() {
+	slot := &q.segs[0][q.headOff]
+	q.bytes -= itemSize(slot)
+	*slot = Item{} // release its strings
+	q.advance(1)
+}
+
 // take moves up to maxCount oldest items, weighing at most maxBytes (but at
-// least one item), to dst and returns it with their total size.
+// least one item), to dst and returns it with their total size. It copies
+// a segment's run of items at once.
 func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 	size := 0
 	for q.n > 0 && len(dst) < maxCount {
-		it := &q.buf[q.head]
-		s := itemSize(it)
-		if len(dst) > 0 && size+s > maxBytes {
-			break
+		seg := q.segs[0]
+		first := q.headOff
+		end := min(segmentItems, first+q.n, first+maxCount-len(dst))
+		k, chunk := first, 0
+		for ; k < end; k++ {
+			s := itemSize(&seg[k])
+			if (len(dst) > 0 || k > first) && size+chunk+s > maxBytes {
+				break
+			}
+			chunk += s
 		}
-		dst = append(dst, *it)
-		if it.Text != "" {
-			it.Text = "" // release a long value; keys are shared with the run's key table
+		dst = append(dst, seg[first:k]...)
+		for i := first; i < k; i++ {
+			if seg[i].Text != "" {
+				seg[i].Text = "" // release a long value; keys are shared with the run's key table
+			}
 		}
-		q.head = (q.head + 1) & (len(q.buf) - 1)
-		q.n--
-		q.out++
-		q.bytes -= s
-		size += s
+		size += chunk
+		q.bytes -= chunk
+		q.advance(k - first)
+		if k < end {
+			break // the byte limit
+		}
 	}
 	return dst, size
 }

@@ -70,7 +70,7 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	}
 	e := d.DecodeError(resp.StatusCode, resp.Header, body)
 	if readErr != nil {
-		e.cause = readErr
+		e.x.cause = readErr // e is DecodeError's own, not shared yet
 	}
 	return e
 }
@@ -98,17 +98,16 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 		e, _ = decodeObject(body, false, status)
 	}
 	if e == nil {
-		e = &Error{
-			code:    CodeForHTTPStatus(status),
-			message: excerpt(body, contentType, d.maxExcerpt()),
-		}
+		e = newWireError()
+		e.code, e.message = CodeForHTTPStatus(status), excerpt(body, contentType, d.maxExcerpt())
 	}
-	e.kind = ErrRest
+	// e is the decoder's own: its extensions are not shared yet.
+	e.x.kind = ErrRest
 	if isHTTPStatus(status) {
-		e.status = status
+		e.x.wire.status = status
 	}
 	if v := header.Get("Retry-After"); v != "" {
-		e.retryAfter, _ = ParseRetryAfter(v, d.now())
+		e.x.wire.retryAfter, _ = ParseRetryAfter(v, d.now())
 	}
 	return e
 }

@@ -177,7 +177,7 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 	var d Decision
 	if p.Classify == nil {
 		var s signals
-		s.walk(err, 0)
+		s.walk(err)
 		if s.timeout == nil && s.netTimeout && !s.permanent {
 			if k, ok := netTimeoutKind(err); ok {
 				te := &TimeoutError{Kind: k, Err: err}
@@ -292,6 +292,6 @@ func (l *loop) stopAt(reason StopReason, last error, now time.Time) *RetryError 
 
 func isTimeoutError(err error) bool {
 	var s signals
-	s.walk(err, 0)
+	s.walk(err)
 	return s.timeout != nil
 }

@@ -36,6 +36,7 @@ type Run struct {
 	mu        sync.Mutex // guards everything below
 	keys      map[string]*keyState
 	kcache    keyCache
+	sole      soleKeys
 	q         queue
 	spillBuf  []Item // entries of the current call going to the spool
 	spooled   int    // items in the spool
@@ -48,11 +49,12 @@ type Run struct {
 	runID     string
 	started   bool
 
-	cur         *pendingBatch      // the batch being sent, kept across sender restarts
-	pauseCancel context.CancelFunc // ends the sender's pause in an outage
-	skipPause   bool               // a flush was asked for outside a pause: skip the next one
-	batchBuf    []Item             // reused for each batch's items
-	seq         uint64
+	cur            *pendingBatch      // the batch being sent, kept across sender restarts
+	batchSignalled bool               // a log call woke the sender for a full batch since it last looked at the queue
+	pauseCancel    context.CancelFunc // ends the sender's pause in an outage
+	skipPause      bool               // a flush was asked for outside a pause: skip the next one
+	batchBuf       []Item             // reused for each batch's items
+	seq            uint64
 
 	accepted, settled int64         // items queued; items sent, failed or dropped after queueing
 	settleCh          chan struct{} // closed when settled grows, made by waiters

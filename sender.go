@@ -246,6 +246,9 @@ func (r *Run) nextBatch(force bool) *pendingBatch {
 
 // nextBatchLocked is nextBatch with mu held.
 func (r *Run) nextBatchLocked(force bool) *pendingBatch {
+	// The sender looks at the queue now: a batch that is full later needs
+	// a new wake-up (the log calls send one per batch, not one per call).
+	r.batchSignalled = false
 	if r.cur != nil {
 		return r.cur
 	}
@@ -360,9 +363,8 @@ func (r *Run) batchFailed(pb *pendingBatch, err error, now time.Time) {
 		if lost == nil {
 			return
 		}
-		r.emit(onError, &Error{code: lost.Code(), kind: ErrInvalidValue,
-			message: fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq),
-			cause:   lost}, now)
+		r.emit(onError, newError(lost.Code(), ErrInvalidValue,
+			fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq), lost), now)
 		return
 	}
 	kind, what := refusal(last)
@@ -586,12 +588,13 @@ func isRunGone(err error) bool {
 // observed, so that CodeOf and HTTPStatusOf see through the wrapping. last
 // is the error whose code and status are kept (the last attempt's).
 func wrapAs(k *Kind, err, last error, msg string) *Error {
-	e := &Error{code: CodeOf(last), kind: k, message: msg, cause: err}
-	if k != nil && (last == nil || e.code == CodeInternalError && AsError(last) == nil) {
-		e.code = k.code
+	code := CodeOf(last)
+	if k != nil && (last == nil || code == CodeInternalError && AsError(last) == nil) {
+		code = k.code
 	}
+	e := newError(code, k, msg, err)
 	if inner := AsError(last); inner != nil {
-		e.status, e.retryAfter = inner.status, inner.retryAfter
+		e = e.withObserved(inner.observedStatus(), inner.RetryAfter())
 	}
 	return e
 }

@@ -91,13 +91,14 @@ func (st *throttleState) summary(key throttleKey, window time.Duration) error {
 	if st.suppressed == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("and %d more like it in %s (throttled); the last: %v", st.suppressed, window, st.last)
-	e := &Error{code: key.code, kind: key.kind, message: msg, cause: st.last}
+	var e *Error
 	if st.lostTotal > 0 {
-		e.message = fmt.Sprintf("and %d more like it in %s (throttled), losing %d items; the last: %v",
+		msg := fmt.Sprintf("and %d more like it in %s (throttled), losing %d items; the last: %v",
 			st.suppressed, window, st.lostTotal, st.last)
-		e.cause = NewBatchError(st.lostTotal, st.lost)
-		e = e.WithDetail("lost_items", st.lostTotal)
+		e = newError(key.code, key.kind, msg, NewBatchError(st.lostTotal, st.lost)).WithDetail("lost_items", st.lostTotal)
+	} else {
+		msg := fmt.Sprintf("and %d more like it in %s (throttled); the last: %v", st.suppressed, window, st.last)
+		e = newError(key.code, key.kind, msg, st.last)
 	}
 	e = e.WithDetail("suppressed", st.suppressed)
 	st.suppressed, st.last, st.lost, st.lostTotal = 0, nil, nil, 0

@@ -86,7 +86,7 @@ func (e *TimeoutError) Is(target error) bool { return target == context.Deadline
 // itself.
 func netTimeoutKind(err error) (TimeoutKind, bool) {
 	var s signals
-	s.walk(err, 0)
+	s.walk(err)
 	if !s.netTimeout {
 		return 0, false
 	}

@@ -121,11 +121,12 @@ type detail struct {
 // sortedDetails appends e's details to list in key order and returns them
 // with the length of their encoding (',' "key" ':' value each).
 func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
-	if len(e.details) == 0 {
+	all := e.Details()
+	if len(all) == 0 {
 		return list, 0
 	}
 	n := 0
-	for k, v := range e.details {
+	for k, v := range all {
 		d := detail{key: k, value: v, escaped: escapedKey(k, problem), plain: safePrefix(k) == len(k)}
 		n += 4 + len(k) + len(v) // , "" :
 		if !d.plain {
@@ -148,8 +149,8 @@ func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
 // appendName appends the error_code value: the name as a string, or for a
 // code MLflow does not define, its number.
 func (e *Error) appendName(b []byte) []byte {
-	if e.name != "" {
-		return appendQuoted(b, e.name)
+	if name := e.rawName(); name != "" {
+		return appendQuoted(b, name)
 	}
 	if r := e.code.row(); r != nil {
 		b = append(b, '"')
@@ -163,8 +164,8 @@ func (e *Error) appendName(b []byte) []byte {
 }
 
 func (e *Error) nameLen() int {
-	if e.name != "" {
-		return quotedLen(e.name)
+	if name := e.rawName(); name != "" {
+		return quotedLen(name)
 	}
 	if r := e.code.row(); r != nil {
 		return len(r.name) + 2
@@ -278,7 +279,8 @@ func decodeMembers(body []byte, problem bool, status int) (e *Error, memberStatu
 			}
 		}
 	}
-	e = &Error{}
+	e = newWireError()
+	w := e.x.wire
 	fallback := msgAt < 0 && detailAt >= 0
 	if fallback {
 		// No message member: a FastAPI-style "detail" member is the message
@@ -291,7 +293,7 @@ func decodeMembers(body []byte, problem bool, status int) (e *Error, memberStatu
 	var raw []byte
 	if nDetails > 0 {
 		raw = make([]byte, 0, rawLen)
-		e.details = make(map[string]json.RawMessage, nDetails)
+		w.details = make(map[string]json.RawMessage, nDetails)
 	}
 	type keyAt struct{ start, end, raw0, raw1 int }
 	var karr [16]keyAt
@@ -324,7 +326,7 @@ func decodeMembers(body []byte, problem bool, status int) (e *Error, memberStatu
 	}
 	all := sb.String()
 	for _, k := range keys {
-		e.details[all[k.start:k.end]] = json.RawMessage(raw[k.raw0:k.raw1:k.raw1])
+		w.details[all[k.start:k.end]] = json.RawMessage(raw[k.raw0:k.raw1:k.raw1])
 	}
 	e.message = all[m0:n0]
 	if statusAt >= 0 {
@@ -337,7 +339,7 @@ func decodeMembers(body []byte, problem bool, status int) (e *Error, memberStatu
 	if codeAt >= 0 {
 		tok = spans[codeAt].tok
 	}
-	e.code, e.name = resolveCode(tok, all[n0:], status)
+	e.code, w.name = resolveCode(tok, all[n0:], status)
 	return e, memberStatus, true
 }
 

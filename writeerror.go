@@ -37,7 +37,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := code.HTTPStatus()
 	switch e := f.src.(type) {
 	case *Error:
-		if e.code == 0 && e.name == "" {
+		if e.code == 0 && e.rawName() == "" {
 			e = e.clone()
 			e.code = CodeInternalError
 		}
@@ -55,11 +55,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			body, mErr = e.MarshalJSON()
 		}
 		if mErr != nil {
-			body = (&Error{code: code, message: err.Error(), status: status}).marshal(problem)
+			body = New(code, err.Error()).WithHTTPStatus(status).marshal(problem)
 		}
 	default:
 		status = clampErrorStatus(status)
-		body = (&Error{code: code, message: err.Error(), status: status}).marshal(problem)
+		body = New(code, err.Error()).WithHTTPStatus(status).marshal(problem)
 	}
 	h := w.Header()
 	if problem {
