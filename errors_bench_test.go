@@ -37,7 +37,7 @@ var (
 type bareError struct {
 	code mlerr.Code
 	msg  string
-	x    *int
+	_    *int
 }
 
 func (e *bareError) Error() string { return e.msg }
