@@ -35,7 +35,8 @@ type Decision struct {
 //  5. An *Error that came over HTTP (it has an observed status): the code's
 //     retry class (Code.Retry) when the server named a code of its own; when
 //     the code was only derived from the status, or the name is unknown, the
-//     status decides: 408, 429 and 5xx except 501 are retried.
+//     status decides: 408, 429 and 5xx except 501 are retried. A 2xx
+//     status is never retried, whatever the body says: the call succeeded.
 //  6. Network errors: connection refused, reset, aborted, broken pipe,
 //     unreachable network or host, network timeouts, temporary DNS failures,
 //     io.ErrUnexpectedEOF and a connection closed before the response
@@ -247,6 +248,8 @@ func (s *signals) decide() Decision {
 		return Decision{Reason: "context canceled"}
 	case s.ctxErr != nil:
 		return Decision{Reason: "context deadline"}
+	case s.hasCode && s.status >= 200 && s.status < 300:
+		return Decision{Reason: "status 2xx"} // the server said it succeeded: repeating could apply the call twice
 	case s.hasCode && s.status != 0:
 		if s.named || CodeForHTTPStatus(s.status) == s.code {
 			return statusDecision(s.status)
