@@ -37,10 +37,10 @@ var (
 type bareError struct {
 	code mlerr.Code
 	msg  string
-	x    *int
+	_    *int // the place of Error's extension pointer
 }
 
-func (e *bareError) Error() string { return e.msg }
+func (e *bareError) Error() string { return e.code.String() + ": " + e.msg }
 
 func newBareError(code mlerr.Code, msg string) *bareError { return &bareError{code: code, msg: msg} }
 
