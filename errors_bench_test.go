@@ -37,12 +37,45 @@ var (
 type bareError struct {
 	code mlerr.Code
 	msg  string
-	_    *int
+	_    *int // the place of Error's extension pointer
 }
 
-func (e *bareError) Error() string { return e.msg }
+func (e *bareError) Error() string { return e.code.String() + ": " + e.msg }
 
 func newBareError(code mlerr.Code, msg string) *bareError { return &bareError{code: code, msg: msg} }
+
+// The layouts an *Error could have had, as bare structs of their sizes:
+// kind and cause inline besides the extension pointer (64 bytes), cause
+// inline (48), every field inline (96).
+type (
+	bare48 struct {
+		code mlerr.Code
+		msg  string
+		_    error
+		_    *int
+	}
+	bare64 struct {
+		code mlerr.Code
+		msg  string
+		_    *int
+		_    error
+		_    *int
+	}
+	bare96 struct {
+		code mlerr.Code
+		_    string
+		msg  string
+		_    *int
+		_    map[string]int
+		_    error
+		_    int
+		_    int
+	}
+)
+
+func (e *bare48) Error() string { return e.msg }
+func (e *bare64) Error() string { return e.msg }
+func (e *bare96) Error() string { return e.msg }
 
 func BenchmarkNew(b *testing.B) {
 	b.Run("impl=std", func(b *testing.B) {
@@ -55,6 +88,24 @@ func BenchmarkNew(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkErr = newBareError(mlerr.CodeResourceDoesNotExist, "Run 42 not found")
+		}
+	})
+	b.Run("impl=bare48", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = &bare48{code: mlerr.CodeResourceDoesNotExist, msg: "Run 42 not found"}
+		}
+	})
+	b.Run("impl=bare64", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = &bare64{code: mlerr.CodeResourceDoesNotExist, msg: "Run 42 not found"}
+		}
+	})
+	b.Run("impl=bare96", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = &bare96{code: mlerr.CodeResourceDoesNotExist, msg: "Run 42 not found"}
 		}
 	})
 	b.Run("impl=mlerr", func(b *testing.B) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 
@@ -159,6 +160,12 @@ func TestConstructorAllocations(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.allocs, testing.AllocsPerRun(100, tt.f), tt.name)
 	}
+}
+
+// TestBareErrorMatchesError: BenchmarkNew's second baseline has the size of
+// an *Error, so that it measures what any error of that size costs.
+func TestBareErrorMatchesError(t *testing.T) {
+	assert.Equal(t, unsafe.Sizeof(mlerr.Error{}), unsafe.Sizeof(bareError{}))
 }
 
 // TestFromResponseReadErrorIsTheCause: a body that fails to read becomes the

@@ -17,10 +17,12 @@ import (
 	fb "github.com/mlerr/mlerr/internal/fakebackend"
 )
 
-// Benchmarks of the Run's hot path. Compare with benchstat:
+// Benchmarks of the Run's hot path. Run six interleaved rounds (a noisy
+// machine then hits baselines and candidates alike) and compare with
+// benchstat:
 //
-//	go test -run '^$' -bench 'Baseline|LogMetrics|Throughput' -benchmem -count 6 . | tee new.txt
-//	go run golang.org/x/perf/cmd/benchstat@latest new.txt
+//	go test -c -o /tmp/mlerr.test . && for i in 1 2 3 4 5 6; do /tmp/mlerr.test -test.run '^$' -test.bench '^Benchmark(Baseline.*|LogMetrics.*|Throughput|OutageMemory)$' -test.benchmem; done | tee run.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest run.txt
 //
 // BenchmarkBaselineMutexAppend is the floor the issue names (an uncontended
 // mutex and an append of an Item); quote LogMetrics as a ratio of it.
