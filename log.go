@@ -68,21 +68,13 @@ func (r *Run) SetTags(tags map[string]string) error {
 // under the Block full policy.
 func (r *Run) LogItems(ctx context.Context, items []Item) error {
 	now := r.clock.Now()
-	r.lock()
-	if r.closing {
-		err := r.closedErr
-		r.mu.Unlock()
-		return err
-	}
-	if r.cfg.full.mode == fullBlock {
-		need := 0
+	if err := r.beginCall(ctx, len(items), func() (need int) {
 		for i := range items {
 			need += itemSize(&items[i])
 		}
-		if err := r.waitRoom(ctx, len(items), need, now); err != nil {
-			r.mu.Unlock()
-			return err
-		}
+		return need
+	}, now); err != nil {
+		return err
 	}
 	var rej []Failure[Item]
 	for i := range items {
@@ -111,21 +103,13 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	if ts.IsZero() {
 		ts = now
 	}
-	r.lock()
-	if r.closing {
-		err := r.closedErr
-		r.mu.Unlock()
-		return err
-	}
-	if r.cfg.full.mode == fullBlock {
-		need := 0
+	if err := r.beginCall(ctx, len(m), func() (need int) {
 		for k := range m {
 			need += len(k) + itemOverhead
 		}
-		if err := r.waitRoom(ctx, len(m), need, now); err != nil {
-			r.mu.Unlock()
-			return err
-		}
+		return need
+	}, now); err != nil {
+		return err
 	}
 	var rej []Failure[Item]
 	tsNano := ts.UnixNano()
@@ -151,21 +135,13 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 
 func (r *Run) logTexts(kind ItemKind, m map[string]string) error {
 	now := r.clock.Now()
-	r.lock()
-	if r.closing {
-		err := r.closedErr
-		r.mu.Unlock()
-		return err
-	}
-	if r.cfg.full.mode == fullBlock {
-		need := 0
+	if err := r.beginCall(context.Background(), len(m), func() (need int) {
 		for k, v := range m {
 			need += len(k) + len(v) + itemOverhead
 		}
-		if err := r.waitRoom(context.Background(), len(m), need, now); err != nil {
-			r.mu.Unlock()
-			return err
-		}
+		return need
+	}, now); err != nil {
+		return err
 	}
 	var rej []Failure[Item]
 	for k, v := range m {
@@ -177,6 +153,26 @@ func (r *Run) logTexts(kind ItemKind, m map[string]string) error {
 		indexByKey(rej, m)
 	}
 	return r.finishCall(rej, len(m), now)
+}
+
+// beginCall starts a log call of n entries: it locks the run, refuses the
+// call when the run is closing and, under the Block policy, waits for room
+// for need() bytes (need is not called otherwise). It returns with mu held,
+// or unlocked with the call's error.
+func (r *Run) beginCall(ctx context.Context, n int, need func() int, now time.Time) error {
+	r.lock()
+	if r.closing {
+		err := r.closedErr
+		r.mu.Unlock()
+		return err
+	}
+	if r.cfg.full.mode == fullBlock {
+		if err := r.waitRoom(ctx, n, need(), now); err != nil {
+			r.mu.Unlock()
+			return err
+		}
+	}
+	return nil
 }
 
 // finishCall ends a log call, with mu held, and unlocks it: it writes the
