@@ -5,12 +5,10 @@ import (
 	"context"
 	"math"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,13 +295,7 @@ func TestSyncResumesAfterAnInterruption(t *testing.T) {
 	proxy, err := fault.New(fs)
 	require.NoError(t, err)
 	defer proxy.Close()
-	var batches atomic.Int32
-	proxy.Program(func(r *http.Request) (fault.Fault, bool) {
-		if strings.HasSuffix(r.URL.Path, "/runs/log-batch") && batches.Add(1) == 3 {
-			return fault.DropResponse, true
-		}
-		return fault.Fault{}, false
-	})
+	proxy.Add(fault.Rule{Path: "/runs/log-batch", Skip: 2, Times: 1, Fault: fault.DropResponse})
 	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
 	dir := offlineStore(t, 1, 5, 100)
 	r := runCLI(t, false, "sync", "-retries", "0", dir)
@@ -359,13 +351,7 @@ func TestSyncRealServerResumes(t *testing.T) {
 	proxy, err := fault.NewReverse(uri)
 	require.NoError(t, err)
 	defer proxy.Close()
-	var batches atomic.Int32
-	proxy.Program(func(r *http.Request) (fault.Fault, bool) {
-		if strings.HasSuffix(r.URL.Path, "/runs/log-batch") && batches.Add(1) == 3 {
-			return fault.DropResponse, true
-		}
-		return fault.Fault{}, false
-	})
+	proxy.Add(fault.Rule{Path: "/runs/log-batch", Skip: 2, Times: 1, Fault: fault.DropResponse})
 	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
 	dir := offlineStore(t, 1, 4, 250)
 	r := runCLI(t, false, "sync", "-retries", "0", dir)
