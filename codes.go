@@ -200,124 +200,133 @@ func (r RetryClass) String() string {
 	}
 }
 
-// GRPCCode is a canonical gRPC status code number (google.golang.org/grpc/codes),
-// given here without importing gRPC.
-type GRPCCode uint32
-
-// The canonical gRPC codes.
+// The canonical gRPC status codes (google.rpc.Code), as the code table's
+// gRPC column holds them; Code.GRPC returns them as plain numbers, which the
+// grpcerr module turns into grpc's codes.Code.
 const (
-	GRPCOK                 GRPCCode = 0  // OK
-	GRPCCanceled           GRPCCode = 1  // CANCELLED
-	GRPCUnknown            GRPCCode = 2  // UNKNOWN
-	GRPCInvalidArgument    GRPCCode = 3  // INVALID_ARGUMENT
-	GRPCDeadlineExceeded   GRPCCode = 4  // DEADLINE_EXCEEDED
-	GRPCNotFound           GRPCCode = 5  // NOT_FOUND
-	GRPCAlreadyExists      GRPCCode = 6  // ALREADY_EXISTS
-	GRPCPermissionDenied   GRPCCode = 7  // PERMISSION_DENIED
-	GRPCResourceExhausted  GRPCCode = 8  // RESOURCE_EXHAUSTED
-	GRPCFailedPrecondition GRPCCode = 9  // FAILED_PRECONDITION
-	GRPCAborted            GRPCCode = 10 // ABORTED
-	GRPCOutOfRange         GRPCCode = 11 // OUT_OF_RANGE
-	GRPCUnimplemented      GRPCCode = 12 // UNIMPLEMENTED
-	GRPCInternal           GRPCCode = 13 // INTERNAL
-	GRPCUnavailable        GRPCCode = 14 // UNAVAILABLE
-	GRPCDataLoss           GRPCCode = 15 // DATA_LOSS
-	GRPCUnauthenticated    GRPCCode = 16 // UNAUTHENTICATED
+	grpcOK                 uint32 = 0
+	grpcCanceled           uint32 = 1
+	grpcUnknown            uint32 = 2
+	grpcInvalidArgument    uint32 = 3
+	grpcDeadlineExceeded   uint32 = 4
+	grpcNotFound           uint32 = 5
+	grpcAlreadyExists      uint32 = 6
+	grpcPermissionDenied   uint32 = 7
+	grpcResourceExhausted  uint32 = 8
+	grpcFailedPrecondition uint32 = 9
+	grpcAborted            uint32 = 10
+	grpcOutOfRange         uint32 = 11
+	grpcUnimplemented      uint32 = 12
+	grpcInternal           uint32 = 13
+	grpcUnavailable        uint32 = 14
+	grpcDataLoss           uint32 = 15
+	grpcUnauthenticated    uint32 = 16
+)
+
+// canonical marks the reverse maps that answer with a row's code.
+type canonical uint8
+
+const (
+	// canonHTTP: the code is MLflow's HTTP_STATUS_TO_ERROR_CODE answer for
+	// the row's HTTP status (CodeForHTTPStatus).
+	canonHTTP canonical = 1 << iota
+	// canonGRPC: the code is CodeForGRPC's answer for the row's gRPC code.
+	canonGRPC
 )
 
 // codeRow is one row of the code table: everything known about a code.
 type codeRow struct {
-	code      Code
-	name      string
-	http      int  // MLflow's ERROR_CODE_TO_HTTP_STATUS; 0 when MLflow maps none
-	canonical bool // this code is MLflow's HTTP_STATUS_TO_ERROR_CODE answer for http
-	grpc      GRPCCode
-	retry     RetryClass
+	code  Code
+	name  string
+	http  int       // MLflow's ERROR_CODE_TO_HTTP_STATUS; 0 when MLflow maps none
+	canon canonical // the reverse maps (HTTP status, gRPC code) that answer with this code
+	grpc  uint32
+	retry RetryClass
 }
 
 // codeTable is the single source of truth: String, ParseCode, HTTPStatus,
 // CodeForHTTPStatus, GRPC and Retry are all derived from it. Rows follow
 // testdata/mlflow_error_codes.tsv, which a test checks row by row.
 var codeTable = [...]codeRow{
-	{CodeInternalError, "INTERNAL_ERROR", 500, true, GRPCInternal, RetryTransient},
-	{CodeTemporarilyUnavailable, "TEMPORARILY_UNAVAILABLE", 503, true, GRPCUnavailable, RetryTransient},
-	{CodeIOError, "IO_ERROR", 0, false, GRPCInternal, RetryTransient},
-	{CodeBadRequest, "BAD_REQUEST", 400, true, GRPCInvalidArgument, RetryNever},
-	{CodeServiceUnderMaintenance, "SERVICE_UNDER_MAINTENANCE", 0, false, GRPCUnavailable, RetryTransient},
-	{CodeWorkspaceTemporarilyUnavailable, "WORKSPACE_TEMPORARILY_UNAVAILABLE", 0, false, GRPCUnavailable, RetryTransient},
-	{CodeDeadlineExceeded, "DEADLINE_EXCEEDED", 504, true, GRPCDeadlineExceeded, RetryTransient},
-	{CodeCancelled, "CANCELLED", 499, true, GRPCCanceled, RetryNever},
-	{CodeResourceExhausted, "RESOURCE_EXHAUSTED", 429, true, GRPCResourceExhausted, RetryThrottled},
-	{CodeAborted, "ABORTED", 409, false, GRPCAborted, RetryTransient},
-	{CodeNotFound, "NOT_FOUND", 404, false, GRPCNotFound, RetryNever},
-	{CodeAlreadyExists, "ALREADY_EXISTS", 409, true, GRPCAlreadyExists, RetryNever},
-	{CodeUnauthenticated, "UNAUTHENTICATED", 401, true, GRPCUnauthenticated, RetryNever},
-	{CodeInvalidParameterValue, "INVALID_PARAMETER_VALUE", 400, false, GRPCInvalidArgument, RetryNever},
-	{CodeEndpointNotFound, "ENDPOINT_NOT_FOUND", 404, true, GRPCNotFound, RetryNever},
-	{CodeMalformedRequest, "MALFORMED_REQUEST", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeInvalidState, "INVALID_STATE", 500, false, GRPCFailedPrecondition, RetryNever},
-	{CodePermissionDenied, "PERMISSION_DENIED", 403, true, GRPCPermissionDenied, RetryNever},
-	{CodeFeatureDisabled, "FEATURE_DISABLED", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeCustomerUnauthorized, "CUSTOMER_UNAUTHORIZED", 401, false, GRPCUnauthenticated, RetryNever},
-	{CodeRequestLimitExceeded, "REQUEST_LIMIT_EXCEEDED", 429, false, GRPCResourceExhausted, RetryThrottled},
-	{CodeResourceConflict, "RESOURCE_CONFLICT", 409, false, GRPCAborted, RetryNever},
-	{CodeUnparseableHTTPError, "UNPARSEABLE_HTTP_ERROR", 0, false, GRPCUnknown, RetryNever},
-	{CodeNotImplemented, "NOT_IMPLEMENTED", 501, true, GRPCUnimplemented, RetryNever},
-	{CodeDataLoss, "DATA_LOSS", 500, false, GRPCDataLoss, RetryNever},
-	{CodeInvalidStateTransition, "INVALID_STATE_TRANSITION", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeCouldNotAcquireLock, "COULD_NOT_ACQUIRE_LOCK", 0, false, GRPCAborted, RetryTransient},
-	{CodeResourceAlreadyExists, "RESOURCE_ALREADY_EXISTS", 400, false, GRPCAlreadyExists, RetryNever},
-	{CodeResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", 404, false, GRPCNotFound, RetryNever},
-	{CodeQuotaExceeded, "QUOTA_EXCEEDED", 0, false, GRPCResourceExhausted, RetryNever},
-	{CodeMaxBlockSizeExceeded, "MAX_BLOCK_SIZE_EXCEEDED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeMaxReadSizeExceeded, "MAX_READ_SIZE_EXCEEDED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodePartialDelete, "PARTIAL_DELETE", 0, false, GRPCInternal, RetryNever},
-	{CodeMaxListSizeExceeded, "MAX_LIST_SIZE_EXCEEDED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeDryRunFailed, "DRY_RUN_FAILED", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeResourceLimitExceeded, "RESOURCE_LIMIT_EXCEEDED", 0, false, GRPCResourceExhausted, RetryNever},
-	{CodeDirectoryNotEmpty, "DIRECTORY_NOT_EMPTY", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeDirectoryProtected, "DIRECTORY_PROTECTED", 0, false, GRPCPermissionDenied, RetryNever},
-	{CodeMaxNotebookSizeExceeded, "MAX_NOTEBOOK_SIZE_EXCEEDED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeMaxChildNodeSizeExceeded, "MAX_CHILD_NODE_SIZE_EXCEEDED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeSearchQueryTooLong, "SEARCH_QUERY_TOO_LONG", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeSearchQueryTooShort, "SEARCH_QUERY_TOO_SHORT", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeManagedResourceGroupDoesNotExist, "MANAGED_RESOURCE_GROUP_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodePermissionNotPropagated, "PERMISSION_NOT_PROPAGATED", 0, false, GRPCUnavailable, RetryTransient},
-	{CodeDeploymentTimeout, "DEPLOYMENT_TIMEOUT", 0, false, GRPCDeadlineExceeded, RetryNever},
-	{CodeGitConflict, "GIT_CONFLICT", 0, false, GRPCAborted, RetryNever},
-	{CodeGitUnknownRef, "GIT_UNKNOWN_REF", 0, false, GRPCNotFound, RetryNever},
-	{CodeGitSensitiveTokenDetected, "GIT_SENSITIVE_TOKEN_DETECTED", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeGitURLNotOnAllowList, "GIT_URL_NOT_ON_ALLOW_LIST", 0, false, GRPCPermissionDenied, RetryNever},
-	{CodeGitRemoteError, "GIT_REMOTE_ERROR", 0, false, GRPCUnknown, RetryNever},
-	{CodeProjectsOperationTimeout, "PROJECTS_OPERATION_TIMEOUT", 0, false, GRPCDeadlineExceeded, RetryNever},
-	{CodeIPYNBFileInRepo, "IPYNB_FILE_IN_REPO", 0, false, GRPCInvalidArgument, RetryNever},
-	{CodeInsecurePartnerResponse, "INSECURE_PARTNER_RESPONSE", 0, false, GRPCUnknown, RetryNever},
-	{CodeMalformedPartnerResponse, "MALFORMED_PARTNER_RESPONSE", 0, false, GRPCUnknown, RetryNever},
-	{CodeMetastoreDoesNotExist, "METASTORE_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeDACDoesNotExist, "DAC_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeCatalogDoesNotExist, "CATALOG_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeSchemaDoesNotExist, "SCHEMA_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeTableDoesNotExist, "TABLE_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeShareDoesNotExist, "SHARE_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeRecipientDoesNotExist, "RECIPIENT_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeStorageCredentialDoesNotExist, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeExternalLocationDoesNotExist, "EXTERNAL_LOCATION_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodePrincipalDoesNotExist, "PRINCIPAL_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeProviderDoesNotExist, "PROVIDER_DOES_NOT_EXIST", 0, false, GRPCNotFound, RetryNever},
-	{CodeMetastoreAlreadyExists, "METASTORE_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeDACAlreadyExists, "DAC_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeCatalogAlreadyExists, "CATALOG_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeSchemaAlreadyExists, "SCHEMA_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeTableAlreadyExists, "TABLE_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeShareAlreadyExists, "SHARE_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeRecipientAlreadyExists, "RECIPIENT_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeStorageCredentialAlreadyExists, "STORAGE_CREDENTIAL_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeExternalLocationAlreadyExists, "EXTERNAL_LOCATION_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeProviderAlreadyExists, "PROVIDER_ALREADY_EXISTS", 0, false, GRPCAlreadyExists, RetryNever},
-	{CodeCatalogNotEmpty, "CATALOG_NOT_EMPTY", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeSchemaNotEmpty, "SCHEMA_NOT_EMPTY", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeMetastoreNotEmpty, "METASTORE_NOT_EMPTY", 0, false, GRPCFailedPrecondition, RetryNever},
-	{CodeProviderShareNotAccessible, "PROVIDER_SHARE_NOT_ACCESSIBLE", 0, false, GRPCPermissionDenied, RetryNever},
+	{CodeInternalError, "INTERNAL_ERROR", 500, canonHTTP | canonGRPC, grpcInternal, RetryTransient},
+	{CodeTemporarilyUnavailable, "TEMPORARILY_UNAVAILABLE", 503, canonHTTP | canonGRPC, grpcUnavailable, RetryTransient},
+	{CodeIOError, "IO_ERROR", 0, 0, grpcInternal, RetryTransient},
+	{CodeBadRequest, "BAD_REQUEST", 400, canonHTTP, grpcInvalidArgument, RetryNever},
+	{CodeServiceUnderMaintenance, "SERVICE_UNDER_MAINTENANCE", 0, 0, grpcUnavailable, RetryTransient},
+	{CodeWorkspaceTemporarilyUnavailable, "WORKSPACE_TEMPORARILY_UNAVAILABLE", 0, 0, grpcUnavailable, RetryTransient},
+	{CodeDeadlineExceeded, "DEADLINE_EXCEEDED", 504, canonHTTP | canonGRPC, grpcDeadlineExceeded, RetryTransient},
+	{CodeCancelled, "CANCELLED", 499, canonHTTP | canonGRPC, grpcCanceled, RetryNever},
+	{CodeResourceExhausted, "RESOURCE_EXHAUSTED", 429, canonHTTP | canonGRPC, grpcResourceExhausted, RetryThrottled},
+	{CodeAborted, "ABORTED", 409, canonGRPC, grpcAborted, RetryTransient},
+	{CodeNotFound, "NOT_FOUND", 404, canonGRPC, grpcNotFound, RetryNever},
+	{CodeAlreadyExists, "ALREADY_EXISTS", 409, canonHTTP | canonGRPC, grpcAlreadyExists, RetryNever},
+	{CodeUnauthenticated, "UNAUTHENTICATED", 401, canonHTTP | canonGRPC, grpcUnauthenticated, RetryNever},
+	{CodeInvalidParameterValue, "INVALID_PARAMETER_VALUE", 400, canonGRPC, grpcInvalidArgument, RetryNever},
+	{CodeEndpointNotFound, "ENDPOINT_NOT_FOUND", 404, canonHTTP, grpcNotFound, RetryNever},
+	{CodeMalformedRequest, "MALFORMED_REQUEST", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeInvalidState, "INVALID_STATE", 500, canonGRPC, grpcFailedPrecondition, RetryNever},
+	{CodePermissionDenied, "PERMISSION_DENIED", 403, canonHTTP | canonGRPC, grpcPermissionDenied, RetryNever},
+	{CodeFeatureDisabled, "FEATURE_DISABLED", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeCustomerUnauthorized, "CUSTOMER_UNAUTHORIZED", 401, 0, grpcUnauthenticated, RetryNever},
+	{CodeRequestLimitExceeded, "REQUEST_LIMIT_EXCEEDED", 429, 0, grpcResourceExhausted, RetryThrottled},
+	{CodeResourceConflict, "RESOURCE_CONFLICT", 409, 0, grpcAborted, RetryNever},
+	{CodeUnparseableHTTPError, "UNPARSEABLE_HTTP_ERROR", 0, canonGRPC, grpcUnknown, RetryNever},
+	{CodeNotImplemented, "NOT_IMPLEMENTED", 501, canonHTTP | canonGRPC, grpcUnimplemented, RetryNever},
+	{CodeDataLoss, "DATA_LOSS", 500, canonGRPC, grpcDataLoss, RetryNever},
+	{CodeInvalidStateTransition, "INVALID_STATE_TRANSITION", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeCouldNotAcquireLock, "COULD_NOT_ACQUIRE_LOCK", 0, 0, grpcAborted, RetryTransient},
+	{CodeResourceAlreadyExists, "RESOURCE_ALREADY_EXISTS", 400, 0, grpcAlreadyExists, RetryNever},
+	{CodeResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", 404, 0, grpcNotFound, RetryNever},
+	{CodeQuotaExceeded, "QUOTA_EXCEEDED", 0, 0, grpcResourceExhausted, RetryNever},
+	{CodeMaxBlockSizeExceeded, "MAX_BLOCK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeMaxReadSizeExceeded, "MAX_READ_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodePartialDelete, "PARTIAL_DELETE", 0, 0, grpcInternal, RetryNever},
+	{CodeMaxListSizeExceeded, "MAX_LIST_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeDryRunFailed, "DRY_RUN_FAILED", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeResourceLimitExceeded, "RESOURCE_LIMIT_EXCEEDED", 0, 0, grpcResourceExhausted, RetryNever},
+	{CodeDirectoryNotEmpty, "DIRECTORY_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeDirectoryProtected, "DIRECTORY_PROTECTED", 0, 0, grpcPermissionDenied, RetryNever},
+	{CodeMaxNotebookSizeExceeded, "MAX_NOTEBOOK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeMaxChildNodeSizeExceeded, "MAX_CHILD_NODE_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeSearchQueryTooLong, "SEARCH_QUERY_TOO_LONG", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeSearchQueryTooShort, "SEARCH_QUERY_TOO_SHORT", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeManagedResourceGroupDoesNotExist, "MANAGED_RESOURCE_GROUP_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodePermissionNotPropagated, "PERMISSION_NOT_PROPAGATED", 0, 0, grpcUnavailable, RetryTransient},
+	{CodeDeploymentTimeout, "DEPLOYMENT_TIMEOUT", 0, 0, grpcDeadlineExceeded, RetryNever},
+	{CodeGitConflict, "GIT_CONFLICT", 0, 0, grpcAborted, RetryNever},
+	{CodeGitUnknownRef, "GIT_UNKNOWN_REF", 0, 0, grpcNotFound, RetryNever},
+	{CodeGitSensitiveTokenDetected, "GIT_SENSITIVE_TOKEN_DETECTED", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeGitURLNotOnAllowList, "GIT_URL_NOT_ON_ALLOW_LIST", 0, 0, grpcPermissionDenied, RetryNever},
+	{CodeGitRemoteError, "GIT_REMOTE_ERROR", 0, 0, grpcUnknown, RetryNever},
+	{CodeProjectsOperationTimeout, "PROJECTS_OPERATION_TIMEOUT", 0, 0, grpcDeadlineExceeded, RetryNever},
+	{CodeIPYNBFileInRepo, "IPYNB_FILE_IN_REPO", 0, 0, grpcInvalidArgument, RetryNever},
+	{CodeInsecurePartnerResponse, "INSECURE_PARTNER_RESPONSE", 0, 0, grpcUnknown, RetryNever},
+	{CodeMalformedPartnerResponse, "MALFORMED_PARTNER_RESPONSE", 0, 0, grpcUnknown, RetryNever},
+	{CodeMetastoreDoesNotExist, "METASTORE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeDACDoesNotExist, "DAC_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeCatalogDoesNotExist, "CATALOG_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeSchemaDoesNotExist, "SCHEMA_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeTableDoesNotExist, "TABLE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeShareDoesNotExist, "SHARE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeRecipientDoesNotExist, "RECIPIENT_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeStorageCredentialDoesNotExist, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeExternalLocationDoesNotExist, "EXTERNAL_LOCATION_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodePrincipalDoesNotExist, "PRINCIPAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeProviderDoesNotExist, "PROVIDER_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
+	{CodeMetastoreAlreadyExists, "METASTORE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeDACAlreadyExists, "DAC_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeCatalogAlreadyExists, "CATALOG_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeSchemaAlreadyExists, "SCHEMA_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeTableAlreadyExists, "TABLE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeShareAlreadyExists, "SHARE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeRecipientAlreadyExists, "RECIPIENT_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeStorageCredentialAlreadyExists, "STORAGE_CREDENTIAL_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeExternalLocationAlreadyExists, "EXTERNAL_LOCATION_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeProviderAlreadyExists, "PROVIDER_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
+	{CodeCatalogNotEmpty, "CATALOG_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeSchemaNotEmpty, "SCHEMA_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeMetastoreNotEmpty, "METASTORE_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
+	{CodeProviderShareNotAccessible, "PROVIDER_SHARE_NOT_ACCESSIBLE", 0, 0, grpcPermissionDenied, RetryNever},
 }
 
 const (
@@ -330,6 +339,8 @@ var (
 	codeIndex [maxCodeNumber + 1]uint8
 	// statusCode maps an HTTP status to MLflow's canonical code for it.
 	statusCode [maxHTTPStatus + 1]Code
+	// grpcCode maps a gRPC code number to the canonical code for it.
+	grpcCode [grpcUnauthenticated + 1]Code
 	// codeByName maps an MLflow name to its code.
 	codeByName = make(map[string]Code, len(codeTable))
 	// allCodes is codeTable's codes in table order, for Codes.
@@ -342,8 +353,11 @@ func init() {
 		codeIndex[r.code] = uint8(i + 1)
 		codeByName[r.name] = r.code
 		allCodes = append(allCodes, r.code)
-		if r.canonical {
+		if r.canon&canonHTTP != 0 {
 			statusCode[r.http] = r.code
+		}
+		if r.canon&canonGRPC != 0 {
+			grpcCode[r.grpc] = r.code
 		}
 	}
 }
@@ -394,16 +408,18 @@ func (c Code) HTTPStatus() int {
 	return 500
 }
 
-// GRPC returns the canonical gRPC code closest in meaning to c: Unknown for
-// numbers MLflow does not define, OK for the zero code.
-func (c Code) GRPC() GRPCCode {
+// GRPC returns the number of the canonical gRPC status code (google.rpc.Code,
+// the values of grpc's codes.Code) closest in meaning to c: 2 (UNKNOWN) for
+// numbers MLflow does not define, 0 (OK) for the zero code. The grpcerr
+// module converts with it.
+func (c Code) GRPC() uint32 {
 	if r := c.row(); r != nil {
 		return r.grpc
 	}
 	if c == 0 {
-		return GRPCOK
+		return grpcOK
 	}
-	return GRPCUnknown
+	return grpcUnknown
 }
 
 // Retry returns the code's retry class. Unknown codes are never retried.
@@ -453,6 +469,28 @@ func CodeForHTTPStatus(status int) Code {
 		if c := statusCode[status]; c != 0 {
 			return c
 		}
+	}
+	return CodeInternalError
+}
+
+// CodeForGRPC returns the canonical code for a gRPC status code number, the
+// reverse of Code.GRPC: the code of the same name where MLflow has one
+// (NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED, ...), INVALID_PARAMETER_VALUE
+// for INVALID_ARGUMENT and OUT_OF_RANGE, INVALID_STATE for
+// FAILED_PRECONDITION, TEMPORARILY_UNAVAILABLE for UNAVAILABLE,
+// NOT_IMPLEMENTED for UNIMPLEMENTED, UNPARSEABLE_HTTP_ERROR for UNKNOWN (an
+// error of no known kind, never retried), the zero code for OK, and
+// INTERNAL_ERROR for INTERNAL and numbers gRPC does not define.
+// CodeForGRPC(c.GRPC()) == c for the codes that are alone in their gRPC
+// class and for those marked canonical in the table.
+func CodeForGRPC(code uint32) Code {
+	switch {
+	case code == grpcOK:
+		return 0
+	case code == grpcOutOfRange:
+		return CodeInvalidParameterValue
+	case code < uint32(len(grpcCode)) && grpcCode[code] != 0:
+		return grpcCode[code]
 	}
 	return CodeInternalError
 }

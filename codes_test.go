@@ -101,13 +101,13 @@ func TestUnknownAndZeroCodes(t *testing.T) {
 	var zero mlerr.Code
 	assert.Equal(t, "OK", zero.String())
 	assert.Equal(t, 200, zero.HTTPStatus())
-	assert.Equal(t, mlerr.GRPCOK, zero.GRPC())
+	assert.Equal(t, uint32(0), zero.GRPC(), "OK")
 	assert.False(t, zero.Retryable())
 
 	unknown := mlerr.Code(4242)
 	assert.Equal(t, "Code(4242)", unknown.String())
 	assert.Equal(t, 500, unknown.HTTPStatus())
-	assert.Equal(t, mlerr.GRPCUnknown, unknown.GRPC())
+	assert.Equal(t, uint32(2), unknown.GRPC(), "UNKNOWN")
 	assert.False(t, unknown.Known())
 	assert.False(t, unknown.Retryable())
 	assert.False(t, mlerr.Code(-3).Known())
@@ -146,7 +146,8 @@ func TestEveryCodeHasGRPCAndRetryClass(t *testing.T) {
 		mlerr.CodeDataLoss:                mlerr.RetryNever,
 	}
 	for _, c := range mlerr.Codes() {
-		assert.NotEqual(t, mlerr.GRPCOK, c.GRPC(), "%s has a gRPC code", c)
+		assert.NotZero(t, c.GRPC(), "%s has a gRPC code", c)
+		assert.LessOrEqual(t, c.GRPC(), uint32(16), "%s: a canonical gRPC code", c)
 		if want, ok := retryable[c]; ok {
 			assert.Equal(t, want, c.Retry(), "%s", c)
 		}
@@ -171,4 +172,48 @@ func TestCodeTextMarshalling(t *testing.T) {
 	}
 	var c mlerr.Code
 	assert.Error(t, c.UnmarshalText([]byte("nope")))
+}
+
+func TestCodeForGRPC(t *testing.T) {
+	// Every gRPC code's canonical MLflow code, by gRPC number.
+	want := []mlerr.Code{
+		0:  0, // OK
+		1:  mlerr.CodeCancelled,
+		2:  mlerr.CodeUnparseableHTTPError, // UNKNOWN
+		3:  mlerr.CodeInvalidParameterValue,
+		4:  mlerr.CodeDeadlineExceeded,
+		5:  mlerr.CodeNotFound,
+		6:  mlerr.CodeAlreadyExists,
+		7:  mlerr.CodePermissionDenied,
+		8:  mlerr.CodeResourceExhausted,
+		9:  mlerr.CodeInvalidState,
+		10: mlerr.CodeAborted,
+		11: mlerr.CodeInvalidParameterValue, // OUT_OF_RANGE
+		12: mlerr.CodeNotImplemented,
+		13: mlerr.CodeInternalError,
+		14: mlerr.CodeTemporarilyUnavailable,
+		15: mlerr.CodeDataLoss,
+		16: mlerr.CodeUnauthenticated,
+	}
+	for n, c := range want {
+		assert.Equal(t, c, mlerr.CodeForGRPC(uint32(n)), "gRPC code %d", n)
+	}
+	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeForGRPC(17))
+	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeForGRPC(1<<31))
+}
+
+func TestCodeRoundTripsThroughGRPC(t *testing.T) {
+	perClass := map[uint32]int{}
+	for _, c := range mlerr.Codes() {
+		perClass[c.GRPC()]++
+	}
+	for _, c := range mlerr.Codes() {
+		back := mlerr.CodeForGRPC(c.GRPC())
+		// The way back keeps the gRPC class; it is the identity for a code
+		// alone in its class.
+		assert.Equal(t, c.GRPC(), back.GRPC(), "%s", c)
+		if perClass[c.GRPC()] == 1 {
+			assert.Equal(t, c, back, "%s is alone in gRPC class %d", c, c.GRPC())
+		}
+	}
 }
