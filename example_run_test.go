@@ -60,7 +60,7 @@ func ExampleRun_LogMetrics() {
 	}
 	report, _ := run.Close(ctx) // the callbacks have run when Close returns
 	fmt.Println("OnError saw:", lost)
-	fmt.Println(report.Sent, report.Dropped.Invalid)
+	fmt.Println(report.Sent, report.Invalid)
 	// Output:
 	// INVALID_PARAMETER_VALUE: metric "loss": value NaN is not finite (allow NaN and ±Inf with WithAllowNonFinite): 1 of 2 items failed: 1 x non-finite value
 	// true

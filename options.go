@@ -8,30 +8,29 @@ import (
 	"time"
 )
 
-// Defaults of a Run's options.
+// The defaults of a Run's options:
+//
+//	option              default
+//	WithQueueLimits     100,000 items, 64 MiB
+//	WithFullPolicy      DropOldest()
+//	WithBatching        1000 items (MLflow's log-batch limit), 1 MiB, 1 s
+//	WithCloseTimeout    30 s
+//	WithEventQueue      1024 events
+//	WithEventThrottle   10 events of a kind per 10 s
+//	WithRetryPolicy     DefaultPolicy()
 const (
-	// DefaultQueueItems and DefaultQueueBytes bound the queue of items
-	// waiting to be sent (WithQueueLimits).
-	DefaultQueueItems = 100_000
-	DefaultQueueBytes = 64 << 20
-	// DefaultBatchItems, DefaultBatchBytes and DefaultBatchInterval shape the
-	// batches (WithBatching): MLflow's log-batch takes at most 1000 metrics.
-	DefaultBatchItems    = 1000
-	DefaultBatchBytes    = 1 << 20
-	DefaultBatchInterval = time.Second
-	// DefaultCloseTimeout bounds Close when its context has no earlier
-	// deadline (WithCloseTimeout).
-	DefaultCloseTimeout = 30 * time.Second
-	// DefaultEventQueue is the number of events waiting for the callbacks
-	// (WithEventQueue).
-	DefaultEventQueue = 1024
-	// DefaultEventBurst and DefaultEventWindow throttle repeated events
-	// (WithEventThrottle).
-	DefaultEventBurst  = 10
-	DefaultEventWindow = 10 * time.Second
-	// QueueFullInterval is the least time between two OnQueueFull calls; the
-	// drops and waits in between are added up.
-	QueueFullInterval = time.Second
+	defaultQueueItems    = 100_000
+	defaultQueueBytes    = 64 << 20
+	defaultBatchItems    = 1000
+	defaultBatchBytes    = 1 << 20
+	defaultBatchInterval = time.Second
+	defaultCloseTimeout  = 30 * time.Second
+	defaultEventQueue    = 1024
+	defaultEventBurst    = 10
+	defaultEventWindow   = 10 * time.Second
+	// queueFullInterval is the least time between two OnQueueFull calls;
+	// the drops and waits in between are added up.
+	queueFullInterval = time.Second
 )
 
 // RunOption configures a Run (see NewRun). An option given an invalid value
@@ -68,16 +67,16 @@ type runConfig struct {
 func defaultConfig() runConfig {
 	return runConfig{
 		policy:       DefaultPolicy(),
-		maxItems:     DefaultQueueItems,
-		maxBytes:     DefaultQueueBytes,
+		maxItems:     defaultQueueItems,
+		maxBytes:     defaultQueueBytes,
 		full:         DropOldest(),
-		batchItems:   DefaultBatchItems,
-		batchBytes:   DefaultBatchBytes,
-		interval:     DefaultBatchInterval,
-		closeTimeout: DefaultCloseTimeout,
-		eventQueue:   DefaultEventQueue,
-		eventBurst:   DefaultEventBurst,
-		eventWindow:  DefaultEventWindow,
+		batchItems:   defaultBatchItems,
+		batchBytes:   defaultBatchBytes,
+		interval:     defaultBatchInterval,
+		closeTimeout: defaultCloseTimeout,
+		eventQueue:   defaultEventQueue,
+		eventBurst:   defaultEventBurst,
+		eventWindow:  defaultEventWindow,
 	}
 }
 

@@ -34,7 +34,7 @@ func heldFixture(t *testing.T, opts ...mlerr.RunOption) (*fixture, func()) {
 func totalDrops(errs []error) int64 {
 	var n int64
 	for _, err := range errs {
-		n += mlerr.QueueFullDrops(err)
+		n += mlerr.LostCount(err)
 	}
 	return n
 }
@@ -87,13 +87,13 @@ func TestQueueCoalescingByClock(t *testing.T) {
 	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(1, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropNewest()))
 	defer release()
 	f.logSteps("x", 0, 5) // 3 drops: the first reported at once, 2 held
-	f.clock.Advance(mlerr.QueueFullInterval)
+	f.clock.Advance(time.Second)
 	f.logSteps("x", 5, 6) // a drop a second later: reported with the held ones
 	f.rec.waitFor(t, "full", nil)
 	require.Eventually(t, func() bool { return len(f.rec.errs("full")) == 2 }, safety, time.Millisecond)
 	full := f.rec.errs("full")
-	assert.Equal(t, int64(1), mlerr.QueueFullDrops(full[0]))
-	assert.Equal(t, int64(3), mlerr.QueueFullDrops(full[1]))
+	assert.Equal(t, int64(1), mlerr.LostCount(full[0]))
+	assert.Equal(t, int64(3), mlerr.LostCount(full[1]))
 }
 
 func TestQueueBlock(t *testing.T) {

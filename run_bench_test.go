@@ -305,7 +305,7 @@ func BenchmarkLogMetricsOutageFill(b *testing.B) {
 		}
 		m := map[string]float64{"loss": 0}
 		b.StartTimer()
-		for i := range mlerr.DefaultQueueItems + 20_000 {
+		for i := range 100_000 + 20_000 {
 			m["loss"] = float64(i)
 			t0 := time.Now()
 			run.LogMetrics(int64(i), m)

@@ -54,7 +54,7 @@ func FuzzRunLogMetrics(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Logged != queued || rep.Sent != queued || rep.Dropped.Invalid != rejected {
+		if rep.Logged != queued || rep.Sent != queued || rep.Invalid != rejected {
 			t.Fatalf("report %+v, want %d queued and sent, %d rejected", rep, queued, rejected)
 		}
 		last := map[string]int64{}

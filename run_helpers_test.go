@@ -160,7 +160,7 @@ func (f *fixture) start(opts ...mlerr.RunOption) *fixture {
 		mlerr.WithClock(f.clock),
 		mlerr.WithRetryPolicy(testPolicy(f.clock)),
 		mlerr.WithCallbacks(f.rec.callbacks()),
-		mlerr.WithBatching(mlerr.DefaultBatchItems, mlerr.DefaultBatchBytes, time.Hour),
+		mlerr.WithBatching(1000, 1<<20, time.Hour),
 		mlerr.WithCloseTimeout(safety),
 	}
 	run, err := mlerr.NewRun(context.Background(), f.b, append(base, opts...)...)

@@ -143,7 +143,7 @@ func TestRunValidation(t *testing.T) {
 			rep, cerr := f.close()
 			require.NoError(t, cerr, "rejected entries do not fail the run")
 			assert.Equal(t, mlerr.RunFinished, rep.Status)
-			assert.Equal(t, int64(len(tc.badKeys)), rep.Dropped.Invalid)
+			assert.Equal(t, int64(len(tc.badKeys)), rep.Invalid)
 			got := f.rec.errs("error")
 			require.Len(t, got, 1, "the same error goes to OnError")
 			assert.Same(t, e, mlerr.AsError(got[0]))
