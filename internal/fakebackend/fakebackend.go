@@ -225,7 +225,7 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 	}
 	info.ExperimentID = "0"
 	if faulty && f.after != nil {
-		return info, f.after()
+		return info, f.after(ctx)
 	}
 	return info, nil
 }
@@ -242,6 +242,18 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 			return err
 		}
 	}
+	if err := b.store(batch, f.reject); err != nil {
+		return err
+	}
+	if faulty && f.after != nil {
+		return f.after(ctx)
+	}
+	return nil
+}
+
+// store stores a batch once per (run, Seq), but the items reject gives a
+// reason for (reject may be nil).
+func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.runs[batch.RunID]
@@ -254,8 +266,8 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 	r.Seqs = append(r.Seqs, batch.Seq)
 	var failures []mlerr.Failure[mlerr.Item]
 	for i, it := range batch.Items {
-		if faulty && f.reject != nil {
-			if why := f.reject(it); why != "" {
+		if reject != nil {
+			if why := reject(it); why != "" {
 				failures = append(failures, mlerr.Failure[mlerr.Item]{Item: it, Index: i, Reason: why,
 					Code: mlerr.CodeInvalidParameterValue, Cause: mlerr.InvalidParameterValue("%s %q: %s", it.Kind, it.Key, why)})
 				continue
@@ -263,13 +275,7 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 		}
 		r.Items = append(r.Items, it)
 	}
-	if err := mlerr.NewBatchError(len(batch.Items), failures).Err(); err != nil {
-		return err
-	}
-	if faulty && f.after != nil {
-		return f.after()
-	}
-	return nil
+	return mlerr.NewBatchError(len(batch.Items), failures).Err()
 }
 
 // EndRun records the run's end.
@@ -288,7 +294,7 @@ func (b *Backend) EndRun(ctx context.Context, runID string, status mlerr.RunStat
 	}
 	r.Status, r.EndTime = status, end
 	if faulty && f.after != nil {
-		return f.after()
+		return f.after(ctx)
 	}
 	return nil
 }

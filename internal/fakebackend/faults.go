@@ -23,7 +23,7 @@ import (
 type Fault struct {
 	name   string
 	before func(ctx context.Context) error // the call fails with it, storing nothing
-	after  func() error                    // the call stores, then fails with it
+	after  func(ctx context.Context) error // the call stores, then fails with it
 	reject func(mlerr.Item) string         // per-item rejection reason, "" to store
 	panicV any                             // the call panics with it
 	panics bool
@@ -184,7 +184,17 @@ func Reject(reason func(mlerr.Item) string) Fault {
 // Seq is stored once.
 func AppliedButLost() Fault {
 	resetOnce.Do(func() { resetErr = readResetConn() })
-	return Fault{name: "applied, response lost", after: func() error { return asHTTPClient(resetErr) }}
+	return Fault{name: "applied, response lost", after: func(context.Context) error { return asHTTPClient(resetErr) }}
+}
+
+// AppliedThenHang stores the batch, then hangs until the call's context is
+// done and fails with its error: the server applied the write and its
+// answer never came.
+func AppliedThenHang() Fault {
+	return Fault{name: "applied, then hang", after: func(ctx context.Context) error {
+		<-ctx.Done()
+		return asHTTPClient(ctx.Err())
+	}}
 }
 
 // Panic makes the call panic with v.
