@@ -242,7 +242,8 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 			return err
 		}
 	}
-	if err := b.store(batch, f.reject); err != nil {
+	repeat, err := b.store(batch, f.reject)
+	if err != nil || repeat {
 		return err
 	}
 	if faulty && f.after != nil {
@@ -252,16 +253,16 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 }
 
 // store stores a batch once per (run, Seq), but the items reject gives a
-// reason for (reject may be nil).
-func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) error {
+// reason for (reject may be nil). It reports a repeat of a stored batch.
+func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) (repeat bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.runs[batch.RunID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
+		return false, mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
 	}
 	if slices.Contains(r.Seqs, batch.Seq) {
-		return nil // a repeat of a stored batch
+		return true, nil
 	}
 	r.Seqs = append(r.Seqs, batch.Seq)
 	var failures []mlerr.Failure[mlerr.Item]
@@ -275,7 +276,7 @@ func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) error
 		}
 		r.Items = append(r.Items, it)
 	}
-	return mlerr.NewBatchError(len(batch.Items), failures).Err()
+	return false, mlerr.NewBatchError(len(batch.Items), failures).Err()
 }
 
 // EndRun records the run's end.
