@@ -16,6 +16,7 @@ package mlerr
 type soleKeys struct {
 	keys [soleKeysSize]soleKey
 	next int // the entry to overwrite next
+	last int // the entry found last: probed first, then those after it
 }
 
 type soleKey struct {
@@ -29,14 +30,18 @@ type soleKey struct {
 const soleKeysSize = 4
 
 // find returns the entry of the one-entry map m when its key is
-// remembered, with the key's state.
+// remembered, with the key's state. It probes the entry found last first,
+// then the ones after it: a loop that logs one key finds it at once, a loop
+// that logs a few keys in turn at the second probe.
 func (s *soleKeys) find(m map[string]float64) (key string, v float64, ks *keyState, ok bool) {
-	for i := range s.keys {
+	for n := range soleKeysSize {
+		i := (s.last + n) % soleKeysSize
 		e := &s.keys[i]
 		if e.ks == nil {
-			break
+			continue
 		}
 		if v, ok := m[e.key]; ok {
+			s.last = i
 			return e.key, v, e.ks, true
 		}
 	}
