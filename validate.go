@@ -61,6 +61,14 @@ func keyProblem(key string) string {
 	case len(key) > MaxKeyLength && utf8.RuneCountInString(key) > MaxKeyLength:
 		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), MaxKeyLength)
 	}
+	if why := charProblem(key); why != "" {
+		return why
+	}
+	return pathProblem(key)
+}
+
+// charProblem returns why a character of key is not allowed, or "".
+func charProblem(key string) string {
 	for i := 0; i < len(key); {
 		if c := key[i]; c < utf8.RuneSelf {
 			if !keyChars[c] {
@@ -78,6 +86,12 @@ func keyProblem(key string) string {
 		}
 		i += size
 	}
+	return ""
+}
+
+// pathProblem returns why key, read as a path, would name another path or
+// escape, or "".
+func pathProblem(key string) string {
 	switch {
 	case key == ".":
 		return `the key "." is not allowed`
@@ -86,20 +100,15 @@ func keyProblem(key string) string {
 	case key[0] == '/':
 		return `a key may not start with "/"`
 	}
-	// Read as a path, the key must be its own normal form.
-	for rest := key; ; {
-		part, tail, more := strings.Cut(rest, "/")
+	for part := range strings.SplitSeq(key, "/") {
 		switch part {
 		case "":
 			return `a key may not contain "//" or end with "/" (it would name another path)`
 		case ".", "..":
 			return fmt.Sprintf("a key may not contain the path element %q (it would name another path)", part)
 		}
-		if !more {
-			return ""
-		}
-		rest = tail
 	}
+	return ""
 }
 
 // quoteKey quotes a key for an error message, shortening a very long one.
