@@ -11,13 +11,12 @@ import (
 
 func TestAdmitterMetric(t *testing.T) {
 	type point struct {
-		key   string
-		step  int64
-		v     float64
-		ts    int64
-		want  verdict
-		kind  *Kind // of the error, for rejections and warnings
-		field string
+		key  string
+		step int64
+		v    float64
+		ts   int64
+		want verdict
+		kind *Kind // of the error, for rejections and warnings
 	}
 	for _, tc := range []struct {
 		name   string

@@ -325,6 +325,35 @@ func TestRunOptionsInvalid(t *testing.T) {
 		_, err := mlerr.NewRun(context.Background(), nil)
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 	})
+	t.Run("nil context", func(t *testing.T) {
+		//lint:ignore SA1012 the nil context is what is tested
+		run, err := mlerr.NewRun(nil, fakebackend.New()) //nolint:staticcheck
+		require.Nil(t, run)
+		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
+		assert.Contains(t, err.Error(), "context is nil")
+	})
+}
+
+func TestRunContextVariantsUnderBlock(t *testing.T) {
+	// Every log call that can wait for room has a context variant whose
+	// context ends the wait.
+	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(0)))
+	defer release()
+	f.logSteps("x", 0, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	for name, call := range map[string]func() error{
+		"LogMetricsContext": func() error { return f.run.LogMetricsContext(ctx, 2, map[string]float64{"x": 2}) },
+		"LogParamsContext":  func() error { return f.run.LogParamsContext(ctx, map[string]string{"p": "v"}) },
+		"SetTagsContext":    func() error { return f.run.SetTagsContext(ctx, map[string]string{"t": "v"}) },
+		"LogItems": func() error {
+			return f.run.LogItems(ctx, []mlerr.Item{{Kind: mlerr.ItemTag, Key: "u", Text: "v"}})
+		},
+	} {
+		err := call()
+		require.ErrorIs(t, err, mlerr.ErrQueueFull, name)
+		assert.Contains(t, err.Error(), "context", name)
+	}
 }
 
 func TestRunCloseTwiceAndLogAfterClose(t *testing.T) {
