@@ -298,7 +298,7 @@ func TestStatusPassesStatusesThrough(t *testing.T) {
 // okStatusError is an error whose GRPCStatus is OK.
 type okStatusError struct{}
 
-func (okStatusError) Error() string               { return "says OK" }
+func (okStatusError) Error() string              { return "says OK" }
 func (okStatusError) GRPCStatus() *status.Status { return status.New(codes.OK, "") }
 
 func TestStatusOfACyclicError(t *testing.T) {
