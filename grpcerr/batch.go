@@ -33,8 +33,11 @@ type batchError interface {
 
 // batchIn returns the first batch in err's chain, or nil.
 func batchIn(err error) batchError {
+	if err == nil {
+		return nil // without a cause, nothing escapes to the heap
+	}
 	var b batchError
-	if err != nil && errors.As(err, &b) {
+	if errors.As(err, &b) {
 		return b
 	}
 	return nil
@@ -58,17 +61,19 @@ type wireFailure struct {
 	Item      json.RawMessage `json:"item"`
 }
 
-// batchWireOf returns b's MLflow JSON, decoded; ok is false when b is nil or
+// batchWireOf returns b's MLflow JSON, decoded, or nil when b is nil or
 // does not encode as a batch.
-func batchWireOf(b batchError) (w batchWire, ok bool) {
+func batchWireOf(b batchError) *batchWire {
 	if b == nil {
-		return w, false
+		return nil
 	}
 	data, err := b.MarshalJSON()
-	if err != nil || json.Unmarshal(data, &w) != nil || json.Unmarshal(w.Details.Failures, &w.failures) != nil {
-		return w, false
+	w := new(batchWire)
+	if err != nil || json.Unmarshal(data, w) != nil || json.Unmarshal(w.Details.Failures, &w.failures) != nil ||
+		len(w.failures) == 0 || len(w.Details.Total) == 0 {
+		return nil
 	}
-	return w, len(w.failures) > 0 && len(w.Details.Total) > 0
+	return w
 }
 
 // badRequest returns a violation per failure.
@@ -138,7 +143,8 @@ func batchFromMetadata(meta map[string]string) (be *mlerr.BatchError[json.RawMes
 // batchFromViolations turns a BadRequest that did not come with the batch
 // itself (a server other than this package's) into a batch: one failure per
 // violation (the first maxFailures), at the violation's position, whose item is the field as a JSON
-// string, whose reason is the description, and whose code is the
+// string, whose reason is the description (the code's name when it is
+// empty, as mlerr.NewBatchError completes a failure), and whose code is the
 // violation's reason when that is an MLflow code name, else def.
 func batchFromViolations(bad *errdetails.BadRequest, def mlerr.Code) *mlerr.BatchError[json.RawMessage] {
 	vs := bad.GetFieldViolations()
@@ -155,14 +161,12 @@ func batchFromViolations(bad *errdetails.BadRequest, def mlerr.Code) *mlerr.Batc
 		if err != nil || code == 0 {
 			code = def
 		}
-		item, _ := json.Marshal(v.GetField())
-		failures[i] = mlerr.Failure[json.RawMessage]{
-			Item:   item,
-			Index:  i,
-			Reason: v.GetDescription(),
-			Code:   code,
-			Cause:  mlerr.New(code, v.GetDescription()),
+		reason := v.GetDescription()
+		if reason == "" {
+			reason = code.String()
 		}
+		item, _ := json.Marshal(v.GetField())
+		failures[i] = mlerr.Failure[json.RawMessage]{Item: item, Index: i, Reason: reason, Code: code, Cause: mlerr.New(code, reason)}
 	}
 	return &mlerr.BatchError[json.RawMessage]{Failures: failures, Total: total}
 }

@@ -31,8 +31,9 @@ const maxDetails = 256
 //   - a batch: the *mlerr.BatchError[json.RawMessage] Status wrote (the
 //     decoded error's cause), or for a BadRequest from another server, one
 //     failure per violation: index its position, item the field as a JSON
-//     string, reason the description, code the violation's reason when it is
-//     an MLflow code name, else the status's code (at most 10,000 failures);
+//     string, reason the description (or the code's name when empty), code
+//     the violation's reason when it is an MLflow code name, else the
+//     status's code (at most 10,000 failures);
 //   - the kind: ErrStatus, whose parent is mlerr.ErrRest.
 //
 // Details of other types, and ErrorInfos of other domains, are not decoded:

@@ -131,13 +131,13 @@ func encode(e *mlerr.Error, batch batchError) *status.Status {
 		Domain:   Domain,
 		Metadata: metadataOf(e),
 	}
-	details := make([]protoadapt.MessageV1, 1, 3)
-	details[0] = info
+	var room [3]protoadapt.MessageV1 // on the stack: WithDetails keeps no slice
+	details := append(room[:0], info)
 	if d := e.RetryAfter(); d > 0 {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
 	}
 	var bad *errdetails.BadRequest
-	if wire, ok := batchWireOf(batch); ok {
+	if wire := batchWireOf(batch); wire != nil {
 		if info.Metadata == nil {
 			info.Metadata = make(map[string]string, 2)
 		}
@@ -163,7 +163,7 @@ func metadataOf(e *mlerr.Error) map[string]string {
 	if len(d) == 0 {
 		return nil
 	}
-	m := make(map[string]string, len(d)+2)
+	m := make(map[string]string, len(d))
 	for k, v := range d {
 		m[validUTF8(k)] = validUTF8(string(v))
 	}
