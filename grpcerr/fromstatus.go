@@ -46,7 +46,7 @@ func FromStatus(s *status.Status) *Error {
 	r.read(s)
 	code, name := r.code(s.Code())
 	e := mlerr.New(code, s.Message()).WithKind(ErrStatus)
-	e = withMetadata(e, r.metadata(), r.batch != nil)
+	e = withMetadata(e, r.info.GetMetadata(), r.batch != nil)
 	if d := r.retry.GetRetryDelay().AsDuration(); d > 0 {
 		e = e.WithRetryAfter(d)
 	}
@@ -86,26 +86,32 @@ type received struct {
 // read finds the details of s and its batch.
 func (r *received) read(s *status.Status) {
 	for _, d := range s.Details() {
-		switch m := d.(type) {
-		case *errdetails.ErrorInfo:
-			if r.info == nil && m.GetDomain() == Domain {
-				r.info = m
-			}
-		case *errdetails.RetryInfo:
-			if r.retry == nil {
-				r.retry = m
-			}
-		case *errdetails.BadRequest:
-			if r.bad == nil {
-				r.bad = m
-			}
-		}
+		r.take(d)
 	}
 	switch {
 	case r.info != nil:
 		r.batch, _ = batchFromMetadata(r.info.GetMetadata())
 	case r.bad != nil:
 		r.batch = batchFromViolations(r.bad, mlerr.CodeForGRPC(uint32(s.Code())))
+	}
+}
+
+// take keeps d when it is the first detail of its type that FromStatus
+// reads.
+func (r *received) take(d any) {
+	switch m := d.(type) {
+	case *errdetails.ErrorInfo:
+		if r.info == nil && m.GetDomain() == Domain {
+			r.info = m
+		}
+	case *errdetails.RetryInfo:
+		if r.retry == nil {
+			r.retry = m
+		}
+	case *errdetails.BadRequest:
+		if r.bad == nil {
+			r.bad = m
+		}
 	}
 }
 
@@ -120,9 +126,6 @@ func (r *received) code(grpcCode codes.Code) (mlerr.Code, string) {
 	}
 	return mlerr.CodeForGRPC(uint32(grpcCode)), r.info.GetReason()
 }
-
-// metadata returns the ErrorInfo's metadata, or nil.
-func (r *received) metadata() map[string]string { return r.info.GetMetadata() }
 
 // withMetadata returns e with meta as its details (see FromStatus); the
 // batch's keys are left out when the batch was read from them.

@@ -92,32 +92,32 @@ const maxVisits = 100
 
 // source returns the error of err's chain that Status converts, or nil.
 func source(err error) error {
-	src, _ := sourceIn(err, maxVisits)
+	_, src := sourceIn(err, maxVisits)
 	return src
 }
 
 // sourceIn is source looking at most at budget errors; it returns what is
-// left of the budget.
-func sourceIn(err error, budget int) (error, int) {
+// left of the budget, and the error found.
+func sourceIn(err error, budget int) (int, error) {
 	for ; err != nil && budget > 0; budget-- {
 		switch e := err.(type) {
 		case statuser, *mlerr.Error, batchError:
-			return err, budget
+			return budget, err
 		case interface{ Unwrap() error }:
 			err = e.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, inner := range e.Unwrap() {
 				var src error
-				if src, budget = sourceIn(inner, budget-1); src != nil {
-					return src, budget
+				if budget, src = sourceIn(inner, budget-1); src != nil {
+					return budget, src
 				}
 			}
-			return nil, budget
+			return budget, nil
 		default:
-			return nil, budget
+			return budget, nil
 		}
 	}
-	return nil, budget
+	return budget, nil
 }
 
 // encode builds the status of e; batch (or nil) is the batch below e.
