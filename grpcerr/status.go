@@ -26,21 +26,23 @@ const Domain = "mlflow.org"
 //
 //   - an error with a GRPCStatus method (a status error, an *Error decoded by
 //     this package): its status, unchanged, so a proxy forwards what it
-//     received;
+//     received (unless that status is nil or OK: an error is no success);
 //   - an *mlerr.Error: see below; the text of errors wrapping it is not
 //     part of the status, as with mlerr.WriteError;
 //   - a *mlerr.BatchError: as an *mlerr.Error with the batch's code and
 //     summary (BatchError.Error) as message, the batch below it.
 //
-// Any other error becomes an INTERNAL_ERROR-like status of code
-// mlerr.CodeOf(err) and message err.Error() (context.Canceled gives
-// CANCELLED, context.DeadlineExceeded DEADLINE_EXCEEDED).
+// Any other error is converted as an *mlerr.Error of code mlerr.CodeOf(err)
+// (INTERNAL_ERROR for an error without a code; context.Canceled gives
+// CANCELLED, context.DeadlineExceeded DEADLINE_EXCEEDED) whose message is
+// err.Error().
 //
 // An *mlerr.Error gives:
 //
-//   - the code: codes.Code(e.Code().GRPC()), the code table's gRPC column;
-//     the zero code and unknown code numbers, which map to OK and UNKNOWN, are
-//     sent as INTERNAL and UNKNOWN, their name kept in the ErrorInfo;
+//   - the code: codes.Code(e.Code().GRPC()), the code table's gRPC column
+//     (UNKNOWN for a number MLflow does not define); the zero code, whose
+//     column is OK, is sent as INTERNAL with its name "OK" in the ErrorInfo,
+//     as MLflow JSON sends it as INTERNAL_ERROR;
 //   - the message: e.Message();
 //   - an ErrorInfo detail: reason e.Name() (a name the library does not know
 //     is kept verbatim), domain Domain, and as metadata every detail of
@@ -62,7 +64,7 @@ const Domain = "mlflow.org"
 //     message, reason the error's name.
 //
 // Strings that are not valid UTF-8 (which protobuf refuses) are sent with
-// their invalid bytes replaced by U+FFFD.
+// each run of invalid bytes replaced by U+FFFD.
 func Status(err error) *status.Status {
 	if err == nil {
 		return nil
