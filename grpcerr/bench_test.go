@@ -4,8 +4,9 @@ package grpcerr_test
 // the same run, the baselines first so that benchstat compares with them
 // (the ratios are in README-section.md):
 //
-//	go test -run '^$' -bench . -count 10 -benchmem > /tmp/grpcerr.txt
-//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl /tmp/grpcerr.txt
+//	go test -run '^$' -bench . -count 40 -benchtime 200ms -benchmem > /tmp/grpcerr.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl -filter .name:Status /tmp/grpcerr.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl -filter .name:FromError /tmp/grpcerr.txt
 
 import (
 	"testing"

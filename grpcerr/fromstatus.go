@@ -16,7 +16,8 @@ import (
 const maxDetails = 256
 
 // FromStatus returns the error a status stands for, or nil for a nil or OK
-// status. It reads back, losslessly, everything Status writes:
+// status. It reads back everything Status writes, losslessly within the
+// bounds given here:
 //
 //   - the code: the ErrorInfo reason when the ErrorInfo's domain is Domain
 //     and the reason is an MLflow code name; otherwise (a server that sends
