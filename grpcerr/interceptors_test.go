@@ -188,11 +188,18 @@ func TestCallersOwnContext(t *testing.T) {
 		{canceled, mlerr.CodeCancelled, codes.Canceled, context.Canceled},
 		{past, mlerr.CodeDeadlineExceeded, codes.DeadlineExceeded, context.DeadlineExceeded},
 	} {
-		_, err := client.UnaryCall(tt.ctx, &testgrpc.SimpleRequest{})
-		assert.Equal(t, tt.code, mlerr.CodeOf(err))
-		assert.Equal(t, tt.grpc, status.Code(err))
-		assert.True(t, errors.Is(err, tt.cause), "the context's error is the cause")
-		assert.False(t, mlerr.Classify(err).Retry, "the caller's decision is not retried: %+v", mlerr.Classify(err))
+		_, unaryErr := client.UnaryCall(tt.ctx, &testgrpc.SimpleRequest{})
+		// Opening a stream with the context fails at once, in the
+		// interceptor's streamer call.
+		_, streamErr := client.StreamingOutputCall(tt.ctx, &testgrpc.StreamingOutputCallRequest{})
+		for _, err := range []error{unaryErr, streamErr} {
+			var ge *grpcerr.Error
+			require.ErrorAs(t, err, &ge)
+			assert.Equal(t, tt.code, mlerr.CodeOf(err))
+			assert.Equal(t, tt.grpc, status.Code(err))
+			assert.True(t, errors.Is(err, tt.cause), "the context's error is the cause")
+			assert.False(t, mlerr.Classify(err).Retry, "the caller's decision is not retried: %+v", mlerr.Classify(err))
+		}
 	}
 }
 
