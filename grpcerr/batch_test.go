@@ -130,6 +130,7 @@ func TestBatchFromAnotherServersBadRequest(t *testing.T) {
 	bad := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
 		{Field: "metrics[0].key", Description: "must not be empty", Reason: "FIELD_REQUIRED"},
 		{Field: "params[1]", Description: "changed", Reason: "RESOURCE_CONFLICT"},
+		{Field: "tags[0]"}, // no description: the code's name is the reason, as NewBatchError completes it
 	}}
 	s := withDetails(t, status.New(codes.InvalidArgument, "bad batch"), bad)
 	e := grpcerr.FromStatus(s)
@@ -137,11 +138,18 @@ func TestBatchFromAnotherServersBadRequest(t *testing.T) {
 	var be *mlerr.BatchError[json.RawMessage]
 	require.ErrorAs(t, e, &be)
 	total, failures := viewOf(t, be)
-	assert.Equal(t, 2, total)
+	assert.Equal(t, 3, total)
 	assert.Equal(t, []failureView{
 		{0, "must not be empty", mlerr.CodeInvalidParameterValue, time.Time{}, `"metrics[0].key"`},
 		{1, "changed", mlerr.CodeResourceConflict, time.Time{}, `"params[1]"`},
+		{2, "INVALID_PARAMETER_VALUE", mlerr.CodeInvalidParameterValue, time.Time{}, `"tags[0]"`},
 	}, failures)
+	// Re-encoded, it is the same batch: an empty reason would not survive
+	// the batch's JSON, which omits it (found by FuzzFromStatus).
+	var again *mlerr.BatchError[json.RawMessage]
+	require.ErrorAs(t, grpcerr.FromStatus(grpcerr.Status(mlerr.AsError(e))), &again)
+	_, failuresAgain := viewOf(t, again)
+	assert.Equal(t, failures, failuresAgain)
 }
 
 func TestBatchFromStatusIsBounded(t *testing.T) {
