@@ -30,7 +30,7 @@ MLFLOW_VERSION="3.17.2"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${MLFLOW_VENV:-$ROOT/.venv-mlflow}"
-STATE_DIR="${MLFLOW_STATE_DIR:-$ROOT/.mlflow-state}"
+STATE_DIR="$(realpath -m "${MLFLOW_STATE_DIR:-$ROOT/.mlflow-state}")" # absolute: the server runs in it
 PYTHON="${PYTHON:-python3}"
 START_TIMEOUT="${MLFLOW_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${MLFLOW_STOP_TIMEOUT:-20}"
@@ -151,16 +151,21 @@ cmd_start() {
   local port="${MLFLOW_PORT:-$(free_port)}"
   uri="http://127.0.0.1:$port"
   port_free "$port" || die "port $port on 127.0.0.1 is already in use"
+  # --artifacts-destination, not --default-artifact-root: runs get mlflow-artifacts:/ URIs and
+  # clients upload through the server's artifact proxy (/api/2.0/mlflow-artifacts/artifacts/...).
+  # With --default-artifact-root the run's artifact_uri was a local path, and the proxy (served all
+  # the same) wrote to ./mlartifacts in the server's cwd: the repo.
   local -a args=(server
     --backend-store-uri "sqlite:///$STATE_DIR/mlflow.db"
-    --default-artifact-root "$STATE_DIR/artifacts"
+    --artifacts-destination "$STATE_DIR/artifacts"
     --host 127.0.0.1 --port "$port" --workers 1)
 
   log "starting mlflow $MLFLOW_VERSION server at $uri (log: $LOG_FILE)"
   local t0=$SECONDS
   # New session => the server (uvicorn/gunicorn and its workers) gets its own process group, pgid == pid.
-  "$VENV/bin/python" -c 'import os, sys; os.setsid(); os.execv(sys.argv[1], sys.argv[1:])' \
-    "$VENV/bin/mlflow" "${args[@]}" </dev/null >>"$LOG_FILE" 2>&1 &
+  # Its cwd is the state dir, so nothing it writes relative to cwd lands in the repo.
+  (cd "$STATE_DIR" && exec "$VENV/bin/python" -c 'import os, sys; os.setsid(); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$VENV/bin/mlflow" "${args[@]}" </dev/null >>"$LOG_FILE" 2>&1) &
   pid=$!
   printf '%s\n' "$pid" >"$PID_FILE"
   printf '%s\n' "$uri" >"$URI_FILE"
