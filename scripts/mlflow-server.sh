@@ -65,7 +65,7 @@
 #   MLFLOW_PG_BINDIR       dir with initdb/pg_ctl/psql          (default: newest /usr/lib/postgresql/*/bin)
 #   MLFLOW_PG_OPTS         extra postgres server options, e.g. "-c shared_buffers=256MB"
 #   MLFLOW_START_TIMEOUT   seconds to wait for /health          (default 180: 4 workers importing
-#                          mlflow at once on 2 busy cores took up to 64 s here)
+#                          mlflow at once on 2 busy cores took up to 104 s here)
 #   MLFLOW_STOP_TIMEOUT    seconds before SIGKILL               (default 20)
 #   MLFLOW_KEEP_STATE=1    keep the previous db/cluster/users/artifacts on start (default: start empty)
 #   PYTHON                 interpreter for the venv             (default python3)
