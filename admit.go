@@ -13,11 +13,8 @@ import (
 // guards it with its mutex, so that entries are admitted in the order they
 // are queued.
 type admitter struct {
-	keys map[string]*keyState
-
-	allowNonFinite bool // NaN and ±Inf pass
-	truncate       bool // long param and tag values are cut, not rejected
-	typeCheck      bool // one namespace: a key has one kind
+	keys  map[string]*keyState
+	rules Rules
 }
 
 // keyState is what the run remembers of one key: the kinds it was used as,
@@ -48,6 +45,9 @@ const (
 	// unchanged: the entry changes nothing (a param or tag set again to its
 	// value): not queued, no event.
 	unchanged
+	// identical: the point is its metric's latest point again (key, value,
+	// time and step): not queued, counted as a duplicate, no event.
+	identical
 	// duplicate: the point equals its metric's latest point: not queued,
 	// reported to OnWarning as ErrDuplicatePoint.
 	duplicate
@@ -58,13 +58,8 @@ const (
 	rejected
 )
 
-func newAdmitter(cfg *runConfig) *admitter {
-	return &admitter{
-		keys:           make(map[string]*keyState),
-		allowNonFinite: cfg.allowNonFinite,
-		truncate:       cfg.truncate,
-		typeCheck:      cfg.typeCheck,
-	}
+func newAdmitter(rules Rules) *admitter {
+	return &admitter{keys: make(map[string]*keyState), rules: rules}
 }
 
 // state returns the state of key for an entry of kind, creating it for a
@@ -72,7 +67,7 @@ func newAdmitter(cfg *runConfig) *admitter {
 func (a *admitter) state(key string, kind ItemKind) (*keyState, *Error) {
 	ks := a.keys[key]
 	if ks == nil {
-		if why := keyProblem(key); why != "" {
+		if why := keyProblem(key, a.rules.MaxKeyLength); why != "" {
 			return nil, ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
 		}
 		ks = &keyState{key: strings.Clone(key)}
@@ -80,7 +75,7 @@ func (a *admitter) state(key string, kind ItemKind) (*keyState, *Error) {
 	}
 	bit := uint8(1) << kind
 	if ks.kinds&bit == 0 {
-		if a.typeCheck && ks.kinds&^(paramSet|tagSet) != 0 {
+		if a.rules.OneNamespace && ks.kinds&^(paramSet|tagSet) != 0 {
 			return nil, ErrTypeMismatch.Errorf("%s key %s: the key is already used as a %s", kind, quoteKey(key), ks.firstKind())
 		}
 		ks.kinds |= bit
@@ -110,26 +105,37 @@ func (a *admitter) metric(ks *keyState, key string, step int64, v float64, tsNan
 			return nil, rejected, bad
 		}
 	}
-	if !a.allowNonFinite && !finite(v) {
-		return ks, rejected, ErrNonFiniteValue.Errorf("metric %s: value %v is not finite (allow NaN and ±Inf with WithAllowNonFinite)", quoteKey(key), v)
+	if a.rules.RejectNonFinite && !finite(v) {
+		return ks, rejected, ErrNonFiniteValue.Errorf("metric %s: value %v is not finite (the rules reject NaN and ±Inf)", quoteKey(key), v)
 	}
 	if ks.point {
-		if step < ks.step {
-			return ks, rejected, ErrStepNotIncreasing.Errorf("metric %s: step %d is lower than its latest step %d", quoteKey(key), step, ks.step)
-		}
-		if step == ks.step {
-			if sameValue(v, ks.value) {
-				return ks, duplicate, ErrDuplicatePoint.Errorf("metric %s: the point (step %d, value %v) equals the latest one; not sent again", quoteKey(key), step, v).
-					WithDetail("key", ks.key).WithDetail("step", step)
-			}
-			if tsNano < ks.tsNano {
-				return ks, rejected, ErrTimestampDecreasing.Errorf("metric %s: timestamp %s is before the latest point's %s at step %d",
-					quoteKey(key), formatNano(tsNano), formatNano(ks.tsNano), step)
-			}
+		if verdict, e := a.follows(ks, key, step, v, tsNano); verdict != admitted {
+			return ks, verdict, e
 		}
 	}
 	ks.point, ks.step, ks.value, ks.tsNano = true, step, v, tsNano
 	return ks, admitted, nil
+}
+
+// follows decides for a point of a metric that has a latest point, by
+// their steps, values and times.
+func (a *admitter) follows(ks *keyState, key string, step int64, v float64, tsNano int64) (verdict, *Error) {
+	r := &a.rules
+	switch {
+	case step < ks.step && r.RejectLowerStep:
+		return rejected, ErrStepNotIncreasing.Errorf("metric %s: step %d is lower than its latest step %d", quoteKey(key), step, ks.step)
+	case step != ks.step:
+		return admitted, nil
+	case sameValue(v, ks.value) && r.SkipRepeatedPoint:
+		return duplicate, ErrDuplicatePoint.Errorf("metric %s: the point (step %d, value %v) equals the latest one; not sent again", quoteKey(key), step, v).
+			WithDetail("key", ks.key).WithDetail("step", step)
+	case sameValue(v, ks.value) && tsNano == ks.tsNano:
+		return identical, nil
+	case tsNano < ks.tsNano && r.RejectEarlierTime:
+		return rejected, ErrTimestampDecreasing.Errorf("metric %s: timestamp %s is before the latest point's %s at step %d",
+			quoteKey(key), formatNano(tsNano), formatNano(ks.tsNano), step)
+	}
+	return admitted, nil
 }
 
 // text decides for a param or tag. It returns the value to queue (the run's
@@ -142,8 +148,8 @@ func (a *admitter) text(kind ItemKind, key, value string) (*keyState, string, ve
 	}
 	v := admitted
 	var warning *Error
-	if limit := textLimit(kind); tooLong(value, limit) {
-		if !a.truncate {
+	if limit := a.rules.textLimit(kind); tooLong(value, limit) {
+		if !a.rules.TruncateLongValues {
 			return ks, "", rejected, ErrValueTooLarge.Errorf("%s %s: the value has %d characters, the limit is %d", kind, quoteKey(key), len([]rune(value)), limit)
 		}
 		value = truncate(value, limit)

@@ -39,6 +39,33 @@ func (r *Run) Close(ctx context.Context) (Report, error) {
 	return r.finalize(ctx, mark)
 }
 
+// Fail records that the training failed with err (nil has no effect; the
+// first error given stays): Close then ends the run FAILED, not FINISHED,
+// and returns an error that wraps err; err's message is logged on the run
+// as the tag "mlerr.error" (cut to the tag length the rules allow), where
+// MLflow's UI shows it. In Go's idiom, with the function's error:
+//
+//	defer func() {
+//		run.Fail(err)
+//		run.Close(context.Background())
+//	}()
+//
+// Terminate still ends the run KILLED. Fail may be called from any
+// goroutine, a callback included; after Close it has no effect.
+func (r *Run) Fail(err error) {
+	if err == nil || r.out.closedFast() != nil || !r.snd.failure.CompareAndSwap(nil, &err) {
+		return
+	}
+	msg := err.Error()
+	if limit := r.cfg.rules.MaxTagLength; tooLong(msg, limit) {
+		msg = truncate(msg, limit)
+	}
+	r.SetTags(map[string]string{failureTag: msg}) //nolint:errcheck // a refusal is reported to OnError
+}
+
+// failureTag is the tag Fail sets to the training's error.
+const failureTag = "mlerr.error"
+
 // Terminate stops the run now: log calls fail from now on (ErrClosed), the
 // sender stops at once (a write in progress is abandoned), what is left is
 // reported as by Close, and the backend is told, in one short attempt,
@@ -113,10 +140,13 @@ func (r *Run) buildReport() Report {
 }
 
 // closeError says why the run did not end FINISHED, or is nil.
-func (r *Run) closeError() error {
+func (r *Run) closeError() (err error) {
 	rep := &r.report
 	if fatal := r.snd.stats().fatal; fatal != nil {
 		return fatal
+	}
+	if p := r.snd.failure.Load(); p != nil && rep.Status == RunFailed {
+		defer func() { err = failedError(rep.RunID, *p, err) }()
 	}
 	d := rep.Dropped
 	var parts []string
@@ -152,4 +182,13 @@ func (r *Run) closeError() error {
 		return ErrClosed.Errorf("run %s was terminated", rep.RunID)
 	}
 	return nil
+}
+
+// failedError is Close's error for a run that Fail marked: it wraps the
+// training's error, and says what else went wrong (other, when not nil).
+func failedError(runID string, training, other error) error {
+	if other == nil {
+		return ErrClosed.Wrap(training, fmt.Sprintf("run %s ended FAILED: the training failed", runID))
+	}
+	return Errorf(CodeOf(other), "run %s ended FAILED: the training failed (%w); and %w", runID, training, other)
 }

@@ -32,6 +32,8 @@ func (s *sender) finish() {
 	switch {
 	case why == errTerminated:
 		status = RunKilled
+	case s.failure.Load() != nil:
+		status = RunFailed
 	case st.rejected+st.unsent+st.unacked+o.queueFull+o.spillFailed > 0 || o.spooled > 0:
 		status = RunFailed
 	}

@@ -215,7 +215,7 @@ func TestCallbackPanicIsRecovered(t *testing.T) {
 	f := newBare(t)
 	var buf syncBuffer
 	var calls atomic.Int32
-	f.start(mlerr.WithLogger(newTextLogger(&buf)), mlerr.WithCallbacks(mlerr.Callbacks{
+	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLogger(newTextLogger(&buf)), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnWarning: func(err error, ts time.Time) {
 			if calls.Add(1) == 1 {
 				panic("callback bug")
@@ -234,7 +234,7 @@ func TestCallbackPanicIsRecovered(t *testing.T) {
 }
 
 func TestEventThrottle(t *testing.T) {
-	f := newFixture(t, mlerr.WithEventThrottle(3, time.Minute))
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithEventThrottle(3, time.Minute))
 	for range 10 {
 		require.NoError(t, f.run.LogMetrics(1, map[string]float64{"x": 1}))
 	}
@@ -268,7 +268,7 @@ func TestEventQueueOverflow(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var got []error
-	f.start(mlerr.WithEventQueue(2), mlerr.WithEventThrottle(0, 0), mlerr.WithCallbacks(mlerr.Callbacks{
+	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithEventQueue(2), mlerr.WithEventThrottle(0, 0), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnWarning: func(err error, ts time.Time) {
 			<-release
 			mu.Lock()
@@ -378,4 +378,51 @@ func TestWaitEndsTheOutagePause(t *testing.T) {
 	require.NoError(t, f.run.Wait(ctx))
 	assert.Equal(t, seq(0, 3), steps(f.stored(), "x"))
 	f.rec.waitFor(t, "warning", mlerr.ErrRecovered)
+}
+
+func TestFailEndsTheRunFailed(t *testing.T) {
+	f := newFixture(t)
+	f.logSteps("x", 0, 3)
+	train := func() (err error) {
+		defer func() { f.run.Fail(err) }()
+		return errors.New("CUDA out of memory")
+	}
+	trainErr := train()
+	f.run.Fail(errors.New("a second failure is ignored"))
+	rep, err := f.close()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, trainErr, "Close's error wraps the training's")
+	assert.Contains(t, err.Error(), "the training failed")
+	assert.Equal(t, mlerr.RunFailed, rep.Status)
+	rec, _ := f.b.Run(rep.RunID)
+	assert.Equal(t, mlerr.RunFailed, rec.Status)
+	var tag string
+	for _, it := range f.b.Items(rep.RunID) {
+		if it.Kind == mlerr.ItemTag && it.Key == "mlerr.error" {
+			tag = it.Text
+		}
+	}
+	assert.Equal(t, "CUDA out of memory", tag, "the error is on the run")
+	assert.Equal(t, seq(0, 3), steps(f.b.Items(rep.RunID), "x"), "nothing lost")
+	assert.Zero(t, rep.Dropped.Total())
+}
+
+func TestFailNilAndAfterClose(t *testing.T) {
+	f := newFixture(t)
+	f.run.Fail(nil)
+	rep, err := f.close()
+	require.NoError(t, err)
+	assert.Equal(t, mlerr.RunFinished, rep.Status)
+	f.run.Fail(errors.New("too late"))
+	rep, err = f.close()
+	require.NoError(t, err)
+	assert.Equal(t, mlerr.RunFinished, rep.Status)
+}
+
+func TestFailThenTerminateIsKilled(t *testing.T) {
+	f := newFixture(t)
+	f.run.Fail(errors.New("boom"))
+	f.run.Terminate()
+	rep, _ := f.close()
+	assert.Equal(t, mlerr.RunKilled, rep.Status)
 }

@@ -11,27 +11,45 @@ import (
 )
 
 // LogMetrics logs one point per metric of m at step, stamped with the
-// current time. It validates every entry, queues the valid ones and returns
+// current time. It checks every entry against the run's rules (see Rules:
+// the backend's, MLflow's by default), queues the valid ones and returns
 // without waiting for the network.
 //
-// Invalid entries are not logged: a NaN or infinite value (unless
-// WithAllowNonFinite), an invalid key (see ValidateKey), a step lower than
-// the metric's latest step, a timestamp before the latest point's at the
-// same step. The call returns an *Error naming each of them, of their kind
-// when they share one (ErrStepNotIncreasing, say) and of kind ErrInvalidValue
-// otherwise; errors.Is(err, ErrStepNotIncreasing) holds when any entry had
-// that fault, and its cause is a *BatchError[Item] of exactly the entries
-// rejected (indexed by their key's rank in m's sorted keys). The same error
-// goes to OnError. The valid rest is logged.
+// Entries the rules refuse are not logged: always an invalid key (see
+// ValidateKey), and under stricter rules a NaN or infinite value, a step
+// lower than the metric's latest, a timestamp before the latest point's at
+// the same step. The call returns an *Error naming each of them, of their
+// kind when they share one (ErrStepNotIncreasing, say) and of kind
+// ErrInvalidValue otherwise; errors.Is(err, ErrStepNotIncreasing) holds
+// when any entry had that fault, and its cause is a *BatchError[Item] of
+// exactly the entries rejected (indexed by their key's rank in m's sorted
+// keys). The same error goes to OnError. The valid rest is logged.
 //
-// A point equal to its metric's latest point (same step, same value) is not
-// logged again and goes to OnWarning as ErrDuplicatePoint; it is no error.
+// A point identical to its metric's latest (same value, time and step) is
+// not logged again (Report.Duplicates); under Rules.SkipRepeatedPoint, one
+// with the latest point's step and value is not either, and goes to
+// OnWarning as ErrDuplicatePoint. Neither is an error.
 //
 // When the queue is full the full policy decides (WithFullPolicy); under
 // Block the call waits, at most the policy's maximum wait. After Close or
 // Terminate it returns an error of kind ErrClosed.
 func (r *Run) LogMetrics(step int64, m map[string]float64) error {
 	return r.logMetrics(context.Background(), step, time.Time{}, m)
+}
+
+// LogMetric logs one point, key = value at step, stamped now: LogMetrics
+// for the common case of one metric, with the same checks and errors.
+func (r *Run) LogMetric(key string, value float64, step int64) error {
+	now := r.clock.Now()
+	c, err := r.begin(context.Background(), 1, func() int { return len(key) + itemOverhead }, now)
+	if err != nil {
+		return err
+	}
+	ks := c.log.sole.byKey(key)
+	if got := c.metric(ks, key, step, value, now, 0); ks == nil && got != nil {
+		c.log.sole.remember(got)
+	}
+	return r.end(c, nil)
 }
 
 // LogMetricsAt is LogMetrics with the points' timestamp given (a zero ts
@@ -48,9 +66,9 @@ func (r *Run) LogMetricsContext(ctx context.Context, step int64, m map[string]fl
 
 // LogParams logs params, which are write-once: a param logged again with
 // the same value is a no-op, with another value it is rejected
-// (ErrParamChanged). Keys follow ValidateKey; a value longer than
-// MaxParamValueLength is rejected (ErrValueTooLarge) unless
-// WithTruncateLongValues. Errors are reported as by LogMetrics.
+// (ErrParamChanged). Keys follow ValidateKey; a value longer than the
+// rules' MaxParamLength is rejected (ErrValueTooLarge), or cut under
+// Rules.TruncateLongValues. Errors are reported as by LogMetrics.
 func (r *Run) LogParams(params map[string]string) error {
 	return r.logTexts(context.Background(), ItemParam, params)
 }
@@ -62,9 +80,9 @@ func (r *Run) LogParamsContext(ctx context.Context, params map[string]string) er
 }
 
 // SetTags sets tags, which may be overwritten (setting a tag to its current
-// value is a no-op). Keys follow ValidateKey; a value longer than
-// MaxTagValueLength is rejected (ErrValueTooLarge) unless
-// WithTruncateLongValues. Errors are reported as by LogMetrics.
+// value is a no-op). Keys follow ValidateKey; a value longer than the
+// rules' MaxTagLength is rejected (ErrValueTooLarge), or cut under
+// Rules.TruncateLongValues. Errors are reported as by LogMetrics.
 func (r *Run) SetTags(tags map[string]string) error {
 	return r.logTexts(context.Background(), ItemTag, tags)
 }
@@ -255,6 +273,8 @@ func (c *logCall) metric(ks *keyState, key string, step int64, v float64, ts tim
 	case duplicate:
 		c.log.duplicates.Add(1)
 		c.ev.emit(onWarning, e, c.now)
+	case identical:
+		c.log.duplicates.Add(1)
 	case rejected:
 		c.reject(Item{Kind: ItemMetric, Key: key, Value: v, Step: step, Time: ts}, index, e)
 	}

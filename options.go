@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,12 +53,11 @@ type runConfig struct {
 	batchItems, batchBytes int
 	interval               time.Duration
 
-	logger         *slog.Logger
-	allowNonFinite bool
-	truncate       bool
-	typeCheck      bool
-	closeTimeout   time.Duration
-	clock          Clock
+	logger       *slog.Logger
+	ruleChanges  []func(*Rules)
+	rules        Rules // the backend's, changed by ruleChanges (set by NewRun)
+	closeTimeout time.Duration
+	clock        Clock
 
 	eventQueue  int
 	eventBurst  int
@@ -107,8 +107,8 @@ func WithRunID(id string) RunOption {
 // WithRunName sets the run's display name (at most 250 characters).
 func WithRunName(name string) RunOption {
 	return func(c *runConfig) error {
-		if name == "" || tooLong(name, MaxKeyLength) {
-			return optionError("WithRunName", "the name must have 1 to %d characters", MaxKeyLength)
+		if name == "" || tooLong(name, maxKeyLength) {
+			return optionError("WithRunName", "the name must have 1 to %d characters", maxKeyLength)
 		}
 		c.spec.Name = name
 		return nil
@@ -145,20 +145,9 @@ func WithFork(parentID string, step int64) RunOption {
 }
 
 // WithTags sets tags on the run when it is created. Keys and values follow
-// the rules of SetTags.
+// the rules of SetTags (checked in NewRun, against the run's rules).
 func WithTags(tags map[string]string) RunOption {
 	return func(c *runConfig) error {
-		var bad []string
-		for k, v := range tags {
-			if why := keyProblem(k); why != "" {
-				bad = append(bad, fmt.Sprintf("%s: %s", quoteKey(k), why))
-			} else if tooLong(v, MaxTagValueLength) {
-				bad = append(bad, fmt.Sprintf("%s: the value is longer than %d characters", quoteKey(k), MaxTagValueLength))
-			}
-		}
-		if len(bad) > 0 {
-			return optionError("WithTags", "%s", strings.Join(bad, "; "))
-		}
 		if c.spec.Tags == nil {
 			c.spec.Tags = make(map[string]string, len(tags))
 		}
@@ -167,6 +156,24 @@ func WithTags(tags map[string]string) RunOption {
 		}
 		return nil
 	}
+}
+
+// checkTags returns the error naming the tags of WithTags that break the
+// rules, or nil.
+func (c *runConfig) checkTags() error {
+	var bad []string
+	for k, v := range c.spec.Tags {
+		if why := keyProblem(k, c.rules.MaxKeyLength); why != "" {
+			bad = append(bad, fmt.Sprintf("%s: %s", quoteKey(k), why))
+		} else if tooLong(v, c.rules.MaxTagLength) {
+			bad = append(bad, fmt.Sprintf("%s: the value is longer than %d characters", quoteKey(k), c.rules.MaxTagLength))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return optionError("WithTags", "%s", strings.Join(bad, "; "))
 }
 
 // WithCallbacks sets the callbacks the run reports its events to; nil
@@ -263,37 +270,6 @@ func WithLogger(l *slog.Logger) RunOption {
 	}
 }
 
-// WithAllowNonFinite lets NaN and infinite metric values through (MLflow
-// stores them); by default they are rejected with ErrNonFiniteValue.
-func WithAllowNonFinite() RunOption {
-	return func(c *runConfig) error {
-		c.allowNonFinite = true
-		return nil
-	}
-}
-
-// WithTruncateLongValues shortens param and tag values longer than MLflow
-// accepts (MaxParamValueLength, MaxTagValueLength) and reports it to
-// OnWarning as ErrValueTruncated, as MLflow's client does by default; by
-// default a Run rejects them with ErrValueTooLarge.
-func WithTruncateLongValues() RunOption {
-	return func(c *runConfig) error {
-		c.truncate = true
-		return nil
-	}
-}
-
-// WithKeyTypeCheck rejects a key used as two kinds of entry (a metric and a
-// param, say) with ErrTypeMismatch, as Neptune's single namespace does. By
-// default metrics, params and tags are separate namespaces, as in MLflow,
-// where a param "lr" and a metric "lr" are common.
-func WithKeyTypeCheck() RunOption {
-	return func(c *runConfig) error {
-		c.typeCheck = true
-		return nil
-	}
-}
-
 // WithCloseTimeout bounds Close when its context has no earlier deadline
 // (default 30 s), so that a dead server never hangs the program's exit:
 // items still queued then are reported lost.
@@ -350,9 +326,10 @@ func WithEventThrottle(burst int, window time.Duration) RunOption {
 	}
 }
 
-// apply runs the options and checks them together. It returns one error of
-// kind ErrInvalidRunParameters naming every bad option.
-func (c *runConfig) apply(opts []RunOption) error {
+// apply runs the options and checks them together, with base the
+// backend's rules. It returns one error of kind ErrInvalidRunParameters
+// naming every bad option.
+func (c *runConfig) apply(opts []RunOption, base Rules) error {
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -364,6 +341,15 @@ func (c *runConfig) apply(opts []RunOption) error {
 	}
 	if c.batchItems > c.maxItems {
 		errs = append(errs, optionError("WithBatching", "a batch of %d items does not fit in a queue of %d items (WithQueueLimits)", c.batchItems, c.maxItems))
+	}
+	c.rules = base
+	for _, f := range c.ruleChanges {
+		f(&c.rules)
+	}
+	for _, check := range []func() error{c.rules.check, c.checkTags} {
+		if err := check(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	switch len(errs) {
 	case 0:

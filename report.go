@@ -62,8 +62,9 @@ type Report struct {
 	// Invalid is the number of entries log calls rejected (the call
 	// returned an error naming them, and OnError was told).
 	Invalid int64
-	// Duplicates is the number of points not logged because they equalled
-	// their metric's latest point.
+	// Duplicates is the number of points not logged because they repeated
+	// their metric's latest point: identical to it, or under
+	// Rules.SkipRepeatedPoint at its step with its value.
 	Duplicates int64
 	// Batches is the number of batches the backend acknowledged.
 	Batches int64

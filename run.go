@@ -55,8 +55,12 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	if backend == nil {
 		return nil, ErrInvalidRunParameters.New("NewRun: the backend is nil").WithDetail("option", "backend")
 	}
+	rules := MLflowRules()
+	if rb, ok := backend.(RulesBackend); ok {
+		rules = rb.Rules()
+	}
 	cfg := defaultConfig()
-	if err := cfg.apply(opts); err != nil {
+	if err := cfg.apply(opts, rules); err != nil {
 		return nil, err
 	}
 	if cfg.logger == nil {
@@ -79,7 +83,7 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	r.ev = newEvents(&r.cfg, cbs, r.clock)
 	wake := make(chan struct{}, 1)
 	r.out = newOutbox(&r.cfg, wake, r.ev)
-	r.log.adm = newAdmitter(&r.cfg)
+	r.log.adm = newAdmitter(r.cfg.rules)
 	r.log.call.log, r.log.call.ev = &r.log, r.ev
 	r.snd = newSender(r, wake)
 	go r.ev.disp.run()

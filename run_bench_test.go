@@ -183,6 +183,18 @@ func BenchmarkLogMetrics1Key(b *testing.B) {
 	reportDrops(b, run)
 }
 
+// BenchmarkLogMetric logs one metric per call with LogMetric: no map.
+func BenchmarkLogMetric(b *testing.B) {
+	run := benchRun(b, fb.NewDiscard())
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := run.LogMetric("loss", float64(i), int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportDrops(b, run)
+}
+
 // reportDrops reports the share of points the full queue dropped: the
 // sender not keeping up with a tight logging loop.
 func reportDrops(b *testing.B, run *mlerr.Run) {

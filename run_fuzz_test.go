@@ -25,7 +25,7 @@ func FuzzRunLogMetrics(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		clock := fakeclock.New()
 		backend := fakebackend.New()
-		run, err := mlerr.NewRun(context.Background(), backend, mlerr.WithClock(clock),
+		run, err := mlerr.NewRun(context.Background(), backend, mlerr.WithClock(clock), mlerr.WithRules(mlerr.StrictSeriesRules),
 			mlerr.WithBatching(3, 1<<20, 1<<40), mlerr.WithEventThrottle(0, 0),
 			mlerr.WithCallbacks(mlerr.Callbacks{OnError: func(error, time.Time) {}, OnWarning: func(error, time.Time) {}}))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,6 +58,10 @@ type sender struct {
 	pubMu sync.Mutex
 	pub   senderStats
 	final finalAccount
+
+	// failure is the training's error (Run.Fail): the run ends FAILED. It
+	// is written by Fail, read by finish.
+	failure atomic.Pointer[error]
 }
 
 // request is what Wait and Close ask of the sender.

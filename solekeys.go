@@ -48,6 +48,18 @@ func (s *soleKeys) find(m map[string]float64) (key string, v float64, ks *keySta
 	return "", 0, nil, false
 }
 
+// byKey returns the state of key when it is remembered, else nil.
+func (s *soleKeys) byKey(key string) *keyState {
+	for n := range soleKeysSize {
+		i := (s.last + n) % soleKeysSize
+		if e := &s.keys[i]; e.ks != nil && e.key == key {
+			s.last = i
+			return e.ks
+		}
+	}
+	return nil
+}
+
 // remember records the state of a key logged alone in a call.
 func (s *soleKeys) remember(ks *keyState) {
 	s.keys[s.next] = soleKey{key: ks.key, ks: ks}

@@ -18,7 +18,7 @@ var keyRule = regexp.MustCompile(`^[/\pL\pN_.\- :]*$`)
 func referenceKeyValid(key string) bool {
 	return utf8.ValidString(key) &&
 		key != "" && key != "." &&
-		utf8.RuneCountInString(key) <= mlerr.MaxKeyLength &&
+		utf8.RuneCountInString(key) <= mlerr.MLflowRules().MaxKeyLength &&
 		keyRule.MatchString(key) &&
 		!strings.HasPrefix(key, "..") && !strings.HasPrefix(key, "/") &&
 		path.Clean(key) == key

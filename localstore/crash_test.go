@@ -96,7 +96,7 @@ func crashChild() error {
 		return err
 	}
 	ctx := context.Background()
-	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunID(crashRunID), mlerr.WithAllowNonFinite(),
+	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunID(crashRunID),
 		mlerr.WithBatching(1000, 1<<20, 50*time.Millisecond), mlerr.WithFullPolicy(mlerr.Block(0)),
 		mlerr.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {

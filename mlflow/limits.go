@@ -21,12 +21,12 @@ const (
 	// runs/log-batch takes.
 	MaxItemsPerRequest = 1000
 	// MaxKeyLength is the longest metric, param or tag key, in characters
-	// (the Run checks the same limit).
-	MaxKeyLength = mlerr.MaxKeyLength
+	// (a Run on the Backend checks it: see Backend.Rules).
+	MaxKeyLength = 250
 	// MaxParamValueLength is the longest param value, in characters.
-	MaxParamValueLength = mlerr.MaxParamValueLength
+	MaxParamValueLength = 6000
 	// MaxTagValueLength is the longest tag value, in characters.
-	MaxTagValueLength = mlerr.MaxTagValueLength
+	MaxTagValueLength = 8000
 	// MaxExperimentNameLength is the longest experiment name, in characters.
 	MaxExperimentNameLength = 500
 )

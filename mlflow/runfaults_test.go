@@ -203,7 +203,7 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	run, err := mlerr.NewRun(ctx, e.backend,
 		mlerr.WithExperiment(unique("faults")), mlerr.WithRunName(tc.name),
 		mlerr.WithCallbacks(rec.callbacks()), mlerr.WithRetryPolicy(policy),
-		mlerr.WithAllowNonFinite(), mlerr.WithBatching(1000, 1<<20, time.Hour))
+		mlerr.WithBatching(1000, 1<<20, time.Hour))
 	require.NoError(t, err)
 	require.NoError(t, run.Started(ctx))
 	runID := run.ID()

@@ -1,0 +1,129 @@
+package mlerr
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Rules are what a Run checks in every entry before it queues it, so that
+// an entry the backend would refuse, or store other than it was logged, is
+// refused at the call with a typed error instead. They belong to the
+// backend: a Backend that implements RulesBackend declares its own (the
+// mlflow package declares MLflow's, the local store those of the backend it
+// will be synced to), any other gets MLflowRules; WithRules adjusts them.
+//
+//	rule                                   MLflowRules   StrictSeriesRules   error kind
+//	NaN and ±Inf values                    stored        rejected            ErrNonFiniteValue
+//	a step lower than the metric's latest  stored        rejected            ErrStepNotIncreasing
+//	at the latest step, an earlier time    stored        rejected            ErrTimestampDecreasing
+//	the latest point again (step, value)   stored        not logged, warned  ErrDuplicatePoint
+//	the same key, value, time and step     not logged    not logged, warned  ErrDuplicatePoint
+//	key syntax and length (250)            checked       checked             ErrInvalidName
+//	param (6000) and tag (8000) length     checked       checked             ErrValueTooLarge
+//	a key used as two kinds                allowed       allowed             ErrTypeMismatch
+//
+// A point identical to its metric's latest (key, value, time and step) is
+// never logged twice: the store would keep one row; it counts in
+// Report.Duplicates.
+type Rules struct {
+	// RejectNonFinite rejects NaN and ±Inf metric values.
+	RejectNonFinite bool
+	// RejectLowerStep rejects a point whose step is lower than its metric's
+	// latest point's.
+	RejectLowerStep bool
+	// RejectEarlierTime rejects a point at its metric's latest step stamped
+	// before the latest point.
+	RejectEarlierTime bool
+	// SkipRepeatedPoint does not log a point equal to its metric's latest
+	// (same step and value) and reports it to OnWarning (ErrDuplicatePoint).
+	SkipRepeatedPoint bool
+	// MaxKeyLength, MaxParamLength and MaxTagLength are the longest key,
+	// param value and tag value, in characters; each must be positive.
+	MaxKeyLength, MaxParamLength, MaxTagLength int
+	// TruncateLongValues cuts param and tag values to their limit and reports
+	// it to OnWarning (ErrValueTruncated) instead of rejecting them
+	// (ErrValueTooLarge).
+	TruncateLongValues bool
+	// OneNamespace rejects a key used as two kinds of entry, a metric and a
+	// param say (ErrTypeMismatch), as a single-namespace store needs;
+	// MLflow keeps metrics, params and tags apart.
+	OneNamespace bool
+}
+
+// A RulesBackend is a Backend that declares the rules of the store behind
+// it; a Run on it checks entries with them (see Rules).
+type RulesBackend interface {
+	Backend
+	// Rules returns the backend's rules; a Run calls it once, in NewRun.
+	Rules() Rules
+}
+
+// MLflowRules returns the rules of MLflow's tracking server: every float is
+// stored (±Inf as ±1.797e308), in any step order; keys follow MLflow's
+// syntax (ValidateKey) and length; param and tag values have MLflow's
+// limits.
+func MLflowRules() Rules {
+	return Rules{MaxKeyLength: maxKeyLength, MaxParamLength: maxParamLength, MaxTagLength: maxTagLength}
+}
+
+// StrictSeriesRules makes rules strict as a time-series store such as
+// Neptune's needs them: NaN and ±Inf rejected, steps never going down, at
+// one step time never going back, the latest point not repeated. Pass it to
+// WithRules.
+func StrictSeriesRules(r *Rules) {
+	r.RejectNonFinite = true
+	r.RejectLowerStep = true
+	r.RejectEarlierTime = true
+	r.SkipRepeatedPoint = true
+}
+
+// MLflow's limits, in characters (mlflow/utils/validation.py).
+const (
+	maxKeyLength   = 250
+	maxParamLength = 6000
+	maxTagLength   = 8000
+)
+
+// check returns an error of kind ErrInvalidRunParameters naming the rules
+// that make no sense, or nil.
+func (r Rules) check() error {
+	var bad []string
+	for _, lim := range []struct {
+		name string
+		n    int
+	}{{"MaxKeyLength", r.MaxKeyLength}, {"MaxParamLength", r.MaxParamLength}, {"MaxTagLength", r.MaxTagLength}} {
+		if lim.n <= 0 {
+			bad = append(bad, fmt.Sprintf("%s must be positive, got %d", lim.name, lim.n))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return optionError("WithRules", "%s", strings.Join(bad, "; "))
+}
+
+// textLimit returns the longest value a param or tag may have.
+func (r *Rules) textLimit(kind ItemKind) int {
+	if kind == ItemParam {
+		return r.MaxParamLength
+	}
+	return r.MaxTagLength
+}
+
+// WithRules adjusts the rules the run checks entries with, starting from
+// the backend's (see Rules): each function changes some of them, in the
+// order given, as in WithRules(mlerr.StrictSeriesRules) or
+// WithRules(func(r *mlerr.Rules) { r.RejectNonFinite = true }). Rules that
+// make no sense (a limit not positive) make NewRun fail with an error of
+// kind ErrInvalidRunParameters naming them.
+func WithRules(change ...func(*Rules)) RunOption {
+	return func(c *runConfig) error {
+		for _, f := range change {
+			if f == nil {
+				return optionError("WithRules", "a rule change is nil")
+			}
+		}
+		c.ruleChanges = append(c.ruleChanges, change...)
+		return nil
+	}
+}
