@@ -2,6 +2,8 @@ package mlerr
 
 import (
 	"strconv"
+
+	"github.com/mlerr/mlerr/internal/jsonwire"
 )
 
 // RFC 9457 problem details ("application/problem+json"):
@@ -38,7 +40,7 @@ func (e *Error) MarshalProblem() ([]byte, error) {
 	var buf [20]byte
 	n += len(`{"status":,"error_code":}`) + len(strconv.AppendInt(buf[:0], int64(e.HTTPStatus()), 10)) + e.nameLen()
 	if e.message != "" {
-		n += len(`,"detail":`) + quotedLen(e.message)
+		n += len(`,"detail":`) + jsonwire.QuotedLen(e.message)
 	}
 	return e.appendProblem(make([]byte, 0, n), details), nil
 }
@@ -58,7 +60,7 @@ func (e *Error) appendProblem(b []byte, details []detail) []byte {
 	b = strconv.AppendInt(b, int64(e.HTTPStatus()), 10)
 	if e.message != "" {
 		b = append(b, `,"detail":`...)
-		b = appendQuoted(b, e.message)
+		b = jsonwire.AppendQuoted(b, e.message)
 	}
 	b = appendMember(b, details, "instance", ",", "")
 	b = append(b, `,"error_code":`...)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mlerr/mlerr/internal/jsonwire"
 )
 
 // Limits of the response decoder's defaults.
@@ -184,7 +186,7 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 func excerpt(body []byte, contentType string, limit int) string {
 	html := strings.Contains(contentType, "html")
 	if !html {
-		t := trimSpace(body)
+		t := jsonwire.TrimSpace(body)
 		html = len(t) > 0 && t[0] == '<' && contentType == ""
 	}
 	out := make([]byte, 0, min(len(body), limit)+len("…"))

@@ -1,9 +1,9 @@
-package mlerr
+package jsonwire
 
 import "unicode/utf8"
 
-// JSON string escaping, written by hand so that encoding an *Error costs one
-// allocation. The output is byte for byte what encoding/json writes for a
+// JSON string escaping, written by hand so that encoding an error body costs
+// one allocation (the result) and no reflection. The output is byte for byte what encoding/json writes for a
 // string: '"', '\\' and control characters escaped (\b \f \n \r \t short, the
 // rest as \u00XX), '<', '>' and '&' as \u003c \u003e \u0026 (HTML-safe),
 // U+2028 and U+2029 as \u2028 \u2029, and every byte of invalid UTF-8 as
@@ -29,10 +29,10 @@ const (
 // of x is zero; its 0x80 bits are all clear when no byte of x is zero.
 func zeroBytes(x uint64) uint64 { return (x - lsb) &^ x }
 
-// safePrefix returns the length of the longest prefix of s whose bytes are
+// SafePrefix returns the length of the longest prefix of s whose bytes are
 // all written as they are (printable ASCII other than " \ < > &). It reads
 // eight bytes at a time.
-func safePrefix(s string) int {
+func SafePrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		w := s[i : i+8]
@@ -55,11 +55,11 @@ func safePrefix(s string) int {
 	return i
 }
 
-// quotedLen returns the length of s once quoted by appendQuoted.
-func quotedLen(s string) int {
+// QuotedLen returns the length of s once quoted by AppendQuoted.
+func QuotedLen(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
-		if j := safePrefix(s[i:]); j > 0 {
+		if j := SafePrefix(s[i:]); j > 0 {
 			n += j
 			i += j
 			continue
@@ -89,18 +89,18 @@ func quotedLen(s string) int {
 	return n
 }
 
-// appendQuoted appends s to dst as a JSON string.
-func appendQuoted(dst []byte, s string) []byte {
+// AppendQuoted appends s to dst as a JSON string.
+func AppendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
+	dst = AppendEscaped(dst, s)
 	return append(dst, '"')
 }
 
-// appendEscaped appends s escaped for a JSON string, without quotes.
-func appendEscaped(dst []byte, s string) []byte {
+// AppendEscaped appends s escaped for a JSON string, without quotes.
+func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
-		if j := safePrefix(s[i:]); j > 0 {
+		if j := SafePrefix(s[i:]); j > 0 {
 			i += j
 			continue
 		}
