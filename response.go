@@ -182,46 +182,79 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-// excerpt returns a bounded, readable text from a body that is not JSON.
+// excerpt returns a bounded, readable text from a body that is not JSON: the
+// tags of an HTML page removed, each run of white space and control
+// characters one space, invalid UTF-8 replaced, at most limit bytes ("…"
+// marks a cut).
 func excerpt(body []byte, contentType string, limit int) string {
-	html := strings.Contains(contentType, "html")
-	if !html {
-		t := jsonwire.TrimSpace(body)
-		html = len(t) > 0 && t[0] == '<' && contentType == ""
-	}
-	out := make([]byte, 0, min(len(body), limit)+len("…"))
-	inTag, space := false, false
+	x := excerpter{out: make([]byte, 0, min(len(body), limit)+len("…")), limit: limit}
+	html := looksHTML(body, contentType)
+	inTag := false
 	for i := 0; i < len(body); {
-		c := body[i]
-		if html && (inTag || c == '<') {
+		if c := body[i]; html && (inTag || c == '<') {
 			inTag = c != '>'
-			if !inTag {
-				space = true // a tag separates words
-			}
+			x.space = x.space || !inTag // a tag separates words
 			i++
 			continue
 		}
-		r, size := rune(c), 1
-		if c >= utf8.RuneSelf {
-			r, size = utf8.DecodeRune(body[i:])
-		}
+		r, size := decodeRune(body[i:])
 		i += size
-		if r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029' {
-			space = true
-			continue
+		if !x.add(r) {
+			return string(append(x.out, "…"...))
 		}
-		n := utf8.RuneLen(r)
-		if space && len(out) > 0 {
-			n++
-		}
-		if len(out)+n > limit {
-			return string(append(out, "…"...))
-		}
-		if space && len(out) > 0 {
-			out = append(out, ' ')
-		}
-		space = false
-		out = utf8.AppendRune(out, r)
 	}
-	return string(out)
+	return string(x.out)
+}
+
+// looksHTML reports whether the body is an HTML page: by its Content-Type,
+// or without one, by its first byte.
+func looksHTML(body []byte, contentType string) bool {
+	if strings.Contains(contentType, "html") {
+		return true
+	}
+	t := jsonwire.TrimSpace(body)
+	return len(t) > 0 && t[0] == '<' && contentType == ""
+}
+
+// decodeRune is utf8.DecodeRune with a fast path for ASCII.
+func decodeRune(b []byte) (rune, int) {
+	if b[0] < utf8.RuneSelf {
+		return rune(b[0]), 1
+	}
+	return utf8.DecodeRune(b)
+}
+
+// excerpter builds an excerpt's text.
+type excerpter struct {
+	out   []byte
+	limit int
+	space bool // a separator is due before the next rune
+}
+
+// add appends r, or notes a separator when r is white space or a control
+// character. It reports false when r does not fit in the limit.
+func (x *excerpter) add(r rune) bool {
+	if isExcerptSpace(r) {
+		x.space = true
+		return true
+	}
+	sep := x.space && len(x.out) > 0
+	n := utf8.RuneLen(r)
+	if sep {
+		n++
+	}
+	if len(x.out)+n > x.limit {
+		return false
+	}
+	if sep {
+		x.out = append(x.out, ' ')
+	}
+	x.space = false
+	x.out = utf8.AppendRune(x.out, r)
+	return true
+}
+
+// isExcerptSpace reports whether r separates words in an excerpt.
+func isExcerptSpace(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029'
 }
