@@ -11,26 +11,28 @@ import (
 	"github.com/mlerr/mlerr/internal/jsonwire"
 )
 
-// Limits of the response decoder's defaults.
+// Limits of the zero Decoder.
 const (
-	// DefaultMaxBodyBytes is how much of an error response's body
-	// FromResponse reads (1 MiB); the rest is discarded unread.
-	DefaultMaxBodyBytes = 1 << 20
-	// DefaultExcerptBytes bounds the message kept from a body that is not
-	// JSON (an HTML page from a proxy, say).
-	DefaultExcerptBytes = 512
+	// defaultMaxBodyBytes is how much of an error response's body a Decoder
+	// reads by default.
+	defaultMaxBodyBytes = 1 << 20
+	// defaultExcerptBytes bounds by default the message kept from a body
+	// that is not JSON.
+	defaultExcerptBytes = 512
 	// maxDrainBytes is how much more than the body limit FromResponse reads
 	// and discards before closing, so that the connection can be reused.
 	maxDrainBytes = 64 << 10
 )
 
 // A Decoder turns HTTP error responses into *Error values. The zero value
-// is ready to use and is what FromResponse and DecodeError use.
+// is ready to use and is what FromResponse uses: it reads at most 1 MiB of a
+// body, keeps at most 512 bytes of a body that is not JSON as the message,
+// and measures an HTTP-date Retry-After from time.Now.
 type Decoder struct {
-	// MaxBodyBytes is the most of a body read; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes is the most of a body read; 0 means 1 MiB (1 << 20).
 	MaxBodyBytes int64
-	// MaxExcerptBytes bounds the message taken from a non-JSON body; 0
-	// means DefaultExcerptBytes.
+	// MaxExcerptBytes bounds the message taken from a body that is not JSON
+	// (an HTML page from a proxy, say); 0 means 512.
 	MaxExcerptBytes int
 	// Now gives the time an HTTP-date Retry-After is measured from; nil
 	// means time.Now.
@@ -38,19 +40,15 @@ type Decoder struct {
 }
 
 // FromResponse returns nil when resp has a 2xx status, leaving its body
-// untouched. Otherwise it reads at most DefaultMaxBodyBytes of the body,
-// discards a bounded remainder, closes the body and decodes the response as
-// DecodeError does. A failure to read the body is kept as the error's cause.
-// A nil resp gives an INTERNAL_ERROR.
+// untouched. Otherwise it reads at most 1 MiB of the body, discards a
+// bounded remainder, closes the body and decodes the response as
+// Decoder.DecodeError does. A failure to read the body is kept as the
+// error's cause. A nil resp gives an INTERNAL_ERROR. It is
+// Decoder{}.FromResponse: the one call an HTTP client needs.
 func FromResponse(resp *http.Response) error { return Decoder{}.FromResponse(resp) }
 
-// DecodeError decodes an error response from its status, headers and body,
-// using a zero Decoder: see Decoder.DecodeError.
-func DecodeError(status int, header http.Header, body []byte) *Error {
-	return Decoder{}.DecodeError(status, header, body)
-}
-
-// FromResponse is the package's FromResponse with d's limits and clock.
+// FromResponse is the package's FromResponse with d's limits and clock: it
+// reads at most d's MaxBodyBytes of the body.
 func (d Decoder) FromResponse(resp *http.Response) error {
 	if resp == nil {
 		return New(CodeInternalError, "mlerr: FromResponse: nil *http.Response").WithKind(ErrRest)
@@ -121,14 +119,14 @@ func (d Decoder) maxBody() int64 {
 	if d.MaxBodyBytes > 0 {
 		return d.MaxBodyBytes
 	}
-	return DefaultMaxBodyBytes
+	return defaultMaxBodyBytes
 }
 
 func (d Decoder) maxExcerpt() int {
 	if d.MaxExcerptBytes > 0 {
 		return d.MaxExcerptBytes
 	}
-	return DefaultExcerptBytes
+	return defaultExcerptBytes
 }
 
 func (d Decoder) now() time.Time {

@@ -12,7 +12,7 @@ import (
 //	{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run 42 not found", <details>...}
 //
 // Encoding writes error_code (Name), message, then the details in key order.
-// Decoding (UnmarshalJSON, DecodeError, FromResponse) reads error_code as
+// Decoding (UnmarshalJSON, Decoder.DecodeError, FromResponse) reads error_code as
 //
 //   - a name: MLflow's names give their code; any other name gives
 //     INTERNAL_ERROR and is kept verbatim (Name returns it);
@@ -93,13 +93,6 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 	}
 	n += len(`{"error_code":,"message":}`) + e.nameLen() + jsonwire.QuotedLen(e.message)
 	return e.appendJSON(make([]byte, 0, n), details), nil
-}
-
-// AppendJSON appends e's MLflow JSON encoding (see MarshalJSON) to b.
-func (e *Error) AppendJSON(b []byte) []byte {
-	var arr [8]detail
-	details, _ := e.sortedDetails(arr[:0], false)
-	return e.appendJSON(b, details)
 }
 
 func (e *Error) appendJSON(b []byte, details []detail) []byte {

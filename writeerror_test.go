@@ -82,7 +82,7 @@ func TestWriteError(t *testing.T) {
 			if want == 0 {
 				want = mlerr.CodeInternalError
 			}
-			back := mlerr.DecodeError(w.Code, w.Header(), w.Body.Bytes())
+			back := mlerr.Decoder{}.DecodeError(w.Code, w.Header(), w.Body.Bytes())
 			assert.Equal(t, want, back.Code())
 			assert.Equal(t, tt.status, back.HTTPStatus())
 		})

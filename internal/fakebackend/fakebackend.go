@@ -246,7 +246,7 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 	defer b.mu.Unlock()
 	r, ok := b.runs[batch.RunID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
+		return mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
 	}
 	if slices.Contains(r.Seqs, batch.Seq) {
 		return nil // a repeat of a stored batch
@@ -284,7 +284,7 @@ func (b *Backend) EndRun(ctx context.Context, runID string, status mlerr.RunStat
 	defer b.mu.Unlock()
 	r, ok := b.runs[runID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
+		return mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
 	}
 	r.Status, r.EndTime = status, end
 	if faulty && f.after != nil {
