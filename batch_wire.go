@@ -199,11 +199,8 @@ func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], e
 		}
 		failures[i] = f
 	}
-	slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
-	for i := 1; i < len(failures); i++ {
-		if failures[i].Index == failures[i-1].Index {
-			return nil, InvalidParameterValue("decoding a batch error: index %d appears twice", failures[i].Index)
-		}
+	if err := sortByIndex(failures); err != nil {
+		return nil, err
 	}
 	total := max(len(failures), failures[len(failures)-1].Index+1)
 	if totalp != nil {
@@ -212,18 +209,26 @@ func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], e
 	return &BatchError[T]{Failures: failures, Total: total}, nil
 }
 
+// sortByIndex sorts decoded failures by index, and fails when an index
+// appears twice.
+func sortByIndex[T any](failures []Failure[T]) error {
+	slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
+	for i := 1; i < len(failures); i++ {
+		if failures[i].Index == failures[i-1].Index {
+			return InvalidParameterValue("decoding a batch error: index %d appears twice", failures[i].Index)
+		}
+	}
+	return nil
+}
+
 // failureFromWire builds failure i from its entry w.
 func failureFromWire[T any](i int, w *batchWireFailure, totalp *int) (Failure[T], error) {
 	if w.Index == nil {
 		return Failure[T]{}, InvalidParameterValue("decoding a batch error: failure %d has no index", i)
 	}
 	f := Failure[T]{Index: *w.Index, Reason: w.Reason, Time: w.Time}
-	if f.Index < 0 || totalp != nil && f.Index >= *totalp {
-		total := 0
-		if totalp != nil {
-			total = *totalp
-		}
-		return f, InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, f.Index, total)
+	if err := checkIndex(i, f.Index, totalp); err != nil {
+		return f, err
 	}
 	code, name := failureCode(w.ErrorCode)
 	f.Code = code
@@ -237,6 +242,18 @@ func failureFromWire[T any](i int, w *batchWireFailure, totalp *int) (Failure[T]
 		}
 	}
 	return f, nil
+}
+
+// checkIndex fails when the index of failure i is negative or, with a
+// total member (totalp not nil), not below the total.
+func checkIndex(i, index int, totalp *int) error {
+	switch {
+	case totalp == nil && index < 0:
+		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,0)", i, index)
+	case totalp != nil && (index < 0 || index >= *totalp):
+		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, *totalp)
+	}
+	return nil
 }
 
 // failureCode reads a failure's error_code: its code, and the name when the

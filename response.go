@@ -59,20 +59,25 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	var body []byte
 	var readErr error
 	if resp.Body != nil {
-		limit := d.maxBody()
-		body, readErr = io.ReadAll(io.LimitReader(resp.Body, limit))
-		if readErr == nil && int64(len(body)) == limit {
-			// Let the connection be reused when little is left; never
-			// read an endless body.
-			_, _ = io.CopyN(io.Discard, resp.Body, maxDrainBytes)
-		}
-		_ = resp.Body.Close()
+		body, readErr = readBody(resp.Body, d.maxBody())
 	}
 	e := d.DecodeError(resp.StatusCode, resp.Header, body)
 	if readErr != nil {
 		e.x.cause = readErr // e is DecodeError's own, not shared yet
 	}
 	return e
+}
+
+// readBody reads at most limit bytes of body, discards a bounded remainder
+// so that the connection can be reused when little is left (an endless body
+// is never read to its end), and closes body.
+func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, limit))
+	if err == nil && int64(len(b)) == limit {
+		_, _ = io.CopyN(io.Discard, body, maxDrainBytes)
+	}
+	_ = body.Close()
+	return b, err
 }
 
 // DecodeError decodes an error response from its status, headers and body.
@@ -158,17 +163,7 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if c := value[0]; c >= '0' && c <= '9' {
-		var secs int64
-		for i := 0; i < len(value); i++ {
-			c := value[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			if secs < maxRetryAfter {
-				secs = secs*10 + int64(c-'0')
-			}
-		}
-		return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+		return parseDelaySeconds(value)
 	}
 	t, err := http.ParseTime(value)
 	if err != nil {
@@ -178,6 +173,22 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, true
+}
+
+// parseDelaySeconds reads a Retry-After number of seconds, capped at
+// maxRetryAfter.
+func parseDelaySeconds(value string) (time.Duration, bool) {
+	var secs int64
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if secs < maxRetryAfter {
+			secs = secs*10 + int64(c-'0')
+		}
+	}
+	return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
 }
 
 // excerpt returns a bounded, readable text from a body that is not JSON: the

@@ -130,13 +130,17 @@ func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
 		}
 		list = append(list, d)
 	}
-	// Insertion sort: details are few.
+	sortDetails(list)
+	return list, n
+}
+
+// sortDetails sorts details by key with an insertion sort: details are few.
+func sortDetails(list []detail) {
 	for i := 1; i < len(list); i++ {
 		for j := i; j > 0 && list[j].key < list[j-1].key; j-- {
 			list[j], list[j-1] = list[j-1], list[j]
 		}
 	}
-	return list, n
 }
 
 // appendName appends the error_code value: the name as a string, or for a

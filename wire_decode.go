@@ -107,27 +107,33 @@ func newLayout(body []byte, members []jsonwire.Member, problem bool, roles []uin
 		m := &members[i]
 		key := m.Key(body)
 		role := roleOf(key, problem)
-		l.roles = append(l.roles, role)
-		switch role {
-		case roleCode:
-			l.codeAt = i
-		case roleMessage:
-			l.msgAt = i
-		case roleStatus:
-			l.statusAt = i
-		default:
-			l.nDetails++
-			l.strLen += len(key)
-			l.rawLen += m.ValueLen()
-			if !problem && string(key) == "detail" {
-				detailAt = i
-			}
+		l.add(i, role, len(key), m.ValueLen())
+		if role == roleDetail && !problem && string(key) == "detail" {
+			detailAt = i
 		}
 	}
 	if l.msgAt < 0 && detailAt >= 0 {
 		l.msgAt, l.detailIsMessage = detailAt, true
 	}
 	return l
+}
+
+// add notes that member i, whose key and value are keyLen and valueLen long,
+// has the role role.
+func (l *layout) add(i int, role uint8, keyLen, valueLen int) {
+	l.roles = append(l.roles, role)
+	switch role {
+	case roleCode:
+		l.codeAt = i
+	case roleMessage:
+		l.msgAt = i
+	case roleStatus:
+		l.statusAt = i
+	default:
+		l.nDetails++
+		l.strLen += keyLen
+		l.rawLen += valueLen
+	}
 }
 
 // keyAt locates one detail in fill's buffers: its key in the strings, its
@@ -219,10 +225,15 @@ func statusValue(m *jsonwire.Member, body []byte) int {
 // parseInteger parses an optionally negative decimal integer of at most 18
 // digits.
 func parseInteger(s string) (int64, bool) {
-	neg := false
-	if s != "" && s[0] == '-' {
-		neg, s = true, s[1:]
+	if rest, neg := strings.CutPrefix(s, "-"); neg {
+		n, ok := parseDigits(rest)
+		return -n, ok
 	}
+	return parseDigits(s)
+}
+
+// parseDigits parses 1 to 18 decimal digits.
+func parseDigits(s string) (int64, bool) {
 	if s == "" || len(s) > 18 {
 		return 0, false
 	}
@@ -234,9 +245,6 @@ func parseInteger(s string) (int64, bool) {
 		}
 		n = n*10 + int64(c-'0')
 	}
-	if neg {
-		n = -n
-	}
 	return n, true
 }
 
@@ -244,24 +252,34 @@ func parseInteger(s string) (int64, bool) {
 // text, kind its kind) into a code and, when the code does not name it, the
 // verbatim name.
 func resolveCode(kind jsonwire.Kind, text string, status int) (Code, string) {
-	switch {
-	case kind == jsonwire.Null, kind == jsonwire.String && text == "":
+	switch kind {
+	case jsonwire.Null:
 		return CodeForHTTPStatus(status), ""
-	case kind == jsonwire.String:
+	case jsonwire.String:
+		if text == "" {
+			return CodeForHTTPStatus(status), ""
+		}
 		if c, ok := codeByName[text]; ok {
 			return c, ""
 		}
+		return codeFromNumber(text)
+	case jsonwire.Number:
+		return codeFromNumber(text)
 	}
-	if kind != jsonwire.String && kind != jsonwire.Number {
-		return CodeInternalError, text
-	}
-	if n, ok := parseInteger(text); ok {
-		switch {
-		case n >= 100 && n <= 599:
-			return CodeForHTTPStatus(int(n)), ""
-		case n > 0 && n <= maxCodeNumber && Code(n).Known():
-			return Code(n), ""
-		}
+	return CodeInternalError, text
+}
+
+// codeFromNumber reads an error_code that may be an integer: 100 to 599 is
+// an HTTP status, a code number MLflow defines is that code, and anything
+// else gives INTERNAL_ERROR with text kept as the name.
+func codeFromNumber(text string) (Code, string) {
+	n, ok := parseInteger(text)
+	switch {
+	case !ok:
+	case n >= 100 && n <= 599:
+		return CodeForHTTPStatus(int(n)), ""
+	case n > 0 && n <= maxCodeNumber && Code(n).Known():
+		return Code(n), ""
 	}
 	return CodeInternalError, text
 }
