@@ -55,6 +55,29 @@ func SafePrefix(s string) int {
 	return i
 }
 
+// shortEscape[b] is the letter of the two-byte escape of the ASCII byte b
+// (\" \\ \b \f \n \r \t), 0 when b has none.
+var shortEscape = [utf8.RuneSelf]byte{'"': '"', '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
+
+// asciiLen returns the length of the ASCII byte b once escaped.
+func asciiLen(b byte) int {
+	switch {
+	case jsonSafe[b]:
+		return 1
+	case shortEscape[b] != 0:
+		return 2
+	}
+	return 6 // \u00XX
+}
+
+// decodeRune decodes the non-ASCII rune at the start of s; escape reports
+// whether it is written as a \u escape: a byte of invalid UTF-8 (as \ufffd),
+// U+2028 or U+2029.
+func decodeRune(s string) (size int, escape bool) {
+	r, size := utf8.DecodeRuneInString(s)
+	return size, r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029'
+}
+
 // QuotedLen returns the length of s once quoted by AppendQuoted.
 func QuotedLen(s string) int {
 	n := 2
@@ -64,24 +87,15 @@ func QuotedLen(s string) int {
 			i += j
 			continue
 		}
-		b := s[i]
-		if b < utf8.RuneSelf {
-			switch {
-			case jsonSafe[b]:
-				n++
-			case b == '"' || b == '\\' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
-				n += 2
-			default:
-				n += 6
-			}
+		if s[i] < utf8.RuneSelf {
+			n += asciiLen(s[i])
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1, r == '\u2028', r == '\u2029':
+		size, escape := decodeRune(s[i:])
+		if escape {
 			n += 6
-		default:
+		} else {
 			n += size
 		}
 		i += size
@@ -104,43 +118,32 @@ func AppendEscaped(dst []byte, s string) []byte {
 			i += j
 			continue
 		}
-		b := s[i]
-		if b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
+		// s[i] is not written as it is when it is ASCII; a rune may be.
+		size, escape := 1, true
+		if s[i] >= utf8.RuneSelf {
+			size, escape = decodeRune(s[i:])
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
+		if escape {
+			dst = appendEscape(append(dst, s[start:i]...), s[i:i+size])
+			start = i + size
 		}
 		i += size
-		start = i
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendEscape appends the escape of c: an ASCII byte that is not written as
+// it is, a byte of invalid UTF-8, or U+2028 or U+2029.
+func appendEscape(dst []byte, c string) []byte {
+	b := c[0]
+	switch {
+	case b < utf8.RuneSelf && shortEscape[b] != 0:
+		return append(dst, '\\', shortEscape[b])
+	case b < utf8.RuneSelf:
+		return append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+	case len(c) == 1:
+		return append(dst, `\ufffd`...)
+	}
+	r, _ := utf8.DecodeRuneInString(c)
+	return append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 }
