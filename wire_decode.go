@@ -101,17 +101,19 @@ func newLayout(body []byte, members []jsonwire.Member, problem bool, roles []uin
 	if len(members) > cap(roles) {
 		roles = make([]uint8, 0, len(members))
 	}
-	l := layout{roles: roles, codeAt: -1, msgAt: -1, statusAt: -1}
+	l := layout{codeAt: -1, msgAt: -1, statusAt: -1}
 	detailAt := -1
 	for i := range members {
 		m := &members[i]
 		key := m.Key(body)
 		role := roleOf(key, problem)
+		roles = append(roles, role) // a local, not l.roles: roles stays on the caller's stack
 		l.add(i, role, len(key), m.ValueLen())
 		if role == roleDetail && !problem && string(key) == "detail" {
 			detailAt = i
 		}
 	}
+	l.roles = roles
 	if l.msgAt < 0 && detailAt >= 0 {
 		l.msgAt, l.detailIsMessage = detailAt, true
 	}
@@ -121,7 +123,6 @@ func newLayout(body []byte, members []jsonwire.Member, problem bool, roles []uin
 // add notes that member i, whose key and value are keyLen and valueLen long,
 // has the role role.
 func (l *layout) add(i int, role uint8, keyLen, valueLen int) {
-	l.roles = append(l.roles, role)
 	switch role {
 	case roleCode:
 		l.codeAt = i
