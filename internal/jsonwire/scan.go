@@ -294,13 +294,29 @@ func (s *scanner) digits() bool {
 	return s.i > start
 }
 
+// plainInString[c] reports whether a string holds the byte c as it is: ASCII
+// that is neither a control character, '"' nor '\\'.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // scanString skips a string starting at its opening quote. esc reports
 // whether it holds escapes or non-ASCII bytes (and so needs unquoting).
 func (s *scanner) scanString() (esc, ok bool) {
 	b := s.b
-	s.i++ // opening quote
-	for s.i < len(b) {
-		switch c := b[s.i]; {
+	i := s.i + 1 // after the opening quote
+	for {
+		for i < len(b) && plainInString[b[i]] {
+			i++
+		}
+		s.i = i
+		if i >= len(b) {
+			return esc, false
+		}
+		switch c := b[i]; {
 		case c == '"':
 			s.i++
 			return esc, true
@@ -309,14 +325,14 @@ func (s *scanner) scanString() (esc, ok bool) {
 			if !s.escape() {
 				return esc, false
 			}
+			i = s.i
 		case c < 0x20:
 			return esc, false
-		default:
-			esc = esc || c >= utf8.RuneSelf
-			s.i++
+		default: // a byte of non-ASCII
+			esc = true
+			i++
 		}
 	}
-	return esc, false
 }
 
 // escape skips one escape sequence starting at its backslash.
