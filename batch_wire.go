@@ -124,8 +124,8 @@ func failureCodeName[T any](f *Failure[T]) string {
 // errors.Is(err, code) still works. An error_code this library does not know
 // gives INTERNAL_ERROR and is kept as the cause's Name. Without a total
 // member the total is the number of failures or the largest index plus one,
-// whichever is more. The members that only repeat what the failures say
-// (error_code, message, title, status, detail) are not checked.
+// whichever is more. The members that only summarise the failures
+// (error_code, message, title, status, detail) are not compared with them.
 //
 // Input that is not such a batch error (no details.failures member in the
 // MLflow form, no errors member in the problem form, no failure, an index
