@@ -53,7 +53,7 @@ func TestClassifyHTTPStatus(t *testing.T) {
 	for status := 400; status <= 599; status++ {
 		want := status == 408 || status == 429 || (status >= 500 && status != 501)
 		for _, body := range []string{"", "<html>502 Bad Gateway</html>", `{"message":"no code"}`} {
-			e := mlerr.DecodeError(status, nil, []byte(body))
+			e := mlerr.Decoder{}.DecodeError(status, nil, []byte(body))
 			d := mlerr.Classify(e)
 			assert.Equal(t, want, d.Retry, "status %d body %q: %+v", status, body, d)
 			assert.True(t, strings.HasPrefix(d.Reason, "status "), d.Reason)
@@ -80,7 +80,7 @@ func TestClassifyNamedCodeBeatsStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		body := fmt.Sprintf(`{"error_code":%q,"message":"m"}`, tt.code)
-		d := mlerr.Classify(mlerr.DecodeError(tt.status, nil, []byte(body)))
+		d := mlerr.Classify(mlerr.Decoder{}.DecodeError(tt.status, nil, []byte(body)))
 		assert.Equal(t, mlerr.Decision{Retry: tt.retry, Reason: tt.reason}, d, "%d %s", tt.status, tt.code)
 	}
 }
@@ -392,7 +392,7 @@ func FuzzClassifyDecoded(f *testing.F) {
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)
 		}
-		e := mlerr.DecodeError(status, h, []byte(body))
+		e := mlerr.Decoder{}.DecodeError(status, h, []byte(body))
 		d := mlerr.Classify(e)
 		if d.After < 0 || (d.After > 0 && !d.Retry) {
 			t.Fatalf("inconsistent decision %+v", d)

@@ -317,7 +317,7 @@ func BenchmarkDecode(b *testing.B) {
 		h := http.Header{"Content-Type": {"application/json"}}
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkErr = mlerr.DecodeError(404, h, plain)
+			sinkErr = mlerr.Decoder{}.DecodeError(404, h, plain)
 		}
 	})
 	b.Run("body=details/impl=std", func(b *testing.B) {

@@ -152,7 +152,8 @@ func ExampleCheckFailureRate() {
 
 // A batch error travels as MLflow JSON, with every failure in details, and
 // decodes back (into json.RawMessage items when their type is unknown).
-func ExampleParseBatchError() {
+// json.Unmarshal reads the problem+json form of MarshalProblem too.
+func ExampleBatchError_UnmarshalJSON() {
 	be := mlerr.NewBatchError(3, []mlerr.Failure[string]{{
 		Item: "b.jpg", Index: 1, Reason: "file not found", Code: mlerr.CodeResourceDoesNotExist,
 		Time: time.Date(2026, 2, 2, 15, 32, 30, 0, time.UTC),
@@ -160,10 +161,17 @@ func ExampleParseBatchError() {
 	b, _ := json.Marshal(be)
 	fmt.Println(string(b))
 
-	got, err := mlerr.ParseBatchError[json.RawMessage](b)
+	var got mlerr.BatchError[json.RawMessage]
+	err := json.Unmarshal(b, &got)
 	f := got.Failures[0]
-	fmt.Println(err, f.Index, string(f.Item), f.Code, f.Time, errors.Is(got, mlerr.CodeResourceDoesNotExist))
+	fmt.Println(err, f.Index, string(f.Item), f.Code, f.Time, errors.Is(&got, mlerr.CodeResourceDoesNotExist))
+
+	p, _ := be.MarshalProblem()
+	var fromProblem mlerr.BatchError[string]
+	err = json.Unmarshal(p, &fromProblem)
+	fmt.Println(err, fromProblem.Failed(), fromProblem.Total)
 	// Output:
 	// {"error_code":"RESOURCE_DOES_NOT_EXIST","message":"1 of 3 items failed: 1 x file not found","details":{"total":3,"failures":[{"index":1,"error_code":"RESOURCE_DOES_NOT_EXIST","reason":"file not found","time":"2026-02-02T15:32:30Z","item":"b.jpg"}]}}
 	// <nil> 1 "b.jpg" RESOURCE_DOES_NOT_EXIST 2026-02-02 15:32:30 +0000 UTC true
+	// <nil> [b.jpg] 3
 }

@@ -67,7 +67,7 @@ func BenchmarkClassify(b *testing.B) {
 		err  error
 	}{
 		{"code", errUnavailable},
-		{"status", mlerr.DecodeError(502, nil, []byte("<html>bad gateway</html>"))},
+		{"status", mlerr.Decoder{}.DecodeError(502, nil, []byte("<html>bad gateway</html>"))},
 		{"retry-after", errUnavailable.WithRetryAfter(1e9)},
 		{"refused", refused},
 		{"wrapped-3", fmt.Errorf("a: %w", fmt.Errorf("b: %w", fmt.Errorf("c: %w", errUnavailable)))},

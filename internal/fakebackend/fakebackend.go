@@ -259,7 +259,7 @@ func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) (repe
 	defer b.mu.Unlock()
 	r, ok := b.runs[batch.RunID]
 	if !ok {
-		return false, mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
+		return false, mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
 	}
 	if slices.Contains(r.Seqs, batch.Seq) {
 		return true, nil
@@ -291,7 +291,7 @@ func (b *Backend) EndRun(ctx context.Context, runID string, status mlerr.RunStat
 	defer b.mu.Unlock()
 	r, ok := b.runs[runID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
+		return mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
 	}
 	r.Status, r.EndTime = status, end
 	if faulty && f.after != nil {

@@ -161,14 +161,14 @@ func BadGateway() Fault {
 // Malformed fails as a 200 response whose body does not parse: not
 // retryable, nothing is known to be stored.
 func Malformed() Fault {
-	e := mlerr.DecodeError(200, nil, []byte(`{"run": {"info": `))
+	e := mlerr.Decoder{}.DecodeError(200, nil, []byte(`{"run": {"info": `))
 	return Fault{name: "malformed response", before: func(context.Context) error {
 		return mlerr.Errorf(mlerr.CodeUnparseableHTTPError, "runs/log-batch: the response does not parse: %w", e)
 	}}
 }
 
 func rest(name string, status int, h http.Header, body []byte) Fault {
-	e := mlerr.DecodeError(status, h, body)
+	e := mlerr.Decoder{}.DecodeError(status, h, body)
 	return Fault{name: name, before: func(context.Context) error { return e }}
 }
 
