@@ -218,6 +218,7 @@ func TestUnacknowledgedItemsMayBeStored(t *testing.T) {
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.AppliedThenHang())
 	f.logSteps("x", 0, 12) // batches of 5: one in flight, 7 queued
+	require.Eventually(t, func() bool { return f.b.Calls(fb.Write) == 1 }, safety, time.Millisecond, "the first batch is in flight")
 	rep, err := f.close()
 	require.Error(t, err)
 	assert.Equal(t, int64(5), rep.Unacknowledged)

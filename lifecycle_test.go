@@ -91,6 +91,7 @@ func TestTerminateDuringHang(t *testing.T) {
 	f.b.Inject(fb.Write, -1, fb.Hang())
 	f.logSteps("x", 0, 5)
 	f.run.Wait(canceledCtx())
+	require.Eventually(t, func() bool { return f.b.Calls(fb.Write) == 1 }, safety, time.Millisecond, "the write hangs")
 	f.run.Terminate()
 	assert.ErrorIs(t, f.run.LogMetrics(9, map[string]float64{"x": 9}), mlerr.ErrClosed)
 	rep, err := f.close()

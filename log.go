@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -168,35 +167,34 @@ func (r *Run) logTexts(ctx context.Context, kind ItemKind, m map[string]string) 
 }
 
 // logSide is the log calls' side of a Run: the admitter and what one call
-// gathers, under one mutex held for the whole call, so that entries reach
-// the outbox in the order they were admitted.
+// gathers. A log call holds the outbox's lock while it admits and queues its
+// entries (see pusher), so that entries reach the outbox in the order they
+// were admitted, with one lock per call: that lock guards the log side too.
 type logSide struct {
-	mu   sync.Mutex
 	adm  *admitter
 	sole soleKeys
-	call logCall // the call holding mu
+	call logCall // the call holding the lock
 
 	invalid    atomic.Int64 // entries rejected by log calls
-	duplicates atomic.Int64 // points not logged: equal to their metric's latest
+	duplicates atomic.Int64 // points not logged: repeating their metric's latest
 }
 
-// logCall is one log call's pass through the log side: the entries it
-// admitted and rejected.
+// logCall is one log call's pass through the log side: its push to the
+// outbox and the entries it rejected.
 type logCall struct {
 	log  *logSide
 	ev   *events
 	now  time.Time
-	res  reservation // room a Block caller waited for
-	full error       // why the Block policy refused the call, or nil
-	n    int         // entries given
-	buf  []Item      // entries admitted (reused from call to call)
+	p    pusher
+	full error // why the Block policy refused the call, or nil
+	n    int   // entries given
 	rej  []Failure[Item]
 }
 
 // begin starts a log call of n entries: it refuses it when the run is
 // closed, reserves room for need() bytes under the Block policy (need is
-// not called otherwise), and locks the log side. The caller ends the call
-// with end.
+// not called otherwise), and opens the push to the outbox, whose lock the
+// call holds until end.
 func (r *Run) begin(ctx context.Context, n int, need func() int, now time.Time) (*logCall, error) {
 	if err := r.out.closedFast(); err != nil {
 		return nil, err
@@ -212,40 +210,32 @@ func (r *Run) begin(ctx context.Context, n int, need func() int, now time.Time) 
 			return nil, full // closed while waiting
 		}
 	}
-	l := &r.log
-	l.mu.Lock()
-	c := &l.call
-	c.now, c.res, c.full, c.n, c.buf, c.rej = now, res, full, n, c.buf[:0], nil
+	p, err := r.out.open(res, full, now)
+	if err != nil {
+		return nil, err
+	}
+	c := &r.log.call
+	c.now, c.p, c.full, c.n, c.rej = now, p, full, n, nil
 	return c, nil
 }
 
-// end finishes a log call and unlocks the log side: the admitted entries go
-// to the outbox (or are dropped as a whole when the Block policy refused
-// the call), the rejected ones are reported. index, when not nil, sets the
-// rejections' Index.
+// end finishes a log call: the rejected entries are reported (index, when
+// not nil, sets their Index), then the push ends and the lock is released.
 func (r *Run) end(c *logCall, index func()) error {
-	defer c.log.mu.Unlock()
-	var err error
-	switch {
-	case c.full != nil:
-		r.out.dropAll(c.buf, c.full, c.now)
-		err = c.full
-	default:
-		err = r.out.push(c.buf, c.res, c.now)
+	err := c.full
+	if c.rej != nil {
+		if index != nil {
+			index()
+		}
+		c.log.invalid.Add(int64(len(c.rej)))
+		rejErr := rejectedError(c.rej, c.n)
+		c.rej = nil
+		c.ev.emit(onError, rejErr, c.now)
+		if err == nil {
+			err = rejErr
+		}
 	}
-	clear(c.buf) // release the strings of long values
-	if c.rej == nil {
-		return err
-	}
-	if index != nil {
-		index()
-	}
-	c.log.invalid.Add(int64(len(c.rej)))
-	rej := rejectedError(c.rej, c.n)
-	c.ev.emit(onError, rej, c.now)
-	if err == nil {
-		err = rej
-	}
+	c.p.close()
 	return err
 }
 
@@ -269,7 +259,7 @@ func (c *logCall) metric(ks *keyState, key string, step int64, v float64, ts tim
 	ks, verdict, e := c.log.adm.metric(ks, key, step, v, ts.UnixNano())
 	switch verdict {
 	case admitted:
-		c.buf = append(c.buf, Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
+		c.p.add(&Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
 	case duplicate:
 		c.log.duplicates.Add(1)
 		c.ev.emit(onWarning, e, c.now)
@@ -289,7 +279,7 @@ func (c *logCall) text(kind ItemKind, key, value string, index int) {
 		c.ev.emit(onWarning, e, c.now)
 		fallthrough
 	case admitted:
-		c.buf = append(c.buf, Item{Kind: kind, Key: ks.key, Text: v, Time: c.now})
+		c.p.add(&Item{Kind: kind, Key: ks.key, Text: v, Time: c.now})
 	case rejected:
 		c.reject(Item{Kind: kind, Key: key, Text: value, Time: c.now}, index, e)
 	}

@@ -211,46 +211,78 @@ func (o *outbox) waitRoom(ctx context.Context, n, size int) (time.Duration, stri
 	return time.Since(start), ""
 }
 
-// push takes the items a log call admitted, under the full policy, and
-// gives back what a Block caller reserved. It wakes the sender each time a
-// batch's worth of items has been queued. Once the outbox is closed it
-// takes nothing and returns the closed error.
-func (o *outbox) push(items []Item, res reservation, now time.Time) error {
+// pusher is one log call's access to the outbox. open takes the outbox's
+// lock for the whole call: the log side admits its entries under it and
+// adds them one by one, so that entries are queued in the order they were
+// admitted, with one lock per call; close releases it.
+type pusher struct {
+	o             *outbox
+	now           time.Time
+	refused       error // why the Block policy refused the call: its entries are dropped
+	reserved      bool
+	before, bytes int // the queue's length and weight when the call began
+}
+
+// open starts a log call's push and takes the outbox's lock, which the
+// caller holds until close. res is the room a Block caller reserved (now
+// used), refused the error that refused it. Once the outbox is closed it
+// takes nothing: open returns the closed error, without the lock.
+func (o *outbox) open(res reservation, refused error, now time.Time) (pusher, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	o.reserved -= res.items
 	o.resBytes -= res.bytes
 	if o.closed {
 		o.roomMade()
-		return o.closedErr
+		o.mu.Unlock()
+		return pusher{}, o.closedErr
 	}
-	o.logged += int64(len(items))
-	before := o.q.n
-	beforeBytes := o.q.bytes
-	for i := range items {
-		o.place(&items[i], now)
-	}
-	if len(o.spill) > 0 {
-		o.writeSpill(now)
-	}
-	if o.q.n/o.batchItems > before/o.batchItems || o.q.bytes/o.batchBytes > beforeBytes/o.batchBytes {
-		o.signal()
-	}
-	if res.items > 0 {
-		o.roomMade() // what the call did not use
-	}
-	return nil
+	return pusher{o: o, now: now, refused: refused, reserved: res.items > 0, before: o.q.n, bytes: o.q.bytes}, nil
 }
 
-// dropAll counts items admitted by a call that the full policy refused as a
-// whole (a Block wait that ran out) and reports them.
-func (o *outbox) dropAll(items []Item, cause error, now time.Time) {
-	o.mu.Lock()
+// add takes an item a log call admitted, under the full policy (dropped
+// when the Block policy refused the call).
+func (p *pusher) add(it *Item) {
+	o := p.o
+	o.logged++
+	if p.refused != nil {
+		o.queueFull++
+		o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, p.refused, p.now)
+		return
+	}
+	o.place(it, p.now)
+}
+
+// close ends the push: the call's spilled items go to the spool, the
+// sender is woken each time a batch's worth of items has been queued, and
+// the lock is released.
+func (p *pusher) close() {
+	o := p.o
 	defer o.mu.Unlock()
-	o.logged += int64(len(items))
-	o.queueFull += int64(len(items))
-	o.full.lost.add(items, o.fullReason, CodeResourceExhausted, cause, now)
-	o.reportFullDue(now, true)
+	if len(o.spill) > 0 {
+		o.writeSpill(p.now)
+	}
+	if o.q.n/o.batchItems > p.before/o.batchItems || o.q.bytes/o.batchBytes > p.bytes/o.batchBytes {
+		o.signal()
+	}
+	if p.refused != nil {
+		o.reportFullDue(p.now, true)
+	}
+	if p.reserved {
+		o.roomMade() // what the call did not use
+	}
+}
+
+// push is open, add and close for a slice of items.
+func (o *outbox) push(items []Item, res reservation, now time.Time) error {
+	p, err := o.open(res, nil, now)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		p.add(&items[i])
+	}
+	p.close()
+	return nil
 }
 
 // signal wakes the sender without blocking.
