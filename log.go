@@ -210,12 +210,11 @@ func (r *Run) begin(ctx context.Context, n int, need func() int, now time.Time) 
 			return nil, full // closed while waiting
 		}
 	}
-	p, err := r.out.open(res, full, now)
-	if err != nil {
+	c := &r.log.call
+	if err := r.out.open(&c.p, res, full, now); err != nil {
 		return nil, err
 	}
-	c := &r.log.call
-	c.now, c.p, c.full, c.n, c.rej = now, p, full, n, nil
+	c.now, c.full, c.n = now, full, n
 	return c, nil
 }
 
@@ -259,7 +258,11 @@ func (c *logCall) metric(ks *keyState, key string, step int64, v float64, ts tim
 	ks, verdict, e := c.log.adm.metric(ks, key, step, v, ts.UnixNano())
 	switch verdict {
 	case admitted:
-		c.p.add(&Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
+		if s := c.p.slot(len(ks.key) + itemOverhead); s != nil {
+			*s = Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
+		} else {
+			c.p.dropNew(&Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
+		}
 	case duplicate:
 		c.log.duplicates.Add(1)
 		c.ev.emit(onWarning, e, c.now)

@@ -218,51 +218,90 @@ func (o *outbox) waitRoom(ctx context.Context, n, size int) (time.Duration, stri
 type pusher struct {
 	o             *outbox
 	now           time.Time
-	refused       error // why the Block policy refused the call: its entries are dropped
-	reserved      bool
-	before, bytes int // the queue's length and weight when the call began
+	refused  error // why the Block policy refused the call: its entries are dropped
+	reserved bool
 }
 
-// open starts a log call's push and takes the outbox's lock, which the
-// caller holds until close. res is the room a Block caller reserved (now
-// used), refused the error that refused it. Once the outbox is closed it
-// takes nothing: open returns the closed error, without the lock.
-func (o *outbox) open(res reservation, refused error, now time.Time) (pusher, error) {
+// open starts a log call's push in p and takes the outbox's lock, which
+// the caller holds until p.close. res is the room a Block caller reserved
+// (now used), refused the error that refused it. Once the outbox is closed
+// it takes nothing: open returns the closed error, without the lock.
+func (o *outbox) open(p *pusher, res reservation, refused error, now time.Time) error {
 	o.mu.Lock()
 	o.reserved -= res.items
 	o.resBytes -= res.bytes
 	if o.closed {
 		o.roomMade()
 		o.mu.Unlock()
-		return pusher{}, o.closedErr
+		return o.closedErr
 	}
-	return pusher{o: o, now: now, refused: refused, reserved: res.items > 0, before: o.q.n, bytes: o.q.bytes}, nil
+	p.o, p.now, p.refused, p.reserved = o, now, refused, res.items > 0
+	return nil
 }
 
-// add takes an item a log call admitted, under the full policy (dropped
-// when the Block policy refused the call).
-func (p *pusher) add(it *Item) {
+// slot makes room under the full policy for an item the call admitted,
+// weighing size bytes (see itemSize), and returns where the caller writes
+// it: the queue's tail, or the call's spill buffer. It returns nil when the
+// policy drops the item (DropNewest, or a Block call refused): the caller
+// then hands it to dropNew.
+func (p *pusher) slot(size int) *Item {
 	o := p.o
 	o.logged++
 	if p.refused != nil {
-		o.queueFull++
-		o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, p.refused, p.now)
-		return
+		return nil
 	}
-	o.place(it, p.now)
+	switch o.policy.mode {
+	case fullBlock:
+		// The caller reserved room, or the queue was empty: an item larger
+		// than the limits is not refused forever.
+	case fullDropNewest:
+		if o.q.full(size) {
+			return nil
+		}
+	case fullSpill:
+		if !o.spoolDead && (o.spooled > 0 || len(o.spill) > 0 || o.q.full(size)) {
+			o.spill = append(o.spill, Item{})
+			return &o.spill[len(o.spill)-1]
+		}
+		o.dropOldest(size, p.now) // the spool is dead: as DropOldest
+	default:
+		o.dropOldest(size, p.now)
+	}
+	o.enqueued++
+	return o.q.pushSlot(size)
+}
+
+// dropNew counts and records an item slot refused.
+func (p *pusher) dropNew(it *Item) {
+	o := p.o
+	o.queueFull++
+	o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, p.refused, p.now)
+	if p.refused == nil {
+		o.reportFullDue(p.now, false) // a refused call reports at close
+	}
+}
+
+// add takes an item the call admitted, under the full policy.
+func (p *pusher) add(it *Item) {
+	if s := p.slot(itemSize(it)); s != nil {
+		*s = *it
+	} else {
+		p.dropNew(it)
+	}
 }
 
 // close ends the push: the call's spilled items go to the spool, the
-// sender is woken each time a batch's worth of items has been queued, and
-// the lock is released.
+// sender is woken when a batch is ready (unless a wake-up is pending: one
+// per look of the sender at the queue, not one per call), and the lock is
+// released.
 func (p *pusher) close() {
 	o := p.o
 	defer o.mu.Unlock()
 	if len(o.spill) > 0 {
 		o.writeSpill(p.now)
 	}
-	if o.q.n/o.batchItems > p.before/o.batchItems || o.q.bytes/o.batchBytes > p.bytes/o.batchBytes {
-		o.signal()
+	if (o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes) && len(o.wake) == 0 {
+		o.signal() // a batch is ready and the sender was not told since it last looked
 	}
 	if p.refused != nil {
 		o.reportFullDue(p.now, true)
@@ -274,8 +313,8 @@ func (p *pusher) close() {
 
 // push is open, add and close for a slice of items.
 func (o *outbox) push(items []Item, res reservation, now time.Time) error {
-	p, err := o.open(res, nil, now)
-	if err != nil {
+	var p pusher
+	if err := o.open(&p, res, nil, now); err != nil {
 		return err
 	}
 	for i := range items {
@@ -293,32 +332,6 @@ func (o *outbox) signal() {
 	}
 }
 
-// place puts one item in the queue or the spool, making room as the policy
-// says. Called with mu held.
-func (o *outbox) place(it *Item, now time.Time) {
-	size := itemSize(it)
-	switch o.policy.mode {
-	case fullBlock:
-		// The caller reserved room, or the queue was empty: an item larger
-		// than the limits is not refused forever.
-	case fullDropNewest:
-		if o.q.full(size) {
-			o.dropped(it, now)
-			return
-		}
-	case fullSpill:
-		if !o.spoolDead && (o.spooled > 0 || len(o.spill) > 0 || o.q.full(size)) {
-			o.spill = append(o.spill, *it)
-			return
-		}
-		o.dropOldest(size, now) // the spool is dead: as DropOldest
-	default:
-		o.dropOldest(size, now)
-	}
-	*o.q.pushSlot(size) = *it
-	o.enqueued++
-}
-
 // dropOldest drops the oldest items until one of size bytes fits. Called
 // with mu held.
 func (o *outbox) dropOldest(size int, now time.Time) {
@@ -329,8 +342,8 @@ func (o *outbox) dropOldest(size int, now time.Time) {
 	}
 }
 
-// dropped counts and records an item the full policy dropped. Called with
-// mu held.
+// dropped counts and records a queued item the full policy dropped.
+// Called with mu held.
 func (o *outbox) dropped(it *Item, now time.Time) {
 	o.queueFull++
 	o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, nil, now)

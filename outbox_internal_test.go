@@ -99,10 +99,13 @@ func TestOutboxWakesTheSenderOncePerBatch(t *testing.T) {
 	assert.Len(t, wake, 0, "no full batch yet")
 	require.NoError(t, o.push(points(3, 4), reservation{}, now))
 	assert.Len(t, wake, 1, "a full batch")
-	<-wake
-	require.NoError(t, o.push(points(4, 7), reservation{}, now))
-	assert.Len(t, wake, 0, "the second batch is not full")
-	require.NoError(t, o.push(points(7, 8), reservation{}, now))
+	require.NoError(t, o.push(points(4, 5), reservation{}, now))
+	assert.Len(t, wake, 1, "one wake-up pending is enough")
+	<-wake // the sender looks
+	o.take(nil, 4, 1<<20, now)
+	require.NoError(t, o.push(points(5, 7), reservation{}, now))
+	assert.Len(t, wake, 0, "the next batch is not full")
+	require.NoError(t, o.push(points(7, 9), reservation{}, now))
 	assert.Len(t, wake, 1)
 }
 
