@@ -216,8 +216,8 @@ func (o *outbox) waitRoom(ctx context.Context, n, size int) (time.Duration, stri
 // adds them one by one, so that entries are queued in the order they were
 // admitted, with one lock per call; close releases it.
 type pusher struct {
-	o             *outbox
-	now           time.Time
+	o        *outbox
+	now      time.Time
 	refused  error // why the Block policy refused the call: its entries are dropped
 	reserved bool
 }
