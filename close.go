@@ -91,6 +91,9 @@ func (r *Run) finalize(ctx context.Context, mark uint64) (Report, error) {
 		if err := r.out.closeSpool(); err != nil {
 			r.cfg.logger.Error("mlerr: closing the spool", "err", err)
 		}
+		if err := r.staging.close(); err != nil {
+			r.cfg.logger.Error("mlerr: removing the staged copies of artifacts", "err", err)
+		}
 		if err := r.snd.final.endErr; err != nil {
 			r.ev.emit(onError, err, now)
 		}

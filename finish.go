@@ -62,15 +62,28 @@ func (s *sender) leftovers(why error, now time.Time) (lost lossRecord, unsent, u
 	var notSent []Item
 	cause := New(CodeDeadlineExceeded, stopText(why))
 	if pb := s.cur; pb != nil && !pb.taken.fromSpool {
-		if pb.maybeStored {
-			unacked = int64(len(pb.b.Items))
-			lost.add(pb.b.Items, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
-		} else {
-			notSent = append(notSent, pb.b.Items...)
+		rest := pb.b.Items[pb.done:]
+		s.reportArtifacts(len(pb.b.Items), pb.failures, now)
+		switch {
+		case pb.maybeStored && pb.artifacts():
+			unacked = 1 // the file being uploaded
+			lost.add(rest[:1], "unacknowledged: an upload was in flight when the run stopped; the file may be stored", CodeDeadlineExceeded, cause, now)
+			notSent = append(notSent, rest[1:]...)
+		case pb.maybeStored:
+			unacked = int64(len(rest))
+			lost.add(rest, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
+		default:
+			notSent = append(notSent, rest...)
+		}
+		for i := range rest {
+			s.staging.remove(&rest[i])
 		}
 	}
 	s.cur = nil
 	notSent = s.out.rest(notSent)
+	for i := range notSent {
+		s.staging.remove(&notSent[i])
+	}
 	lost.add(notSent, "unsent: still queued when the run stopped", CodeDeadlineExceeded, cause, now)
 	unsent = int64(len(notSent)) + int64(s.out.stats().unread)
 	s.publish(func(st *senderStats) {

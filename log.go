@@ -99,6 +99,7 @@ func (r *Run) SetTagsContext(ctx context.Context, tags map[string]string) error 
 // under the Block full policy.
 func (r *Run) LogItems(ctx context.Context, items []Item) error {
 	now := r.clock.Now()
+	staged := r.stageItems(items, now)
 	c, err := r.begin(ctx, len(items), func() (need int) {
 		for i := range items {
 			need += itemSize(&items[i])
@@ -106,8 +107,10 @@ func (r *Run) LogItems(ctx context.Context, items []Item) error {
 		return need
 	}, now)
 	if err != nil {
+		staged.discard()
 		return err
 	}
+	next := 0 // the next staged artifact
 	for i := range items {
 		it := items[i]
 		switch it.Kind {
@@ -118,6 +121,8 @@ func (r *Run) LogItems(ctx context.Context, items []Item) error {
 			c.metric(nil, it.Key, it.Step, it.Value, it.Time, i)
 		case ItemParam, ItemTag:
 			c.text(it.Kind, it.Key, it.Text, i)
+		case ItemArtifact:
+			next = c.artifact(staged, next, i)
 		default:
 			c.reject(it, i, ErrInvalidValue.Errorf("item %d: unknown kind %d", i, it.Kind))
 		}
@@ -345,4 +350,39 @@ func rejectedError(rej []Failure[Item], total int) error {
 	}
 	be := NewBatchError(total, rej)
 	return newError(CodeInvalidParameterValue, kind, b.String(), be)
+}
+
+// stageItems copies the files of the artifact items among items (their
+// Text, as LogArtifact does), before the call takes any lock; their
+// results come in the order of the items.
+func (r *Run) stageItems(items []Item, now time.Time) *stager {
+	s := &stager{area: &r.staging, now: now}
+	_, ok := r.backend.(ArtifactBackend)
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Kind != ItemArtifact:
+		case !ok:
+			s.refuse(it.Text, it.Key, CodeNotImplemented, ErrNotImplemented.New("the backend stores no artifacts (it is not an mlerr.ArtifactBackend)"))
+		case it.Text == "":
+			s.refuse("", it.Key, CodeInvalidParameterValue, ErrInvalidValue.New("an artifact item names no local file (Text) to log again"))
+		default:
+			s.copy(it.Text, it.Key)
+		}
+	}
+	return s
+}
+
+// artifact queues the i-th file the stager has (or reports why it was
+// refused) as the call's entry at index, and returns the next one's number.
+func (c *logCall) artifact(s *stager, i, index int) int {
+	st := &s.out[i]
+	if st.fail != nil {
+		f := *st.fail
+		f.Index = index
+		c.rej = append(c.rej, f)
+		return i + 1
+	}
+	c.p.add(&st.item)
+	return i + 1
 }

@@ -27,7 +27,8 @@ type outbox struct {
 	batchBytes         int // ...or bytes queued
 	wake               chan<- struct{}
 	ev                 *events
-	fullReason         string // the Failure.Reason of an item the policy dropped
+	fullReason         string      // the Failure.Reason of an item the policy dropped
+	discard            func(*Item) // called for every item dropped (an artifact's staged copy goes)
 
 	mu        sync.Mutex
 	q         queue
@@ -71,6 +72,7 @@ func newOutbox(cfg *runConfig, wake chan<- struct{}, ev *events) *outbox {
 		ev:         ev,
 		q:          queue{maxItems: cfg.maxItems, maxBytes: cfg.maxBytes},
 		fullReason: "queue full (" + cfg.full.String() + ")",
+		discard:    func(*Item) {},
 	}
 	if o.policy.mode == fullSpill {
 		// Items a spool holds already are this run's, logged before: they go
@@ -274,6 +276,7 @@ func (p *pusher) slot(size int) *Item {
 // dropNew counts and records an item slot refused.
 func (p *pusher) dropNew(it *Item) {
 	o := p.o
+	o.discard(it)
 	o.queueFull++
 	o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, p.refused, p.now)
 	if p.refused == nil {
@@ -345,6 +348,7 @@ func (o *outbox) dropOldest(size int, now time.Time) {
 // dropped counts and records a queued item the full policy dropped.
 // Called with mu held.
 func (o *outbox) dropped(it *Item, now time.Time) {
+	o.discard(it)
 	o.queueFull++
 	o.full.lost.add1(it, o.fullReason, CodeResourceExhausted, nil, now)
 	o.reportFullDue(now, false)
@@ -364,6 +368,9 @@ func (o *outbox) writeSpill(now time.Time) {
 		return
 	}
 	o.spillFailed += int64(len(items))
+	for i := range items {
+		o.discard(&items[i])
+	}
 	if room := maxReportItems - len(o.spillLost); room > 0 {
 		o.spillLost = append(o.spillLost, items[:min(room, len(items))]...)
 	}

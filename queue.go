@@ -106,9 +106,13 @@ func (q *queue) dropOldest() {
 
 // take moves up to maxCount oldest items, weighing at most maxBytes (but at
 // least one item), to dst and returns it with their total size. It copies
-// a segment's run of items at once.
+// a segment's run of items at once. Artifacts and other items never share
+// a batch: it stops before the first item of the other sort than the
+// first one taken (artifacts are uploaded one by one, the others written
+// together).
 func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 	size := 0
+	art := q.n > 0 && q.segs[0][q.headOff].Kind == ItemArtifact
 	for q.n > 0 && len(dst) < maxCount {
 		seg := q.segs[0]
 		first := q.headOff
@@ -116,7 +120,7 @@ func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 		k, chunk := first, 0
 		for ; k < end; k++ {
 			s := itemSize(&seg[k])
-			if (len(dst) > 0 || k > first) && size+chunk+s > maxBytes {
+			if (len(dst) > 0 || k > first) && size+chunk+s > maxBytes || (seg[k].Kind == ItemArtifact) != art {
 				break
 			}
 			chunk += s
@@ -131,7 +135,7 @@ func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 		q.bytes -= chunk
 		q.advance(k - first)
 		if k < end {
-			break // the byte limit
+			break // the byte limit, or the other sort
 		}
 	}
 	return dst, size

@@ -29,10 +29,11 @@ type Run struct {
 	ctx     context.Context // NewRun's context without its cancellation: values for backend calls
 	created time.Time
 
-	log logSide
-	out *outbox
-	snd *sender
-	ev  *events
+	log     logSide
+	out     *outbox
+	snd     *sender
+	ev      *events
+	staging stagingArea // copies of the files logged as artifacts
 
 	finalOnce sync.Once
 	report    Report
@@ -83,6 +84,7 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	r.ev = newEvents(&r.cfg, cbs, r.clock)
 	wake := make(chan struct{}, 1)
 	r.out = newOutbox(&r.cfg, wake, r.ev)
+	r.out.discard = r.staging.remove
 	r.log.adm = newAdmitter(r.cfg.rules)
 	r.log.call.log, r.log.call.ev = &r.log, r.ev
 	r.snd = newSender(r, wake)

@@ -32,6 +32,7 @@ type sender struct {
 	cfg     *runConfig
 	out     *outbox
 	ev      *events
+	staging *stagingArea
 	clock   Clock  // the run's clock: time stamps
 	base    Clock  // the retry policy's clock, which waits
 	policy  Policy // the retry policy, waiting on the sender's clock
@@ -75,10 +76,18 @@ type request struct {
 type pending struct {
 	b           Batch
 	taken       taken // where its items came from in the outbox
-	attempts    int   // WriteBatch calls made for it
+	attempts    int   // WriteBatch (WriteArtifact) calls made for it
 	panics      int   // sender panics while sending it
-	maybeStored bool  // an attempt may have reached the backend
+	maybeStored bool  // an attempt may have reached the backend (for an artifact, the current one's)
+
+	// A batch of artifacts is sent one by one: done counts the items dealt
+	// with (stored, or failed for good into failures).
+	done     int
+	failures []Failure[Item]
 }
+
+// artifacts reports whether the batch is one of artifacts.
+func (pb *pending) artifacts() bool { return pb.b.Items[0].Kind == ItemArtifact }
 
 // senderStats is what the sender publishes.
 type senderStats struct {
@@ -120,6 +129,7 @@ func newSender(r *Run, wake chan struct{}) *sender {
 		cfg:       &r.cfg,
 		out:       r.out,
 		ev:        r.ev,
+		staging:   &r.staging,
 		clock:     r.clock,
 		spec:      r.cfg.spec,
 		reqs:      make(chan *request, 16),
@@ -264,7 +274,11 @@ func (s *sender) sendReady(force bool) bool {
 				continue // the spool failed: the queue may have items
 			}
 		}
-		if !s.send(s.cur) {
+		send := s.send
+		if s.cur.artifacts() {
+			send = s.sendArtifacts
+		}
+		if !send(s.cur) {
 			return false
 		}
 	}
@@ -277,9 +291,13 @@ func (s *sender) next() *pending {
 		return nil
 	}
 	s.buf = t.items
-	s.seq++
+	pb := &pending{b: Batch{RunID: s.runID(), Items: t.items}, taken: t}
+	if !pb.artifacts() {
+		s.seq++
+		pb.b.Seq = s.seq
+	}
 	s.publish(func(p *senderStats) { p.inFlight = len(t.items) })
-	return &pending{b: Batch{RunID: s.runID(), Seq: s.seq, Items: t.items}, taken: t}
+	return pb
 }
 
 // wait waits d on the retry policy's clock, serving the requests that
@@ -364,9 +382,7 @@ func (s *sender) panicked(p any, stack []byte) {
 	if pb := s.cur; pb != nil {
 		pb.panics++
 		if pb.panics >= maxBatchPanics {
-			lost := s.settle(pb, failAll(pb.b.Items, err, now), now)
-			s.ev.emit(onError, ErrSynchronizationStopped.Wrap(lost,
-				fmt.Sprintf("batch %d made the sender panic %d times (%v): its %d items are lost", pb.b.Seq, pb.panics, p, len(pb.b.Items))), now)
+			s.giveUp(pb, err, p, now)
 			return
 		}
 	} else if !s.isStarted() && s.panics >= maxBatchPanics {
@@ -374,6 +390,28 @@ func (s *sender) panicked(p any, stack []byte) {
 		return
 	}
 	s.ev.emit(onError, err, now)
+}
+
+// giveUp loses a batch that made the sender panic too often (of a batch of
+// artifacts, the files not dealt with yet).
+func (s *sender) giveUp(pb *pending, err error, p any, now time.Time) {
+	if pb.artifacts() {
+		rest := pb.b.Items[pb.done:]
+		s.publish(func(st *senderStats) {
+			st.rejected += int64(len(rest))
+			st.keepFailed(rest)
+		})
+		for i := range rest {
+			s.staging.remove(&rest[i])
+			pb.failures = append(pb.failures, Failure[Item]{Item: rest[i], Index: pb.done + i, Reason: "made the sender panic", Code: CodeOf(err), Time: now, Cause: err})
+		}
+		pb.done = len(pb.b.Items)
+		s.artifactsDone(pb, now)
+		return
+	}
+	lost := s.settle(pb, failAll(pb.b.Items, err, now), now)
+	s.ev.emit(onError, ErrSynchronizationStopped.Wrap(lost,
+		fmt.Sprintf("batch %d made the sender panic %d times (%v): its %d items are lost", pb.b.Seq, pb.panics, p, len(pb.b.Items))), now)
 }
 
 // maxBatchPanics is how many panics one batch (or the start) may cause
