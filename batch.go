@@ -139,7 +139,7 @@ func completeFailure[T any](f *Failure[T]) {
 // wrapping does not make every reason unique), the text of another cause,
 // else the code's name.
 func failureReasonOf(cause error, code Code) string {
-	if e := findError(cause); e != nil && e.message != "" {
+	if e := AsError(cause); e != nil && e.message != "" {
 		return e.message
 	}
 	if cause != nil {

@@ -176,8 +176,8 @@ func (l *loop) failed(ctx context.Context, p *Policy, err error) *RetryError {
 
 	var d Decision
 	if p.Classify == nil {
-		var s signals
-		s.walk(err)
+		s := signals{goal: goalDecision}
+		s.read(err)
 		if s.timeout == nil && s.netTimeout && !s.permanent {
 			if k, ok := netTimeoutKind(err); ok {
 				te := &TimeoutError{Kind: k, Err: err}
@@ -291,7 +291,7 @@ func (l *loop) stopAt(reason StopReason, last error, now time.Time) *RetryError 
 }
 
 func isTimeoutError(err error) bool {
-	var s signals
-	s.walk(err)
+	s := signals{goal: goalDecision}
+	s.read(err)
 	return s.timeout != nil
 }

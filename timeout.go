@@ -85,8 +85,8 @@ func (e *TimeoutError) Is(target error) bool { return target == context.Deadline
 // attempt's context errors are not network timeouts: Retry tells those apart
 // itself.
 func netTimeoutKind(err error) (TimeoutKind, bool) {
-	var s signals
-	s.walk(err)
+	s := signals{goal: goalDecision}
+	s.read(err)
 	if !s.netTimeout {
 		return 0, false
 	}

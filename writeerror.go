@@ -26,16 +26,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	f, _ := findCodeIn(err, maxVisits)
-	code := f.code
-	if !f.ok {
-		code = CodeInternalError
-	}
+	s := signals{goal: goalCode}
+	s.read(err)
+	code := s.codeOf()
 	problem := r != nil && prefersProblem(r.Header.Values("Accept"))
 	var body []byte
 	var retryAfter time.Duration
 	status := code.HTTPStatus()
-	switch e := f.src.(type) {
+	switch e := s.src.(type) {
 	case *Error:
 		if e.code == 0 && e.rawName() == "" {
 			e = e.clone()
