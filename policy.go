@@ -11,27 +11,9 @@ import (
 // wait between attempts". Any negative duration means the same.
 const Off time.Duration = -1
 
-// The defaults a zero field of a Policy stands for; DefaultPolicy returns
-// them. They suit a call to a remote tracking server from a training job:
-//
-//   - 10 attempts: with the delays below they span about a minute of
-//     backoff, enough to ride out a server restart or a load balancer
-//     failover, short enough that a dead server is reported while someone
-//     still watches the job.
-//   - Exponential from 500 ms, factor 2, capped at 30 s: the first retry is
-//     quick (most blips last under a second), later ones back off so a sick
-//     server is not hammered, and no single wait is long enough to look hung.
-//   - 5 minutes elapsed, counted from the first failure so that one slow
-//     first attempt does not eat the budget.
-//   - 30 s per attempt: longer than any healthy MLflow call, short enough that
-//     a connection stuck without an answer is abandoned and retried.
-//   - Retry-After clamped to 2 minutes: servers ask for seconds; a larger value
-//     is a misconfiguration or a long outage, and a multi-day sleep would
-//     look like a hang.
-//   - Full jitter: every wait is uniform in [0, delay), which spreads
-//     thousands of training ranks that failed together over the whole
-//     interval (AWS's analysis found it the best at reducing contention).
+// The defaults a zero field of a Policy stands for (see DefaultPolicy).
 const (
+	// DefaultMaxAttempts and the others are the defaults DefaultPolicy spells out.
 	DefaultMaxAttempts    = 10
 	DefaultInitialDelay   = 500 * time.Millisecond
 	DefaultMultiplier     = 2.0
@@ -79,7 +61,7 @@ func (j Jitter) String() string {
 // instead, clamped to MaxRetryAfter.
 type Policy struct {
 	// MaxAttempts bounds the calls of the operation, the first one included:
-	// 1 means no retry. 0 means DefaultMaxAttempts; negative means no bound
+	// 1 means no retry. 0 means 10 (see DefaultPolicy); negative means no bound
 	// (MaxElapsed, the budget or the context still stop the loop).
 	MaxAttempts int
 
@@ -122,7 +104,10 @@ type Policy struct {
 	Budget *Budget
 	// Classify decides whether an error is retried and after what delay
 	// (nil: the package's Classify). A custom function can fall back to
-	// Classify for the cases it does not care about.
+	// Classify for the cases it does not care about. Whichever it is, it
+	// sees a network-stack timeout as a *TimeoutError, and Retry does not
+	// retry an error that holds a *RetryError (a nested loop that gave up)
+	// even when it says to.
 	Classify func(error) Decision
 	// OnRetry, when set, is called before each wait with the attempt that
 	// failed, its error and the wait chosen. It runs on Retry's goroutine:
@@ -133,9 +118,29 @@ type Policy struct {
 	Clock Clock
 }
 
-// DefaultPolicy returns the default policy with every field spelled out (see
-// the Default constants for the reasons behind each number). A zero Policy
-// behaves the same.
+// DefaultPolicy returns the default policy with every field spelled out; a
+// zero Policy behaves the same. The defaults suit a call to a remote tracking
+// server from a training job:
+//
+//	MaxAttempts     10     with the delays below, about a minute of backoff:
+//	                       enough to ride out a server restart or a load
+//	                       balancer failover, short enough that a dead server
+//	                       is reported while someone still watches the job
+//	InitialDelay    500ms  the first retry is quick: most blips last under a
+//	Multiplier      2      second; later ones back off so that a sick server
+//	MaxDelay        30s    is not hammered, and no single wait looks hung
+//	MaxElapsed      5m     counted from the first failure, so that one slow
+//	                       first attempt does not eat the budget
+//	AttemptTimeout  30s    longer than any healthy MLflow call, short enough
+//	                       that a connection stuck without an answer is
+//	                       abandoned and retried
+//	MaxRetryAfter   2m     servers ask for seconds; more is a misconfiguration
+//	                       or a long outage, and a multi-day sleep would look
+//	                       like a hang
+//	Jitter          full   every wait uniform in [0, delay), which spreads
+//	                       thousands of training ranks that failed together
+//	                       over the whole interval (AWS's analysis found it
+//	                       the best at reducing contention)
 func DefaultPolicy() Policy {
 	return Policy{
 		MaxAttempts:    DefaultMaxAttempts,
@@ -171,40 +176,76 @@ type resolved struct {
 	maxRetryAfter time.Duration // 0: unclamped
 	jitter        Jitter
 	random        func() float64
-	classify      func(error) Decision
+	classify      func(error) Decision // nil: the package's Classify (see judge)
+	clock         Clock
+	budget        *Budget
+	onRetry       func(RetryEvent)
 }
 
 func (p *Policy) resolve() resolved {
 	r := resolved{
-		maxAttempts:   p.MaxAttempts,
+		maxAttempts:   orDefaultCount(p.MaxAttempts, DefaultMaxAttempts),
 		initialDelay:  orDefault(p.InitialDelay, DefaultInitialDelay),
 		maxDelay:      orDefault(p.MaxDelay, DefaultMaxDelay),
-		multiplier:    p.Multiplier,
+		multiplier:    resolveMultiplier(p.Multiplier),
 		maxElapsed:    orDefault(p.MaxElapsed, DefaultMaxElapsed),
 		maxRetryAfter: orDefault(p.MaxRetryAfter, DefaultMaxRetryAfter),
 		jitter:        p.Jitter,
 		random:        p.Rand,
 		classify:      p.Classify,
-	}
-	switch {
-	case r.maxAttempts == 0:
-		r.maxAttempts = DefaultMaxAttempts
-	case r.maxAttempts < 0:
-		r.maxAttempts = 0
-	}
-	switch {
-	case r.multiplier == 0:
-		r.multiplier = DefaultMultiplier
-	case r.multiplier < 1 || r.multiplier != r.multiplier: // NaN too
-		r.multiplier = 1
+		clock:         p.Clock,
+		budget:        p.Budget,
+		onRetry:       p.OnRetry,
 	}
 	if r.random == nil {
 		r.random = rand.Float64
 	}
-	if r.classify == nil {
-		r.classify = Classify
+	if r.clock == nil {
+		r.clock = systemClock{}
 	}
 	return r
+}
+
+// orDefaultCount resolves MaxAttempts: 0 gives def, a negative count 0
+// (unbounded).
+func orDefaultCount(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// resolveMultiplier resolves Multiplier: 0 gives the default, a value below
+// 1 (or NaN) 1, a constant delay.
+func resolveMultiplier(m float64) float64 {
+	switch {
+	case m == 0:
+		return DefaultMultiplier
+	case m < 1 || m != m: // NaN too
+		return 1
+	}
+	return m
+}
+
+// grow returns the backoff delay that follows base (in ns), capped by
+// MaxDelay and kept finite.
+func (r *resolved) grow(base float64) float64 {
+	next := base * r.multiplier
+	if r.maxDelay > 0 && next > float64(r.maxDelay) {
+		next = float64(r.maxDelay)
+	}
+	return min(next, maxBase)
+}
+
+// clampAfter clamps a delay an error asks for to MaxRetryAfter.
+func (r *resolved) clampAfter(d time.Duration) time.Duration {
+	if r.maxRetryAfter > 0 && d > r.maxRetryAfter {
+		return r.maxRetryAfter
+	}
+	return d
 }
 
 // attemptTimeout returns the per-attempt timeout in force, 0 for none.

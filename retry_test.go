@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -144,6 +146,58 @@ func TestNestedRetryIsNotRetried(t *testing.T) {
 	assert.Equal(t, 1, re.Attempts)
 	assert.True(t, mlerr.IsRetryable(err), "Classify still says the last failure was transient")
 	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
+}
+
+// A nil Policy.Classify means the package's Classify: Policy{} and
+// Policy{Classify: mlerr.Classify} go through one decision, whatever the
+// error. They once differed for a nested loop's *RetryError (given up at once
+// with nil, retried with Classify) and for a network timeout marked
+// Permanent (Last kept the mark inside a *TimeoutError with Classify).
+func TestNilClassifyIsClassify(t *testing.T) {
+	nested := &mlerr.RetryError{Attempts: 3, Reason: mlerr.StopExhausted, Last: errUnavailable}
+	readTimeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	tests := []struct {
+		name     string
+		err      error
+		attempts int
+		reason   mlerr.StopReason
+	}{
+		{"transient code", errUnavailable, 3, mlerr.StopExhausted},
+		{"caller fault", mlerr.New(mlerr.CodeResourceDoesNotExist, "no run 7"), 1, mlerr.StopPermanent},
+		{"nested retry loop", fmt.Errorf("sync: %w", nested), 1, mlerr.StopPermanent},
+		{"nested retry loop in a join", errors.Join(errUnavailable, nested), 1, mlerr.StopPermanent},
+		{"permanent nested retry loop", mlerr.Permanent(nested), 1, mlerr.StopPermanent},
+		{"network timeout", readTimeout, 3, mlerr.StopExhausted},
+		{"permanent network timeout", mlerr.Permanent(readTimeout), 1, mlerr.StopPermanent},
+		{"retry-after", errUnavailable.WithRetryAfter(time.Second), 3, mlerr.StopExhausted},
+		{"permanent", mlerr.Permanent(errUnavailable), 1, mlerr.StopPermanent},
+	}
+	type outcome struct {
+		Attempts int
+		Reason   mlerr.StopReason
+		Last     string // type and text of the last error
+		Events   []string
+	}
+	run := func(t *testing.T, classify func(error) mlerr.Decision, opErr error) outcome {
+		var o outcome
+		p := mlerr.Policy{MaxAttempts: 3, Jitter: mlerr.JitterNone, Clock: newFakeClock(), Classify: classify,
+			OnRetry: func(ev mlerr.RetryEvent) {
+				o.Events = append(o.Events, fmt.Sprintf("%d %v %s %T", ev.Attempt, ev.Wait, ev.Reason, ev.Err))
+			}}
+		err := mlerr.Retry(context.Background(), p, func(context.Context) error { return opErr })
+		var re *mlerr.RetryError
+		require.ErrorAs(t, err, &re)
+		o.Attempts, o.Reason, o.Last = re.Attempts, re.Reason, fmt.Sprintf("%T %v", re.Last, re.Last)
+		return o
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			byNil := run(t, nil, tt.err)
+			assert.Equal(t, tt.attempts, byNil.Attempts)
+			assert.Equal(t, tt.reason, byNil.Reason)
+			assert.Equal(t, byNil, run(t, mlerr.Classify, tt.err), "nil and mlerr.Classify decide alike")
+		})
+	}
 }
 
 func TestRetryErrorMessage(t *testing.T) {

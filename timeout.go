@@ -80,22 +80,15 @@ func (e *TimeoutError) Unwrap() error { return e.Err }
 // timeout, whichever deadline fired, matches it.
 func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// netTimeoutKind reports whether err is a timeout of the network stack, and
-// whether it happened while connecting or later. The caller's and the
-// attempt's context errors are not network timeouts: Retry tells those apart
-// itself.
-func netTimeoutKind(err error) (TimeoutKind, bool) {
-	s := signals{goal: goalDecision}
-	s.read(err)
-	if !s.netTimeout {
-		return 0, false
-	}
+// networkTimeoutKind tells, for an error that holds a timeout of the
+// network stack, whether it happened while connecting or later.
+func networkTimeoutKind(err error) TimeoutKind {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		return TimeoutConnect, true
+		return TimeoutConnect
 	}
 	if strings.Contains(err.Error(), "TLS handshake timeout") {
-		return TimeoutConnect, true
+		return TimeoutConnect
 	}
-	return TimeoutRead, true
+	return TimeoutRead
 }
