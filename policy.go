@@ -13,14 +13,13 @@ const Off time.Duration = -1
 
 // The defaults a zero field of a Policy stands for (see DefaultPolicy).
 const (
-	// DefaultMaxAttempts and the others are the defaults DefaultPolicy spells out.
-	DefaultMaxAttempts    = 10
-	DefaultInitialDelay   = 500 * time.Millisecond
-	DefaultMultiplier     = 2.0
-	DefaultMaxDelay       = 30 * time.Second
-	DefaultMaxElapsed     = 5 * time.Minute
-	DefaultAttemptTimeout = 30 * time.Second
-	DefaultMaxRetryAfter  = 2 * time.Minute
+	defaultMaxAttempts    = 10
+	defaultInitialDelay   = 500 * time.Millisecond
+	defaultMultiplier     = 2.0
+	defaultMaxDelay       = 30 * time.Second
+	defaultMaxElapsed     = 5 * time.Minute
+	defaultAttemptTimeout = 30 * time.Second
+	defaultMaxRetryAfter  = 2 * time.Minute
 )
 
 // Jitter selects how a backoff delay d is randomised.
@@ -143,14 +142,14 @@ type Policy struct {
 //	                       the best at reducing contention)
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxAttempts:    DefaultMaxAttempts,
-		InitialDelay:   DefaultInitialDelay,
-		MaxDelay:       DefaultMaxDelay,
-		Multiplier:     DefaultMultiplier,
+		MaxAttempts:    defaultMaxAttempts,
+		InitialDelay:   defaultInitialDelay,
+		MaxDelay:       defaultMaxDelay,
+		Multiplier:     defaultMultiplier,
 		Jitter:         JitterFull,
-		MaxElapsed:     DefaultMaxElapsed,
-		AttemptTimeout: DefaultAttemptTimeout,
-		MaxRetryAfter:  DefaultMaxRetryAfter,
+		MaxElapsed:     defaultMaxElapsed,
+		AttemptTimeout: defaultAttemptTimeout,
+		MaxRetryAfter:  defaultMaxRetryAfter,
 	}
 }
 
@@ -184,12 +183,12 @@ type resolved struct {
 
 func (p *Policy) resolve() resolved {
 	r := resolved{
-		maxAttempts:   orDefaultCount(p.MaxAttempts, DefaultMaxAttempts),
-		initialDelay:  orDefault(p.InitialDelay, DefaultInitialDelay),
-		maxDelay:      orDefault(p.MaxDelay, DefaultMaxDelay),
+		maxAttempts:   orDefaultCount(p.MaxAttempts, defaultMaxAttempts),
+		initialDelay:  orDefault(p.InitialDelay, defaultInitialDelay),
+		maxDelay:      orDefault(p.MaxDelay, defaultMaxDelay),
 		multiplier:    resolveMultiplier(p.Multiplier),
-		maxElapsed:    orDefault(p.MaxElapsed, DefaultMaxElapsed),
-		maxRetryAfter: orDefault(p.MaxRetryAfter, DefaultMaxRetryAfter),
+		maxElapsed:    orDefault(p.MaxElapsed, defaultMaxElapsed),
+		maxRetryAfter: orDefault(p.MaxRetryAfter, defaultMaxRetryAfter),
 		jitter:        p.Jitter,
 		random:        p.Rand,
 		classify:      p.Classify,
@@ -223,7 +222,7 @@ func orDefaultCount(n, def int) int {
 func resolveMultiplier(m float64) float64 {
 	switch {
 	case m == 0:
-		return DefaultMultiplier
+		return defaultMultiplier
 	case m < 1 || m != m: // NaN too
 		return 1
 	}
@@ -250,5 +249,5 @@ func (r *resolved) clampAfter(d time.Duration) time.Duration {
 
 // attemptTimeout returns the per-attempt timeout in force, 0 for none.
 func (p *Policy) attemptTimeout() time.Duration {
-	return orDefault(p.AttemptTimeout, DefaultAttemptTimeout)
+	return orDefault(p.AttemptTimeout, defaultAttemptTimeout)
 }

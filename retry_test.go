@@ -105,7 +105,7 @@ func TestRetryGivesUp(t *testing.T) {
 		{"not retryable code", func(*mlerr.Policy) {}, notFound, 1, mlerr.StopPermanent, mlerr.CodeResourceDoesNotExist, 0},
 		{"plain error", func(*mlerr.Policy) {}, sentinel, 1, mlerr.StopPermanent, sentinel, 0},
 		{"permanent mark", func(*mlerr.Policy) {}, mlerr.Permanent(errUnavailable), 1, mlerr.StopPermanent, errUnavailable, 0},
-		{"default attempts", func(*mlerr.Policy) {}, errUnavailable, mlerr.DefaultMaxAttempts, mlerr.StopExhausted, errUnavailable, 121500 * time.Millisecond},
+		{"default attempts", func(*mlerr.Policy) {}, errUnavailable, 10 /* the default */, mlerr.StopExhausted, errUnavailable, 121500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +224,7 @@ func TestRetryAfterHonouredAndClamped(t *testing.T) {
 	}{
 		{"server asks 7s", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(7 * time.Second), []time.Duration{7 * time.Second}, 0},
 		{"asks less than backoff", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(time.Millisecond), []time.Duration{time.Millisecond}, 0},
-		{"three days clamped to default", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(72 * time.Hour), []time.Duration{mlerr.DefaultMaxRetryAfter}, 0},
+		{"three days clamped to default", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(72 * time.Hour), []time.Duration{2 * time.Minute}, 0},
 		{"clamped to custom max", func(p *mlerr.Policy) { p.MaxRetryAfter = 10 * time.Second }, errUnavailable.WithRetryAfter(time.Hour), []time.Duration{10 * time.Second}, 0},
 		{"unclamped but past MaxElapsed: stop, no sleep", func(p *mlerr.Policy) { p.MaxRetryAfter = mlerr.Off }, errUnavailable.WithRetryAfter(72 * time.Hour), nil, mlerr.StopElapsed},
 		{"clamp above MaxElapsed: stop, no sleep", func(p *mlerr.Policy) { p.MaxRetryAfter, p.MaxElapsed = time.Hour, time.Minute }, errUnavailable.WithRetryAfter(2 * time.Hour), nil, mlerr.StopElapsed},
@@ -264,8 +264,8 @@ func TestRetryAfterHeaderForms(t *testing.T) {
 	}{
 		{"12", 12 * time.Second},
 		{now.Add(90 * time.Second).Format(http1123), 90 * time.Second},
-		{now.Add(40 * 24 * time.Hour).Format(http1123), mlerr.DefaultMaxRetryAfter},
-		{"99999999", mlerr.DefaultMaxRetryAfter},
+		{now.Add(40 * 24 * time.Hour).Format(http1123), 2 * time.Minute},
+		{"99999999", 2 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
@@ -454,7 +454,7 @@ func TestAttemptContextDeadline(t *testing.T) {
 				default:
 					want := tt.attempt
 					if want == 0 {
-						want = mlerr.DefaultAttemptTimeout
+						want = 30 * time.Second // the default
 					}
 					assert.WithinRange(t, dl, start.Add(want), time.Now().Add(want))
 				}
@@ -531,7 +531,7 @@ func TestPolicyClassifyOverrides(t *testing.T) {
 func TestJitterSpreadsRanks(t *testing.T) {
 	const ranks = 1000
 	const buckets = 10
-	d := mlerr.DefaultInitialDelay
+	d := 500 * time.Millisecond // the default InitialDelay
 	tests := []struct {
 		jitter mlerr.Jitter
 		lo, hi time.Duration

@@ -506,7 +506,7 @@ func (r *Run) outagePause() time.Duration {
 	case d > 0:
 		return d
 	case d == 0:
-		return DefaultMaxDelay
+		return defaultMaxDelay
 	}
 	if d := r.policy.InitialDelay; d > 0 {
 		return d
