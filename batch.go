@@ -292,7 +292,8 @@ func (e *BatchError[T]) ByReason() map[string][]T {
 }
 
 // FailureRate returns the share of the batch that failed, from 0 to 1:
-// len(Failures)/Total. It is 0 for a nil BatchError or an empty batch.
+// len(Failures)/Total. It is 0 for a nil BatchError or an empty batch. The
+// "more than 10% failed: stop" test is be.FailureRate() > 0.10.
 func (e *BatchError[T]) FailureRate() float64 {
 	if e == nil || e.Total <= 0 {
 		return 0
@@ -310,13 +311,6 @@ func (e *BatchError[T]) Err() error {
 		return nil
 	}
 	return e
-}
-
-// Exceeds reports whether more than rate (0 to 1) of the batch failed: the
-// "more than 10% failed: stop" test is be.Exceeds(0.10). See also
-// CheckFailureRate.
-func (e *BatchError[T]) Exceeds(rate float64) bool {
-	return e.FailureRate() > rate
 }
 
 // Unwrap returns every failure's cause, in the order of the failures, so

@@ -3,7 +3,6 @@ package mlerr
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -114,47 +113,4 @@ func newRetriedError[T any](total int, kept, still []Failure[T]) error {
 		return be
 	}
 	return nil
-}
-
-// ErrFailureRateExceeded is the kind of the error CheckFailureRate returns
-// when too much of a batch failed. Its code is the batch's own.
-var ErrFailureRateExceeded = NewKind("FailureRateExceeded", nil, 0)
-
-// batchFailureRater is implemented by *BatchError[T] for every T.
-type batchFailureRater interface {
-	error
-	FailureRate() float64
-	Code() Code
-}
-
-// CheckFailureRate is the "more than max failed: stop" test. It returns nil
-// when err is nil or is (or wraps) a batch error with a failure rate of at
-// most max (0 to 1): the caller keeps the partial result and goes on. When
-// more failed, it returns an error of kind ErrFailureRateExceeded with the
-// batch's code, wrapping err. Any other error is returned as is: a batch
-// that failed as a whole failed above any rate.
-//
-//	stored, err := upload(ctx, items)
-//	if err := mlerr.CheckFailureRate(err, 0.10); err != nil {
-//		return err // more than 10% failed: stop
-//	}
-func CheckFailureRate(err error, max float64) error {
-	if err == nil {
-		return nil
-	}
-	var fr batchFailureRater
-	if !errors.As(err, &fr) {
-		return err
-	}
-	rate := fr.FailureRate()
-	if rate <= max {
-		return nil
-	}
-	return newError(fr.Code(), ErrFailureRateExceeded,
-		"failure rate "+formatFailurePercent(rate)+" above the "+formatFailurePercent(max)+" tolerated", err)
-}
-
-// formatFailurePercent formats a rate (0.125) as a percentage ("12.5%").
-func formatFailurePercent(rate float64) string {
-	return strconv.FormatFloat(rate*100, 'f', -1, 64) + "%"
 }
