@@ -67,9 +67,6 @@ func Classify(err error) Decision {
 	return s.decide()
 }
 
-// IsRetryable reports whether Classify(err) allows a retry.
-func IsRetryable(err error) bool { return Classify(err).Retry }
-
 // Permanent marks err as final: Retry and Do stop at once and return it
 // (without the mark) as the last error of a *RetryError with StopPermanent.
 // Permanent(nil) is nil. The mark wins over everything else in the chain.

@@ -144,7 +144,7 @@ func TestNestedRetryIsNotRetried(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, mlerr.StopPermanent, re.Reason)
 	assert.Equal(t, 1, re.Attempts)
-	assert.True(t, mlerr.IsRetryable(err), "Classify still says the last failure was transient")
+	assert.True(t, mlerr.Classify(err).Retry, "Classify still says the last failure was transient")
 	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
 }
 
@@ -374,7 +374,7 @@ func TestCallerDeadlineIsTimeoutContext(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, mlerr.TimeoutContext, te.Kind)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.False(t, mlerr.IsRetryable(te))
+	assert.False(t, mlerr.Classify(te).Retry)
 }
 
 // The per-attempt timeout is real (context.WithTimeout): a few milliseconds

@@ -543,7 +543,7 @@ func isOutage(err error) bool {
 		}
 		return false
 	}
-	return IsRetryable(err)
+	return Classify(err).Retry
 }
 
 // isUnauthorized reports a refusal of the credentials (401, 403).
