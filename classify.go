@@ -102,22 +102,14 @@ func (e *delayError) Error() string { return e.err.Error() }
 func (e *delayError) Unwrap() error { return e.err }
 
 // decide turns what a goalDecision walk found into a Decision, in the order
-// Classify documents.
+// Classify documents: first the marks that the caller or the operation put
+// on the error (rules 1 to 4), then what the error says of itself.
 func (s *signals) decide() Decision {
-	switch {
-	case s.permanent:
-		return Decision{Reason: "permanent"}
-	case s.after > 0:
-		return Decision{Retry: true, After: s.after, Reason: "retry-after"}
-	case s.timeout != nil:
-		return timeoutDecision(s.timeout.Kind)
-	case s.ctx == CodeCancelled:
-		return Decision{Reason: "context canceled"}
-	case s.ctx != 0:
-		return Decision{Reason: "context deadline"}
+	if d := s.markDecision(); d.Reason != "" {
+		return d
 	}
 	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
-		return observedDecision(e)
+		return observedDecision(e.code, e.x.wire)
 	}
 	switch {
 	case s.netReason != "":
@@ -128,41 +120,67 @@ func (s *signals) decide() Decision {
 	return Decision{Reason: "not retryable"}
 }
 
-// observedDecision decides for an *Error that came over HTTP: a 2xx status is
-// never retried (the server said it succeeded: repeating could apply the call
-// twice); a code named by the server decides, unless it is no name of ours
-// or was only derived from the status, and then the status does.
-func observedDecision(e *Error) Decision {
-	status := e.observedStatus()
+// markDecision applies rules 1 to 4 of Classify: a Permanent mark, a delay
+// asked for, a *TimeoutError, a context error. Its Reason is "" when none
+// applies.
+func (s *signals) markDecision() Decision {
 	switch {
-	case status >= 200 && status < 300:
-		return Decision{Reason: "status 2xx"}
-	case e.rawName() != "" || CodeForHTTPStatus(status) == e.code:
-		return statusDecision(status)
+	case s.permanent:
+		return Decision{Reason: "permanent"}
+	case s.after > 0:
+		return Decision{Retry: true, After: s.after, Reason: "retry-after"}
+	case s.timeout != nil:
+		return timeoutDecision(s.timeout.Kind)
+	case s.ctx != 0:
+		return contextDecision(s.ctx)
 	}
-	return codeDecision(e.code)
+	return Decision{}
+}
+
+func contextDecision(c Code) Decision {
+	if c == CodeCancelled {
+		return Decision{Reason: "context canceled"}
+	}
+	return Decision{Reason: "context deadline"}
+}
+
+// observedDecision decides for an *Error of code c that came over HTTP (w
+// holds its status): a 2xx status is never retried (the server said it
+// succeeded: repeating could apply the call twice); a code named by the
+// server decides, unless it is no name of ours or was only derived from the
+// status, and then the status does.
+func observedDecision(c Code, w *wireExt) Decision {
+	switch {
+	case w.status >= 200 && w.status < 300:
+		return Decision{Reason: "status 2xx"}
+	case w.name != "" || CodeForHTTPStatus(w.status) == c:
+		return statusDecision(w.status)
+	}
+	return codeDecision(c)
 }
 
 func timeoutDecision(k TimeoutKind) Decision {
-	switch k {
-	case TimeoutContext:
-		return Decision{Reason: "context deadline"}
-	case TimeoutAttempt:
-		return Decision{Retry: true, Reason: "attempt timeout"}
-	case TimeoutConnect:
-		return Decision{Retry: true, Reason: "connect timeout"}
+	if int(k) < len(timeoutDecisions) {
+		return timeoutDecisions[k]
 	}
-	return Decision{Retry: true, Reason: "read timeout"}
+	return timeoutDecisions[TimeoutRead]
 }
 
-func codeDecision(c Code) Decision {
-	switch c.Retry() {
-	case RetryTransient:
-		return Decision{Retry: true, Reason: "code transient"}
-	case RetryThrottled:
-		return Decision{Retry: true, Reason: "code throttled"}
-	}
-	return Decision{Reason: "code never"}
+// timeoutDecisions: only the caller's deadline is final.
+var timeoutDecisions = [...]Decision{
+	TimeoutContext: {Reason: "context deadline"},
+	TimeoutAttempt: {Retry: true, Reason: "attempt timeout"},
+	TimeoutConnect: {Retry: true, Reason: "connect timeout"},
+	TimeoutRead:    {Retry: true, Reason: "read timeout"},
+}
+
+func codeDecision(c Code) Decision { return codeDecisions[c.Retry()] }
+
+// codeDecisions is the decision for each retry class.
+var codeDecisions = [...]Decision{
+	RetryNever:     {Reason: "code never"},
+	RetryTransient: {Retry: true, Reason: "code transient"},
+	RetryThrottled: {Retry: true, Reason: "code throttled"},
 }
 
 // statusDecision applies the HTTP rules: 408 and 429 and every 5xx but 501

@@ -39,16 +39,13 @@ const (
 
 // String returns "full", "equal" or "none".
 func (j Jitter) String() string {
-	switch j {
-	case JitterFull:
-		return "full"
-	case JitterEqual:
-		return "equal"
-	case JitterNone:
-		return "none"
+	if int(j) < len(jitterNames) {
+		return jitterNames[j]
 	}
 	return "jitter(" + strconv.Itoa(int(j)) + ")"
 }
+
+var jitterNames = [...]string{JitterFull: "full", JitterEqual: "equal", JitterNone: "none"}
 
 // Policy says how Retry and Do repeat a failing operation. It is a value: copy
 // it and change fields freely. A zero field means its default (see

@@ -28,18 +28,13 @@ const (
 
 // String returns "context", "attempt", "connect" or "read".
 func (k TimeoutKind) String() string {
-	switch k {
-	case TimeoutContext:
-		return "context"
-	case TimeoutAttempt:
-		return "attempt"
-	case TimeoutConnect:
-		return "connect"
-	case TimeoutRead:
-		return "read"
+	if int(k) < len(timeoutKindNames) {
+		return timeoutKindNames[k]
 	}
 	return "timeout(" + strconv.Itoa(int(k)) + ")"
 }
+
+var timeoutKindNames = [...]string{TimeoutContext: "context", TimeoutAttempt: "attempt", TimeoutConnect: "connect", TimeoutRead: "read"}
 
 // TimeoutError says which deadline ended an operation. Retry puts one around
 // the error of an attempt that timed out, so errors.As(err, &te) tells a

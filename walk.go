@@ -78,10 +78,7 @@ func (s *signals) walk(err error, left int) int {
 		case Code, *Kind:
 			return s.sawLeafCode(err, left)
 		case coder:
-			if s.goal != goalError && s.sawCode(e.Code(), err) {
-				return 0
-			}
-			return s.walkBelow(err, left)
+			return s.sawCoder(err, e, left)
 		case interface{ Unwrap() error }:
 			if s.goal == goalDecision && s.sawMark(err) {
 				return 0
@@ -104,6 +101,15 @@ func (s *signals) walkJoined(errs []error, left int) int {
 		}
 	}
 	return left
+}
+
+// sawCoder records an error with a code of its own (not for goalError),
+// then goes on below it.
+func (s *signals) sawCoder(err error, c coder, left int) int {
+	if s.goal != goalError && s.sawCode(c.Code(), err) {
+		return 0
+	}
+	return s.walkBelow(err, left)
 }
 
 // walkBelow goes on below err, whose own Unwrap walk could not take.
