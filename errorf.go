@@ -21,8 +21,8 @@ func errorfMessage(format string, args []any) (msg string, cause error, ok bool)
 		}
 		return fmt.Sprintf(format, args...), nil, true
 	}
-	cause, text, ok := bareCause(format, k, args)
-	if !ok {
+	text, cause := bareCause(format, k, args)
+	if cause == nil {
 		return "", nil, false
 	}
 	return wrappedMessage(format, k, args[:len(args)-1], text), cause, true
@@ -31,20 +31,22 @@ func errorfMessage(format string, args []any) (msg string, cause error, ok bool)
 // bareCause returns the operand of the %w at k in format and its text, when
 // the call has the one shape errorfMessage follows: nothing but literal text
 // after the %w, one operand per verb before it, and an error operand that is
-// no fmt.Formatter and whose Error does not panic.
-func bareCause(format string, k int, args []any) (cause error, text string, ok bool) {
+// no fmt.Formatter and whose Error does not panic. Otherwise cause is nil.
+func bareCause(format string, k int, args []any) (text string, cause error) {
 	if strings.IndexByte(format[k+2:], '%') >= 0 {
-		return nil, "", false
+		return "", nil
 	}
 	if n, ok := countOperands(format[:k]); !ok || n != len(args)-1 {
-		return nil, "", false
+		return "", nil
 	}
-	cause, ok = args[len(args)-1].(error)
+	cause, ok := args[len(args)-1].(error)
 	if _, isFormatter := cause.(fmt.Formatter); !ok || isFormatter {
-		return nil, "", false
+		return "", nil
 	}
-	text, ok = errorText(cause)
-	return cause, text, ok
+	if text, ok = errorText(cause); !ok {
+		return "", nil
+	}
+	return text, cause
 }
 
 // wrappedMessage formats format, whose %w at k takes the text of the cause

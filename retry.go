@@ -135,7 +135,7 @@ func (l *loop) failed(ctx context.Context, err error) *RetryError {
 	if cerr := ctx.Err(); cerr != nil {
 		return l.canceled(err, cerr, now)
 	}
-	err, d := judge(err, l.r.classify)
+	d, err := judge(err, l.r.classify)
 	wait, stop := l.next(ctx, d, now)
 	if stop != 0 {
 		return l.stopAt(stop, err, now)
@@ -165,14 +165,14 @@ func (l *loop) count() time.Time {
 // classifier: a timeout of the network stack becomes a *TimeoutError (unless
 // the error holds one already, or a Permanent mark), the classifier decides,
 // and an error that holds a *RetryError is not retried (a nested loop gave
-// up: retrying would multiply its attempts). It returns the error as the
-// classifier saw it.
+// up: retrying would multiply its attempts). It returns the decision and the
+// error as the classifier saw it.
 //
 // A nil classify is the package's Classify, whose verdict judge reads from
 // the walk it has made anyway: the same signals, with the *TimeoutError put
 // in front, that Classify would find in the error it returns (a second walk
 // cost a failed attempt a quarter more, BenchmarkRetry/3-failures).
-func judge(err error, classify func(error) Decision) (error, Decision) {
+func judge(err error, classify func(error) Decision) (Decision, error) {
 	s := signals{goal: goalDecision}
 	s.read(err)
 	if s.netTimeout && s.timeout == nil && !s.permanent {
@@ -188,7 +188,7 @@ func judge(err error, classify func(error) Decision) (error, Decision) {
 	if d.Retry && s.retried {
 		d = Decision{Reason: "nested retry gave up"}
 	}
-	return err, d
+	return d, err
 }
 
 // next decides whether the loop tries again after the failure at now

@@ -81,7 +81,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, d := judge(tt.err, tt.classify)
+			d, got := judge(tt.err, tt.classify)
 			assert.Equal(t, tt.want, d)
 			te, typed := got.(*TimeoutError)
 			assert.Equal(t, tt.typed, typed && te.Err == tt.err, "%T", got)
@@ -91,7 +91,7 @@ func TestJudge(t *testing.T) {
 				assert.Same(t, tt.err, got)
 			}
 			if tt.classify == nil {
-				_, byClassify := judge(tt.err, Classify)
+				byClassify, _ := judge(tt.err, Classify)
 				assert.Equal(t, d, byClassify, "nil is Classify")
 			}
 		})
