@@ -62,7 +62,7 @@ func Classify(err error) Decision {
 	if err == nil {
 		return Decision{Reason: "nil error"}
 	}
-	s := signals{goal: goalDecision}
+	var s signals
 	s.read(err)
 	return s.decide()
 }

@@ -355,9 +355,7 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return 0
 	}
-	s := signals{goal: goalCode}
-	s.read(err)
-	return s.codeOf()
+	return codeFound(walker{goal: goalCode}.find(err))
 }
 
 // HTTPStatusOf returns the HTTP status for err: the status of CodeOf(err),
@@ -367,18 +365,16 @@ func HTTPStatusOf(err error) int {
 	if err == nil {
 		return 200
 	}
-	s := signals{goal: goalCode}
-	s.read(err)
-	if e, ok := s.src.(*Error); ok {
+	found := walker{goal: goalCode}.find(err)
+	if e, ok := found.(*Error); ok {
 		return e.HTTPStatus()
 	}
-	return s.codeOf().HTTPStatus()
+	return codeFound(found).HTTPStatus()
 }
 
 // AsError returns the first *Error in err's chain, or nil. Unlike errors.As it
 // does not allocate.
 func AsError(err error) *Error {
-	s := signals{goal: goalError}
-	s.read(err)
-	return s.first
+	e, _ := walker{goal: goalError}.find(err).(*Error)
+	return e
 }

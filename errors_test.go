@@ -308,6 +308,7 @@ func TestNoAllocations(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.CodeOf(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.AsError(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.HTTPStatusOf(err) }))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.Classify(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = errors.Is(err, mlerr.CodeResourceDoesNotExist) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = errors.Is(err, mlerr.ErrTracing) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.CodeForHTTPStatus(404) }))

@@ -173,7 +173,7 @@ func (l *loop) count() time.Time {
 // in front, that Classify would find in the error it returns (a second walk
 // cost a failed attempt a quarter more, BenchmarkRetry/3-failures).
 func judge(err error, classify func(error) Decision) (Decision, error) {
-	s := signals{goal: goalDecision}
+	var s signals
 	s.read(err)
 	if s.netTimeout && s.timeout == nil && !s.permanent {
 		s.timeout = &TimeoutError{Kind: networkTimeoutKind(err), Err: err}

@@ -31,153 +31,185 @@ const (
 // such as *BatchError; a walk takes it instead of searching their causes.
 type coder interface{ Code() Code }
 
-// signals is what one walk of an error tree found: the first error of each
-// sort that matters, in the order errors.Is and errors.As search the tree
-// (depth first, each error before what it wraps, joined errors in order).
-type signals struct {
+// walker walks an error tree for its goal, depth first, in the order
+// errors.Is and errors.As search it (each error before what it wraps, joined
+// errors in order), looking at maxVisits errors at most.
+type walker struct {
 	goal goal
+	s    *signals // where a goalDecision walk records what it sees; nil for the other goals
+}
 
-	// For goalDecision only (a goalCode or goalError walk stops before it
-	// has read the whole tree).
+// find returns the first error of err's tree that meets w's goal: an *Error
+// (goalError); an *Error, a Code, a *Kind with a code, another coder or a
+// context error (goalCode); a Permanent mark (goalDecision, which records in
+// w.s what it sees on the way). It returns nil when the walk meets none.
+func (w walker) find(err error) error {
+	_, found := w.walk(err, maxVisits)
+	return found
+}
+
+// walk visits err's chain and, through joins, its tree, until it finds what
+// it looks for or left visits are spent (each error visited costs one). It
+// returns the visits left and what it found (0 and the error when it found
+// one; the visits left and nil when it did not).
+//
+// An *Error is matched first, by one comparison; any other error goes
+// through one type switch that both reads it and finds what it wraps: Go
+// resolves its interface cases with one lookup, where a switch to read the
+// error and another to unwrap it cost two. A *Kind is a coder and is read
+// as one; a bare Code, which has no methods beyond Error, comes last.
+func (w walker) walk(err error, left int) (int, error) {
+	for ; err != nil && left > 0; left-- {
+		if e, ok := err.(*Error); ok {
+			if w.sawError(e) {
+				return 0, e
+			}
+			err = e.Unwrap()
+			continue
+		}
+		switch e := err.(type) {
+		case coder:
+			return w.sawCoder(err, e, left)
+		case interface{ Unwrap() error }:
+			if w.goal == goalDecision && w.s.sawMark(err) {
+				return 0, err
+			}
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			return w.walkJoined(e.Unwrap(), left-1)
+		case Code:
+			if w.sawCode(e) {
+				return 0, e
+			}
+			return left - 1, nil
+		default:
+			return w.sawLeaf(err, left)
+		}
+	}
+	return left, nil
+}
+
+// walkJoined walks each of a join's errors in turn, sharing the visits left.
+func (w walker) walkJoined(errs []error, left int) (int, error) {
+	for _, err := range errs {
+		var found error
+		if left, found = w.walk(err, left); found != nil || left <= 0 {
+			return 0, found
+		}
+	}
+	return left, nil
+}
+
+// sawCoder reads an error with a code of its own, then goes on below it. A
+// *Kind without a code (or a nil one) gives none, and wraps nothing.
+func (w walker) sawCoder(err error, c coder, left int) (int, error) {
+	if k, ok := c.(*Kind); ok && (k == nil || k.code == 0) {
+		return left - 1, nil
+	}
+	switch w.goal {
+	case goalCode:
+		return 0, err
+	case goalDecision:
+		w.s.sawCode(c.Code(), err)
+	}
+	return w.walkBelow(err, left)
+}
+
+// walkBelow goes on below err, whose own Unwrap walk could not take.
+func (w walker) walkBelow(err error, left int) (int, error) {
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return w.walk(u.Unwrap(), left-1)
+	case interface{ Unwrap() []error }:
+		return w.walkJoined(u.Unwrap(), left-1)
+	}
+	return w.sawLeaf(err, left)
+}
+
+// sawLeaf reads an error that wraps nothing and is no code: a context error
+// (which a goalCode walk takes), and for a decision, the network errors and
+// the signals that only leaves give (the network stack's timeouts, an
+// unexpected EOF).
+func (w walker) sawLeaf(err error, left int) (int, error) {
+	switch {
+	case w.goal == goalError:
+	case err == context.Canceled || err == context.DeadlineExceeded:
+		if w.goal == goalCode {
+			return 0, err
+		}
+		w.s.sawContext(err)
+	case w.goal == goalDecision:
+		w.s.sawLeaf(err)
+	}
+	return left - 1, nil
+}
+
+// sawError reads an *Error, which every goal but goalDecision takes.
+func (w walker) sawError(e *Error) bool {
+	if w.goal != goalDecision {
+		return true
+	}
+	w.s.sawError(e)
+	return false
+}
+
+// sawCode reads a bare Code, which goalCode takes.
+func (w walker) sawCode(c Code) bool {
+	if w.goal == goalDecision {
+		w.s.sawCode(c, c)
+	}
+	return w.goal == goalCode
+}
+
+// codeFound is the code of what a goalCode walk found: its own, that of a
+// context error, or INTERNAL_ERROR when the walk found nothing.
+func codeFound(found error) Code {
+	if e, ok := found.(*Error); ok { // the common case, inlined
+		return e.code
+	}
+	return codeOfFound(found)
+}
+
+func codeOfFound(found error) Code {
+	switch e := found.(type) {
+	case nil:
+		return CodeInternalError
+	case Code:
+		return e
+	case coder:
+		return e.Code()
+	}
+	if found == context.Canceled {
+		return CodeCancelled
+	}
+	return CodeDeadlineExceeded
+}
+
+// signals is what a goalDecision walk saw: the first error of each sort
+// that Classify ranks.
+type signals struct {
 	permanent  bool // a Permanent mark
 	retried    bool // a *RetryError: a nested retry loop gave up
 	netTimeout bool // a timeout of the network stack
 	netRetry   bool // the first network error's verdict (with netReason)
 
-	code Code // src's code
-	ctx  Code // CANCELLED or DEADLINE_EXCEEDED for the first context error; 0 if none
-
-	first *Error // the first *Error (goalError only)
-	src   error  // the first error that carries a code (not a context error)
+	code Code  // src's code
+	ctx  Code  // CANCELLED or DEADLINE_EXCEEDED for the first context error; 0 if none
+	src  error // the first error that carries a code (not a context error)
 
 	after     time.Duration // the first delay asked for (RetryAfter, Retry-After)
 	timeout   *TimeoutError // the first *TimeoutError
 	netReason string        // the first network error's Decision.Reason; "" if none
 }
 
-// read walks err's tree for s.goal. (Callers keep s in a variable of their
-// own: returning it by value costs a copy as long as the walk.)
-func (s *signals) read(err error) { s.walk(err, maxVisits) }
-
-// walk visits err's chain and, through joins, its tree, until what it
-// sees ends it or left visits are spent (each error visited costs one). It
-// returns the visits left, 0 when the walk must end.
-//
-// One type switch both reads an error and finds what it wraps: Go resolves
-// its interface cases with one lookup, where a switch to read the error and
-// another to unwrap it cost two (BenchmarkCodeOf: the lookup is most of the
-// time of a wrapped error).
-func (s *signals) walk(err error, left int) int {
-	for ; err != nil && left > 0; left-- {
-		switch e := err.(type) {
-		case *Error:
-			if s.sawError(e) {
-				return 0
-			}
-			err = e.Unwrap()
-		case Code, *Kind:
-			return s.sawLeafCode(err, left)
-		case coder:
-			return s.sawCoder(err, e, left)
-		case interface{ Unwrap() error }:
-			if s.goal == goalDecision && s.sawMark(err) {
-				return 0
-			}
-			err = e.Unwrap()
-		case interface{ Unwrap() []error }:
-			return s.walkJoined(e.Unwrap(), left-1)
-		default:
-			return s.sawLeaf(err, left)
-		}
-	}
-	return left
+// read walks err's tree and records what it sees in s.
+func (s *signals) read(err error) {
+	walker{goal: goalDecision, s: s}.find(err)
 }
 
-// walkJoined walks each of a join's errors in turn, sharing the visits left.
-func (s *signals) walkJoined(errs []error, left int) int {
-	for _, err := range errs {
-		if left = s.walk(err, left); left <= 0 {
-			return 0
-		}
-	}
-	return left
-}
-
-// sawCoder records an error with a code of its own (not for goalError),
-// then goes on below it.
-func (s *signals) sawCoder(err error, c coder, left int) int {
-	if s.goal != goalError && s.sawCode(c.Code(), err) {
-		return 0
-	}
-	return s.walkBelow(err, left)
-}
-
-// walkBelow goes on below err, whose own Unwrap walk could not take.
-func (s *signals) walkBelow(err error, left int) int {
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return s.walk(u.Unwrap(), left-1)
-	case interface{ Unwrap() []error }:
-		return s.walkJoined(u.Unwrap(), left-1)
-	}
-	return s.sawLeaf(err, left)
-}
-
-// sawLeafCode records a bare Code or a *Kind, which wrap nothing.
-func (s *signals) sawLeafCode(err error, left int) int {
-	var c Code
-	switch e := err.(type) {
-	case Code:
-		c = e
-	case *Kind:
-		if e == nil || e.code == 0 {
-			return left - 1
-		}
-		c = e.code
-	}
-	if s.goal != goalError && s.sawCode(c, err) {
-		return 0
-	}
-	return left - 1
-}
-
-// sawLeaf looks at an error that wraps nothing and is no code: a context
-// error, and for a decision, the network errors and the signals that only
-// leaves give (the network stack's timeouts, an unexpected EOF).
-func (s *signals) sawLeaf(err error, left int) int {
-	switch {
-	case s.goal == goalError:
-	case err == context.Canceled:
-		return s.sawContext(CodeCancelled, left)
-	case err == context.DeadlineExceeded:
-		return s.sawContext(CodeDeadlineExceeded, left)
-	case s.goal == goalDecision:
-		if d, ok := netDecision(err); ok {
-			s.sawNet(d)
-		}
-		if d, ok := leafDecision(err); ok {
-			s.sawNet(d)
-		}
-	}
-	return left - 1
-}
-
-// sawContext records the first context error (by its code); it ends a
-// goalCode walk.
-func (s *signals) sawContext(c Code, left int) int {
-	if s.ctx == 0 {
-		s.ctx = c
-	}
-	if s.goal == goalCode {
-		return 0
-	}
-	return left - 1
-}
-
-// sawMark records, for a decision, what an error that wraps another says:
-// the marks of this package (Permanent, RetryAfter, a *TimeoutError, a
-// *RetryError) and the network errors that wrap a cause. A Permanent mark
-// ends the walk.
+// sawMark records what an error that wraps another says: the marks of this
+// package (Permanent, RetryAfter, a *TimeoutError, a *RetryError) and the
+// network errors that wrap a cause. A Permanent mark ends the walk.
 func (s *signals) sawMark(err error) bool {
 	switch e := err.(type) {
 	case *permanentError:
@@ -199,27 +231,42 @@ func (s *signals) sawMark(err error) bool {
 	return false
 }
 
-// sawError records an *Error: the first one, its code, its Retry-After.
-func (s *signals) sawError(e *Error) bool {
-	switch s.goal {
-	case goalError:
-		s.first = e
-		return true
-	case goalDecision:
-		if w := e.wireExt(); w != nil && w.retryAfter > 0 {
-			s.sawDelay(w.retryAfter)
-		}
+// sawError records an *Error: its code (for the first one that gives a code)
+// and the Retry-After it carries.
+func (s *signals) sawError(e *Error) {
+	if w := e.wireExt(); w != nil && w.retryAfter > 0 {
+		s.sawDelay(w.retryAfter)
 	}
-	return s.sawCode(e.code, e)
+	s.sawCode(e.code, e)
 }
 
-// sawCode records the first error that carries a code; it ends a goalCode
-// walk.
-func (s *signals) sawCode(c Code, src error) bool {
+// sawCode records the first error that carries a code.
+func (s *signals) sawCode(c Code, src error) {
 	if s.src == nil {
 		s.src, s.code = src, c
 	}
-	return s.goal == goalCode
+}
+
+// sawContext records the first context error, by its code.
+func (s *signals) sawContext(err error) {
+	if s.ctx != 0 {
+		return
+	}
+	s.ctx = CodeDeadlineExceeded
+	if err == context.Canceled {
+		s.ctx = CodeCancelled
+	}
+}
+
+// sawLeaf records the verdict of a leaf that is a network error, or a
+// network-stack timeout, or an unexpected EOF.
+func (s *signals) sawLeaf(err error) {
+	if d, ok := netDecision(err); ok {
+		s.sawNet(d)
+	}
+	if d, ok := leafDecision(err); ok {
+		s.sawNet(d)
+	}
 }
 
 func (s *signals) sawDelay(d time.Duration) {
@@ -235,16 +282,4 @@ func (s *signals) sawNet(d Decision) {
 	if s.netReason == "" {
 		s.netRetry, s.netReason = d.Retry, d.Reason
 	}
-}
-
-// codeOf is CodeOf's answer from a goalCode walk: the code found, that of
-// the context error found, or INTERNAL_ERROR when neither was.
-func (s *signals) codeOf() Code {
-	switch {
-	case s.src != nil:
-		return s.code
-	case s.ctx != 0:
-		return s.ctx
-	}
-	return CodeInternalError
 }

@@ -26,14 +26,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	s := signals{goal: goalCode}
-	s.read(err)
-	code := s.codeOf()
+	found := walker{goal: goalCode}.find(err)
+	code := codeFound(found)
 	problem := r != nil && prefersProblem(r.Header.Values("Accept"))
 	var body []byte
 	var retryAfter time.Duration
 	status := code.HTTPStatus()
-	switch e := s.src.(type) {
+	switch e := found.(type) {
 	case *Error:
 		if e.code == 0 && e.rawName() == "" {
 			e = e.clone()
