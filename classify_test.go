@@ -133,7 +133,6 @@ func TestClassifySignals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, mlerr.Classify(tt.err))
-			assert.Equal(t, tt.want.Retry, mlerr.IsRetryable(tt.err))
 			if tt.err != nil {
 				assert.Equal(t, tt.want, mlerr.Classify(fmt.Errorf("wrapped: %w", tt.err)), "wrapping changes nothing")
 			}

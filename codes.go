@@ -190,15 +190,13 @@ const (
 
 // String returns "never", "transient" or "throttled".
 func (r RetryClass) String() string {
-	switch r {
-	case RetryTransient:
-		return "transient"
-	case RetryThrottled:
-		return "throttled"
-	default:
-		return "never"
+	if int(r) < len(retryClassNames) {
+		return retryClassNames[r]
 	}
+	return "never"
 }
+
+var retryClassNames = [...]string{RetryNever: "never", RetryTransient: "transient", RetryThrottled: "throttled"}
 
 // The canonical gRPC status codes (google.rpc.Code), as the code table's
 // gRPC column holds them; Code.GRPC returns them as plain numbers, which the

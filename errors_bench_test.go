@@ -195,6 +195,18 @@ func BenchmarkCodeOf(b *testing.B) {
 			sinkInt = mlerr.HTTPStatusOf(wrapped)
 		}
 	})
+	b.Run("err=wrapped/impl=mlerr-AsError", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = mlerr.AsError(wrapped)
+		}
+	})
+	b.Run("err=join+depth5/impl=mlerr-AsError", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = mlerr.AsError(joined)
+		}
+	})
 }
 
 func BenchmarkHTTPStatus(b *testing.B) {

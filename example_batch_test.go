@@ -59,7 +59,7 @@ func ExampleBatchError() {
 	for _, f := range be.Failures {
 		fmt.Printf("  #%d %s: %s (%v, retryable: %v)\n", f.Index, f.Item, f.Reason, f.Code, f.Code.Retryable())
 	}
-	if be.Exceeds(0.5) {
+	if be.FailureRate() > 0.5 {
 		return // more than half failed: stop
 	}
 
@@ -132,22 +132,24 @@ func ExampleCollector() {
 
 // Stop when more than 10% of a batch failed; go on with the partial result
 // otherwise.
-func ExampleCheckFailureRate() {
+func ExampleBatchError_FailureRate() {
 	upload := func(n, failed int) error {
 		var fs []mlerr.Failure[int]
 		for i := range failed {
 			fs = append(fs, mlerr.Failure[int]{Item: i, Index: i, Code: mlerr.CodeResourceDoesNotExist, Reason: "missing"})
 		}
-		return mlerr.NewBatchError(n, fs).Err()
+		return fmt.Errorf("upload: %w", mlerr.NewBatchError(n, fs).Err())
 	}
 	for _, failed := range []int{0, 5, 20} {
-		err := mlerr.CheckFailureRate(upload(100, failed), 0.10)
-		fmt.Printf("%d failed: %v (stop: %v)\n", failed, err, errors.Is(err, mlerr.ErrFailureRateExceeded))
+		err := upload(100, failed)
+		var be *mlerr.BatchError[int] // stays nil when nothing failed: its FailureRate is 0
+		errors.As(err, &be)
+		fmt.Printf("%d failed: rate %v, stop: %v\n", failed, be.FailureRate(), be.FailureRate() > 0.10)
 	}
 	// Output:
-	// 0 failed: <nil> (stop: false)
-	// 5 failed: <nil> (stop: false)
-	// 20 failed: RESOURCE_DOES_NOT_EXIST: failure rate 20% above the 10% tolerated: 20 of 100 items failed: 20 x missing (stop: true)
+	// 0 failed: rate 0, stop: false
+	// 5 failed: rate 0.05, stop: false
+	// 20 failed: rate 0.2, stop: true
 }
 
 // A batch error travels as MLflow JSON, with every failure in details, and

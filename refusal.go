@@ -29,7 +29,7 @@ func isOutage(err error) bool {
 		}
 		return false
 	}
-	return IsRetryable(err)
+	return Classify(err).Retry
 }
 
 // refusal names the kind of a permanent backend error that a Run reports

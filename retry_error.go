@@ -29,19 +29,15 @@ const (
 // String returns "exhausted", "elapsed", "budget", "canceled" or
 // "permanent".
 func (r StopReason) String() string {
-	switch r {
-	case StopExhausted:
-		return "exhausted"
-	case StopElapsed:
-		return "elapsed"
-	case StopBudget:
-		return "budget"
-	case StopCanceled:
-		return "canceled"
-	case StopPermanent:
-		return "permanent"
+	if r >= StopExhausted && int(r) < len(stopReasonNames) {
+		return stopReasonNames[r]
 	}
 	return "stop(" + strconv.Itoa(int(r)) + ")"
+}
+
+var stopReasonNames = [...]string{
+	StopExhausted: "exhausted", StopElapsed: "elapsed", StopBudget: "budget",
+	StopCanceled: "canceled", StopPermanent: "permanent",
 }
 
 // RetryError is what Retry and Do return when they give up, whatever the

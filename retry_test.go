@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -103,7 +105,7 @@ func TestRetryGivesUp(t *testing.T) {
 		{"not retryable code", func(*mlerr.Policy) {}, notFound, 1, mlerr.StopPermanent, mlerr.CodeResourceDoesNotExist, 0},
 		{"plain error", func(*mlerr.Policy) {}, sentinel, 1, mlerr.StopPermanent, sentinel, 0},
 		{"permanent mark", func(*mlerr.Policy) {}, mlerr.Permanent(errUnavailable), 1, mlerr.StopPermanent, errUnavailable, 0},
-		{"default attempts", func(*mlerr.Policy) {}, errUnavailable, mlerr.DefaultMaxAttempts, mlerr.StopExhausted, errUnavailable, 121500 * time.Millisecond},
+		{"default attempts", func(*mlerr.Policy) {}, errUnavailable, 10 /* the default */, mlerr.StopExhausted, errUnavailable, 121500 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,8 +144,60 @@ func TestNestedRetryIsNotRetried(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, mlerr.StopPermanent, re.Reason)
 	assert.Equal(t, 1, re.Attempts)
-	assert.True(t, mlerr.IsRetryable(err), "Classify still says the last failure was transient")
+	assert.True(t, mlerr.Classify(err).Retry, "Classify still says the last failure was transient")
 	assert.ErrorIs(t, err, mlerr.CodeTemporarilyUnavailable)
+}
+
+// A nil Policy.Classify means the package's Classify: Policy{} and
+// Policy{Classify: mlerr.Classify} go through one decision, whatever the
+// error. They once differed for a nested loop's *RetryError (given up at once
+// with nil, retried with Classify) and for a network timeout marked
+// Permanent (Last kept the mark inside a *TimeoutError with Classify).
+func TestNilClassifyIsClassify(t *testing.T) {
+	nested := &mlerr.RetryError{Attempts: 3, Reason: mlerr.StopExhausted, Last: errUnavailable}
+	readTimeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	tests := []struct {
+		name     string
+		err      error
+		attempts int
+		reason   mlerr.StopReason
+	}{
+		{"transient code", errUnavailable, 3, mlerr.StopExhausted},
+		{"caller fault", mlerr.New(mlerr.CodeResourceDoesNotExist, "no run 7"), 1, mlerr.StopPermanent},
+		{"nested retry loop", fmt.Errorf("sync: %w", nested), 1, mlerr.StopPermanent},
+		{"nested retry loop in a join", errors.Join(errUnavailable, nested), 1, mlerr.StopPermanent},
+		{"permanent nested retry loop", mlerr.Permanent(nested), 1, mlerr.StopPermanent},
+		{"network timeout", readTimeout, 3, mlerr.StopExhausted},
+		{"permanent network timeout", mlerr.Permanent(readTimeout), 1, mlerr.StopPermanent},
+		{"retry-after", errUnavailable.WithRetryAfter(time.Second), 3, mlerr.StopExhausted},
+		{"permanent", mlerr.Permanent(errUnavailable), 1, mlerr.StopPermanent},
+	}
+	type outcome struct {
+		Attempts int
+		Reason   mlerr.StopReason
+		Last     string // type and text of the last error
+		Events   []string
+	}
+	run := func(t *testing.T, classify func(error) mlerr.Decision, opErr error) outcome {
+		var o outcome
+		p := mlerr.Policy{MaxAttempts: 3, Jitter: mlerr.JitterNone, Clock: newFakeClock(), Classify: classify,
+			OnRetry: func(ev mlerr.RetryEvent) {
+				o.Events = append(o.Events, fmt.Sprintf("%d %v %s %T", ev.Attempt, ev.Wait, ev.Reason, ev.Err))
+			}}
+		err := mlerr.Retry(context.Background(), p, func(context.Context) error { return opErr })
+		var re *mlerr.RetryError
+		require.ErrorAs(t, err, &re)
+		o.Attempts, o.Reason, o.Last = re.Attempts, re.Reason, fmt.Sprintf("%T %v", re.Last, re.Last)
+		return o
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			byNil := run(t, nil, tt.err)
+			assert.Equal(t, tt.attempts, byNil.Attempts)
+			assert.Equal(t, tt.reason, byNil.Reason)
+			assert.Equal(t, byNil, run(t, mlerr.Classify, tt.err), "nil and mlerr.Classify decide alike")
+		})
+	}
 }
 
 func TestRetryErrorMessage(t *testing.T) {
@@ -170,7 +224,7 @@ func TestRetryAfterHonouredAndClamped(t *testing.T) {
 	}{
 		{"server asks 7s", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(7 * time.Second), []time.Duration{7 * time.Second}, 0},
 		{"asks less than backoff", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(time.Millisecond), []time.Duration{time.Millisecond}, 0},
-		{"three days clamped to default", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(72 * time.Hour), []time.Duration{mlerr.DefaultMaxRetryAfter}, 0},
+		{"three days clamped to default", func(*mlerr.Policy) {}, errUnavailable.WithRetryAfter(72 * time.Hour), []time.Duration{2 * time.Minute}, 0},
 		{"clamped to custom max", func(p *mlerr.Policy) { p.MaxRetryAfter = 10 * time.Second }, errUnavailable.WithRetryAfter(time.Hour), []time.Duration{10 * time.Second}, 0},
 		{"unclamped but past MaxElapsed: stop, no sleep", func(p *mlerr.Policy) { p.MaxRetryAfter = mlerr.Off }, errUnavailable.WithRetryAfter(72 * time.Hour), nil, mlerr.StopElapsed},
 		{"clamp above MaxElapsed: stop, no sleep", func(p *mlerr.Policy) { p.MaxRetryAfter, p.MaxElapsed = time.Hour, time.Minute }, errUnavailable.WithRetryAfter(2 * time.Hour), nil, mlerr.StopElapsed},
@@ -210,8 +264,8 @@ func TestRetryAfterHeaderForms(t *testing.T) {
 	}{
 		{"12", 12 * time.Second},
 		{now.Add(90 * time.Second).Format(http1123), 90 * time.Second},
-		{now.Add(40 * 24 * time.Hour).Format(http1123), mlerr.DefaultMaxRetryAfter},
-		{"99999999", mlerr.DefaultMaxRetryAfter},
+		{now.Add(40 * 24 * time.Hour).Format(http1123), 2 * time.Minute},
+		{"99999999", 2 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
@@ -320,7 +374,7 @@ func TestCallerDeadlineIsTimeoutContext(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, mlerr.TimeoutContext, te.Kind)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.False(t, mlerr.IsRetryable(te))
+	assert.False(t, mlerr.Classify(te).Retry)
 }
 
 // The per-attempt timeout is real (context.WithTimeout): a few milliseconds
@@ -400,7 +454,7 @@ func TestAttemptContextDeadline(t *testing.T) {
 				default:
 					want := tt.attempt
 					if want == 0 {
-						want = mlerr.DefaultAttemptTimeout
+						want = 30 * time.Second // the default
 					}
 					assert.WithinRange(t, dl, start.Add(want), time.Now().Add(want))
 				}
@@ -477,7 +531,7 @@ func TestPolicyClassifyOverrides(t *testing.T) {
 func TestJitterSpreadsRanks(t *testing.T) {
 	const ranks = 1000
 	const buckets = 10
-	d := mlerr.DefaultInitialDelay
+	d := 500 * time.Millisecond // the default InitialDelay
 	tests := []struct {
 		jitter mlerr.Jitter
 		lo, hi time.Duration

@@ -28,18 +28,13 @@ const (
 
 // String returns "context", "attempt", "connect" or "read".
 func (k TimeoutKind) String() string {
-	switch k {
-	case TimeoutContext:
-		return "context"
-	case TimeoutAttempt:
-		return "attempt"
-	case TimeoutConnect:
-		return "connect"
-	case TimeoutRead:
-		return "read"
+	if int(k) < len(timeoutKindNames) {
+		return timeoutKindNames[k]
 	}
 	return "timeout(" + strconv.Itoa(int(k)) + ")"
 }
+
+var timeoutKindNames = [...]string{TimeoutContext: "context", TimeoutAttempt: "attempt", TimeoutConnect: "connect", TimeoutRead: "read"}
 
 // TimeoutError says which deadline ended an operation. Retry puts one around
 // the error of an attempt that timed out, so errors.As(err, &te) tells a
@@ -80,22 +75,15 @@ func (e *TimeoutError) Unwrap() error { return e.Err }
 // timeout, whichever deadline fired, matches it.
 func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// netTimeoutKind reports whether err is a timeout of the network stack, and
-// whether it happened while connecting or later. The caller's and the
-// attempt's context errors are not network timeouts: Retry tells those apart
-// itself.
-func netTimeoutKind(err error) (TimeoutKind, bool) {
-	var s signals
-	s.walk(err)
-	if !s.netTimeout {
-		return 0, false
-	}
+// networkTimeoutKind tells, for an error that holds a timeout of the
+// network stack, whether it happened while connecting or later.
+func networkTimeoutKind(err error) TimeoutKind {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		return TimeoutConnect, true
+		return TimeoutConnect
 	}
 	if strings.Contains(err.Error(), "TLS handshake timeout") {
-		return TimeoutConnect, true
+		return TimeoutConnect
 	}
-	return TimeoutRead, true
+	return TimeoutRead
 }

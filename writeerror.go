@@ -54,13 +54,10 @@ type answer struct {
 // answerFor chooses what to write for err: the error of its chain that gives
 // CodeOf(err) its code, as WriteError's doc says.
 func answerFor(err error, problem bool) answer {
-	f, _ := findCodeIn(err, maxVisits)
-	code := f.code
-	if !f.ok {
-		code = CodeInternalError
-	}
+	found := walker{goal: goalCode}.find(err)
+	code := codeFound(found)
 	status := clampErrorStatus(code.HTTPStatus())
-	switch e := f.src.(type) {
+	switch e := found.(type) {
 	case *Error:
 		return answerForError(e, problem)
 	case wireEncoder:

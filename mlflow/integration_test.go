@@ -144,7 +144,7 @@ func checkErrorBodies(t *testing.T, e *env, serverURL string) {
 			if mlerr.AsError(err).Detail("error_class", &class) {
 				assert.NotEmpty(t, class, "MLflow 3's extra fields are kept as details")
 			}
-			assert.False(t, mlerr.IsRetryable(err), "a caller's fault is never retried")
+			assert.False(t, mlerr.Classify(err).Retry, "a caller's fault is never retried")
 		})
 	}
 
