@@ -298,8 +298,8 @@ func TestWaitCutsTheBackoffShort(t *testing.T) {
 	// Real clock; the policy backs off an hour. A full batch leaves on its
 	// own, fails, and the sender sleeps; a Wait asked for meanwhile makes it
 	// try again at once.
-	f := newFixture(t, mlerr.WithClock(mlerr.SystemClock()), mlerr.WithBatching(3, 1<<20, time.Hour),
-		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 5, InitialDelay: time.Hour, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off, Jitter: mlerr.JitterNone}))
+	f := newFixture(t, mlerr.WithClock(realClock{}), mlerr.WithBatching(3, 1<<20, time.Hour),
+		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 5, InitialDelay: time.Hour, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off, NoJitter: true}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, 1, fb.Status(503))
 	f.logSteps("x", 0, 3)

@@ -24,7 +24,7 @@ func TestAdmitterMetric(t *testing.T) {
 		rules  Rules
 		points []point
 	}{
-		{name: "MLflow: NaN and ±Inf, any step order, a value again at a new time", rules: MLflowRules(), points: []point{
+		{name: "MLflow: NaN and ±Inf, any step order, a value again at a new time", rules: Rules{}.withLimits(), points: []point{
 			{key: "x", step: 5, v: math.NaN(), ts: 10},
 			{key: "x", step: 3, v: math.Inf(1), ts: 20},
 			{key: "x", step: 3, v: math.Inf(1), ts: 30},
@@ -32,7 +32,7 @@ func TestAdmitterMetric(t *testing.T) {
 			{key: "x", step: 3, v: 2, ts: 25, want: identical},
 			{key: "x", step: 4, v: math.Inf(-1), ts: 5},
 		}},
-		{name: "MLflow: an invalid key", rules: MLflowRules(), points: []point{
+		{name: "MLflow: an invalid key", rules: Rules{}.withLimits(), points: []point{
 			{key: "bad key!", want: rejected, kind: ErrInvalidName},
 		}},
 		{name: "strict: a new key, then later steps", rules: strict, points: []point{
@@ -109,7 +109,7 @@ func TestAdmitterMetric(t *testing.T) {
 
 // rulesWith returns MLflow's rules changed by the functions.
 func rulesWith(change ...func(*Rules)) Rules {
-	r := MLflowRules()
+	r := Rules{}.withLimits()
 	for _, f := range change {
 		f(&r)
 	}
@@ -117,7 +117,7 @@ func rulesWith(change ...func(*Rules)) Rules {
 }
 
 func TestAdmitterKeepsItsOwnKeyCopy(t *testing.T) {
-	a := newAdmitter(MLflowRules())
+	a := newAdmitter(Rules{}.withLimits())
 	b := []byte("loss")
 	key := string(b)
 	ks, v, _ := a.metric(nil, key, 0, 1, 0)
@@ -141,17 +141,17 @@ func TestAdmitterText(t *testing.T) {
 		rules   Rules
 		entries []entry
 	}{
-		{name: "params are write-once", rules: MLflowRules(), entries: []entry{
+		{name: "params are write-once", rules: Rules{}.withLimits(), entries: []entry{
 			{kind: ItemParam, key: "lr", v: "0.1", wantValue: "0.1"},
 			{kind: ItemParam, key: "lr", v: "0.1", want: unchanged},
 			{kind: ItemParam, key: "lr", v: "0.2", want: rejected, errKind: ErrParamChanged},
 		}},
-		{name: "tags may change", rules: MLflowRules(), entries: []entry{
+		{name: "tags may change", rules: Rules{}.withLimits(), entries: []entry{
 			{kind: ItemTag, key: "phase", v: "train", wantValue: "train"},
 			{kind: ItemTag, key: "phase", v: "train", want: unchanged},
 			{kind: ItemTag, key: "phase", v: "eval", wantValue: "eval"},
 		}},
-		{name: "a long value is rejected", rules: MLflowRules(), entries: []entry{
+		{name: "a long value is rejected", rules: Rules{}.withLimits(), entries: []entry{
 			{kind: ItemParam, key: "p", v: long, want: rejected, errKind: ErrValueTooLarge},
 			{kind: ItemTag, key: "t", v: strings.Repeat("x", maxTagLength+1), want: rejected, errKind: ErrValueTooLarge},
 			{kind: ItemTag, key: "t", v: strings.Repeat("x", maxTagLength), wantValue: strings.Repeat("x", maxTagLength)},
@@ -159,7 +159,7 @@ func TestAdmitterText(t *testing.T) {
 		{name: "a long value is truncated when asked", rules: rulesWith(func(r *Rules) { r.TruncateLongValues = true }), entries: []entry{
 			{kind: ItemParam, key: "p", v: long, want: truncated, wantValue: long[:len(long)-len("é")], errKind: ErrValueTruncated},
 		}},
-		{name: "separate namespaces by default", rules: MLflowRules(), entries: []entry{
+		{name: "separate namespaces by default", rules: Rules{}.withLimits(), entries: []entry{
 			{kind: ItemParam, key: "lr", v: "0.1", wantValue: "0.1"},
 			{kind: ItemTag, key: "lr", v: "x", wantValue: "x"},
 		}},
@@ -167,7 +167,7 @@ func TestAdmitterText(t *testing.T) {
 			{kind: ItemParam, key: "lr", v: "0.1", wantValue: "0.1"},
 			{kind: ItemTag, key: "lr", v: "x", want: rejected, errKind: ErrTypeMismatch},
 		}},
-		{name: "an invalid key", rules: MLflowRules(), entries: []entry{
+		{name: "an invalid key", rules: Rules{}.withLimits(), entries: []entry{
 			{kind: ItemTag, key: "../etc", v: "x", want: rejected, errKind: ErrInvalidName},
 		}},
 	} {

@@ -248,6 +248,8 @@ func (s *stager) refuse(local, dest string, code Code, cause error) {
 		reason = "file not found"
 	case CodeInvalidParameterValue:
 		reason = "invalid artifact"
+	case CodeNotImplemented:
+		reason = "the backend stores no artifacts"
 	}
 	kind := ErrInvalidValue
 	if e := AsError(cause); e != nil && e.Kind() != nil {

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// ProblemTypePartialFailure is the problem type (RFC 9457) of a batch error
+// problemTypePartialFailure is the problem type (RFC 9457) of a batch error
 // encoded by MarshalProblem.
-const ProblemTypePartialFailure = "urn:mlerr:problem:partial-failure"
+const problemTypePartialFailure = "urn:mlerr:problem:partial-failure"
 
 // batchWireFailure is one failure on the wire, in both encodings.
 type batchWireFailure struct {
@@ -70,7 +70,7 @@ func (e *BatchError[T]) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalProblem encodes the batch error as an RFC 9457 problem
-// (application/problem+json): type ProblemTypePartialFailure, a title,
+// (application/problem+json): type problemTypePartialFailure, a title,
 // status the overall code's HTTP status, detail the summary (Error), and the
 // extension members error_code (the overall code), total, and errors: one
 // entry per failure with its index, error_code, reason, time and item, as in
@@ -82,7 +82,7 @@ func (e *BatchError[T]) MarshalProblem() ([]byte, error) {
 	code := e.Code()
 	total := e.Total
 	return json.Marshal(batchWireProblem{
-		Type:      ProblemTypePartialFailure,
+		Type:      problemTypePartialFailure,
 		Title:     "Some items of the batch failed",
 		Status:    code.HTTPStatus(),
 		Detail:    e.Error(),
@@ -117,7 +117,7 @@ func failureCodeName[T any](f *Failure[T]) string {
 
 // UnmarshalJSON decodes a batch error in either of its encodings, replacing
 // e's contents: the problem form of MarshalProblem when the document's type
-// member is ProblemTypePartialFailure, else the MLflow JSON of MarshalJSON.
+// member is problemTypePartialFailure, else the MLflow JSON of MarshalJSON.
 // Each failure gets back its index, code, reason and time; its item when the
 // entry has one (decoded into T: use json.RawMessage for items of unknown
 // shape); and as Cause an *Error with the failure's code and reason, so
@@ -152,10 +152,10 @@ func (e *BatchError[T]) UnmarshalJSON(data []byte) error {
 }
 
 // isPartialFailureType reports whether a type member is the string
-// ProblemTypePartialFailure.
+// problemTypePartialFailure.
 func isPartialFailureType(raw json.RawMessage) bool {
 	var s string
-	return len(raw) > 0 && json.Unmarshal(raw, &s) == nil && s == ProblemTypePartialFailure
+	return len(raw) > 0 && json.Unmarshal(raw, &s) == nil && s == problemTypePartialFailure
 }
 
 // batchFromMLflow decodes the MLflow JSON of MarshalJSON.

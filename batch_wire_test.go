@@ -188,10 +188,10 @@ func TestBatchErrorDecodeRejects(t *testing.T) {
 	}
 	for _, problem := range []string{
 		`{"type":"about:blank","status":400}`, // another type: read as MLflow JSON, which it is not
-		`{"type":"` + ProblemTypePartialFailure + `","status":400}`,
-		`{"type":"` + ProblemTypePartialFailure + `","errors":[{"index":0},{"index":0}]}`,
-		`{"type":"` + ProblemTypePartialFailure + `","total":1,"errors":[{"index":0},{"index":1}]}`,
-		`{"type":"` + ProblemTypePartialFailure + `","details":{"total":3,"failures":[{"index":1}]}}`,
+		`{"type":"` + problemTypePartialFailure + `","status":400}`,
+		`{"type":"` + problemTypePartialFailure + `","errors":[{"index":0},{"index":0}]}`,
+		`{"type":"` + problemTypePartialFailure + `","total":1,"errors":[{"index":0},{"index":1}]}`,
+		`{"type":"` + problemTypePartialFailure + `","details":{"total":3,"failures":[{"index":1}]}}`,
 	} {
 		before := batchWireSample()
 		err := json.Unmarshal([]byte(problem), before)
@@ -206,7 +206,7 @@ func TestBatchErrorUnmarshalChoosesTheForm(t *testing.T) {
 		wantTotal int
 	}{
 		{"MLflow JSON", `{"error_code":"ABORTED","details":{"total":5,"failures":[{"index":1,"error_code":"ABORTED"}]}}`, 5},
-		{"problem", `{"type":"` + ProblemTypePartialFailure + `","total":6,"errors":[{"index":1,"error_code":"ABORTED"}]}`, 6},
+		{"problem", `{"type":"` + problemTypePartialFailure + `","total":6,"errors":[{"index":1,"error_code":"ABORTED"}]}`, 6},
 		{"problem, type escaped", `{"type":"urn:mlerr:problem:partial\u002dfailure","total":7,"errors":[{"index":1}]}`, 7},
 		{"another type is MLflow JSON", `{"type":"about:blank","total":9,"errors":[{"index":1}],"details":{"total":8,"failures":[{"index":1}]}}`, 8},
 		{"a type that is no string is MLflow JSON", `{"type":1,"details":{"total":4,"failures":[{"index":1}]}}`, 4},
@@ -222,7 +222,7 @@ func TestBatchErrorUnmarshalChoosesTheForm(t *testing.T) {
 }
 
 func TestBatchProblemWithoutTotal(t *testing.T) {
-	got, err := decodeBatch[json.RawMessage]([]byte(`{"type":"` + ProblemTypePartialFailure + `","errors":[{"index":7,"error_code":"ABORTED"},{"index":2}]}`))
+	got, err := decodeBatch[json.RawMessage]([]byte(`{"type":"` + problemTypePartialFailure + `","errors":[{"index":7,"error_code":"ABORTED"},{"index":2}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, 8, got.Total, "the largest index plus one")
 	assert.Equal(t, []int{2, 7}, failureIndexes(got))
@@ -237,7 +237,7 @@ func FuzzBatchErrorUnmarshalJSON(f *testing.F) {
 	f.Add(mlflow)
 	f.Add(problem)
 	f.Add([]byte(`{"details":{"failures":[{"index":0,"error_code":"NOPE"}]}}`))
-	f.Add([]byte(`{"type":"` + ProblemTypePartialFailure + `","errors":[{"index":9,"time":"2026-01-01T00:00:00.123456789+02:00","item":[1,{"a":null}]}]}`))
+	f.Add([]byte(`{"type":"` + problemTypePartialFailure + `","errors":[{"index":9,"time":"2026-01-01T00:00:00.123456789+02:00","item":[1,{"a":null}]}]}`))
 	f.Add([]byte(`{"details":{"total":5,"failures":[{"index":4,"error_code":"OK","reason":"\u00e9\ud800"}]}}`))
 	f.Add([]byte(`{"errors":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -174,13 +174,13 @@ var timeoutDecisions = [...]Decision{
 	TimeoutRead:    {Retry: true, Reason: "read timeout"},
 }
 
-func codeDecision(c Code) Decision { return codeDecisions[c.Retry()] }
+func codeDecision(c Code) Decision { return codeDecisions[c.retry()] }
 
 // codeDecisions is the decision for each retry class.
 var codeDecisions = [...]Decision{
-	RetryNever:     {Reason: "code never"},
-	RetryTransient: {Retry: true, Reason: "code transient"},
-	RetryThrottled: {Retry: true, Reason: "code throttled"},
+	retryNever:     {Reason: "code never"},
+	retryTransient: {Retry: true, Reason: "code transient"},
+	retryThrottled: {Retry: true, Reason: "code throttled"},
 }
 
 // statusDecision applies the HTTP rules: 408 and 429 and every 5xx but 501

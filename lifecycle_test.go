@@ -366,7 +366,7 @@ func TestWaitAfterTerminate(t *testing.T) {
 func TestWaitEndsTheOutagePause(t *testing.T) {
 	// Real clock, one attempt per round and an hour between rounds: only
 	// the flush Wait asks for can retry before the hour is up.
-	f := newFixture(t, mlerr.WithClock(mlerr.SystemClock()),
+	f := newFixture(t, mlerr.WithClock(realClock{}),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 1, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())

@@ -15,7 +15,7 @@ import (
 // without waiting for the network.
 //
 // Entries the rules refuse are not logged: always an invalid key (see
-// ValidateKey), and under stricter rules a NaN or infinite value, a step
+// Rules.ValidateKey), and under stricter rules a NaN or infinite value, a step
 // lower than the metric's latest, a timestamp before the latest point's at
 // the same step. The call returns an *Error naming each of them, of their
 // kind when they share one (ErrStepNotIncreasing, say) and of kind
@@ -65,7 +65,7 @@ func (r *Run) LogMetricsContext(ctx context.Context, step int64, m map[string]fl
 
 // LogParams logs params, which are write-once: a param logged again with
 // the same value is a no-op, with another value it is rejected
-// (ErrParamChanged). Keys follow ValidateKey; a value longer than the
+// (ErrParamChanged). Keys follow Rules.ValidateKey; a value longer than the
 // rules' MaxParamLength is rejected (ErrValueTooLarge), or cut under
 // Rules.TruncateLongValues. Errors are reported as by LogMetrics.
 func (r *Run) LogParams(params map[string]string) error {
@@ -79,7 +79,7 @@ func (r *Run) LogParamsContext(ctx context.Context, params map[string]string) er
 }
 
 // SetTags sets tags, which may be overwritten (setting a tag to its current
-// value is a no-op). Keys follow ValidateKey; a value longer than the
+// value is a no-op). Keys follow Rules.ValidateKey; a value longer than the
 // rules' MaxTagLength is rejected (ErrValueTooLarge), or cut under
 // Rules.TruncateLongValues. Errors are reported as by LogMetrics.
 func (r *Run) SetTags(tags map[string]string) error {

@@ -55,7 +55,7 @@ type runConfig struct {
 
 	logger       *slog.Logger
 	ruleChanges  []func(*Rules)
-	rules        Rules // the backend's, changed by ruleChanges (set by NewRun)
+	rules        Rules // the backend's, changed by ruleChanges, with the limits set (by apply)
 	closeTimeout time.Duration
 	clock        Clock
 
@@ -346,10 +346,12 @@ func (c *runConfig) apply(opts []RunOption, base Rules) error {
 	for _, f := range c.ruleChanges {
 		f(&c.rules)
 	}
-	for _, check := range []func() error{c.rules.check, c.checkTags} {
-		if err := check(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := c.rules.check(); err != nil {
+		errs = append(errs, err)
+	}
+	c.rules = c.rules.withLimits()
+	if err := c.checkTags(); err != nil {
+		errs = append(errs, err)
 	}
 	switch len(errs) {
 	case 0:

@@ -19,7 +19,7 @@ func testOutbox(policy FullPolicy, maxItems, batch int) (*outbox, chan struct{},
 	cfg.full, cfg.maxItems, cfg.batchItems = policy, maxItems, batch
 	cfg.logger = slog.New(slog.DiscardHandler)
 	cfg.eventBurst = 0
-	ev := newEvents(&cfg, Callbacks{}, SystemClock())
+	ev := newEvents(&cfg, Callbacks{}, systemClock{})
 	wake := make(chan struct{}, 1)
 	return newOutbox(&cfg, wake, ev), wake, ev
 }

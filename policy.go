@@ -2,7 +2,6 @@ package mlerr
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"time"
 )
 
@@ -22,37 +21,13 @@ const (
 	defaultMaxRetryAfter  = 2 * time.Minute
 )
 
-// Jitter selects how a backoff delay d is randomised.
-type Jitter uint8
-
-const (
-	// JitterFull waits a uniform random time in [0, d): the widest spread,
-	// and the default.
-	JitterFull Jitter = iota
-	// JitterEqual waits d/2 plus a uniform random time in [0, d/2): a spread
-	// that never retries sooner than half the delay.
-	JitterEqual
-	// JitterNone waits exactly d. Retries of callers that failed together
-	// stay in lock step: use it only for a single caller or in tests.
-	JitterNone
-)
-
-// String returns "full", "equal" or "none".
-func (j Jitter) String() string {
-	if int(j) < len(jitterNames) {
-		return jitterNames[j]
-	}
-	return "jitter(" + strconv.Itoa(int(j)) + ")"
-}
-
-var jitterNames = [...]string{JitterFull: "full", JitterEqual: "equal", JitterNone: "none"}
-
 // Policy says how Retry and Do repeat a failing operation. It is a value: copy
 // it and change fields freely. A zero field means its default (see
 // DefaultPolicy); a negative duration (Off) turns that limit off.
 //
 // The delay before retry n (n = 1 for the first retry) is
-// min(InitialDelay·Multiplier^(n-1), MaxDelay), randomised by Jitter. When the
+// min(InitialDelay·Multiplier^(n-1), MaxDelay), and the wait a uniform
+// random time in [0, delay) (full jitter), unless NoJitter. When the
 // error asks for a delay (Retry-After, see Classify), that delay is used
 // instead, clamped to MaxRetryAfter.
 type Policy struct {
@@ -69,8 +44,10 @@ type Policy struct {
 	// Multiplier grows the delay after each retry (0: 2). Values below 1
 	// count as 1, a constant delay.
 	Multiplier float64
-	// Jitter randomises each delay (zero value: JitterFull).
-	Jitter Jitter
+	// NoJitter waits exactly each delay instead of a random time in [0,
+	// delay). Retries of callers that failed together then stay in lock
+	// step: use it for a single caller, or in tests.
+	NoJitter bool
 	// Rand returns uniform random numbers in [0, 1) for the jitter (nil:
 	// math/rand/v2's Float64, safe for concurrent use). Pass a seeded
 	// generator's method value, such as rand.New(src).Float64, for
@@ -133,7 +110,7 @@ type Policy struct {
 //	MaxRetryAfter   2m     servers ask for seconds; more is a misconfiguration
 //	                       or a long outage, and a multi-day sleep would look
 //	                       like a hang
-//	Jitter          full   every wait uniform in [0, delay), which spreads
+//	NoJitter        false  every wait uniform in [0, delay), which spreads
 //	                       thousands of training ranks that failed together
 //	                       over the whole interval (AWS's analysis found it
 //	                       the best at reducing contention)
@@ -143,7 +120,6 @@ func DefaultPolicy() Policy {
 		InitialDelay:   defaultInitialDelay,
 		MaxDelay:       defaultMaxDelay,
 		Multiplier:     defaultMultiplier,
-		Jitter:         JitterFull,
 		MaxElapsed:     defaultMaxElapsed,
 		AttemptTimeout: defaultAttemptTimeout,
 		MaxRetryAfter:  defaultMaxRetryAfter,
@@ -170,7 +146,7 @@ type resolved struct {
 	multiplier    float64
 	maxElapsed    time.Duration // 0: unbounded
 	maxRetryAfter time.Duration // 0: unclamped
-	jitter        Jitter
+	noJitter      bool
 	random        func() float64
 	classify      func(error) Decision // nil: the package's Classify (see judge)
 	clock         Clock
@@ -186,7 +162,7 @@ func (p *Policy) resolve() resolved {
 		multiplier:    resolveMultiplier(p.Multiplier),
 		maxElapsed:    orDefault(p.MaxElapsed, defaultMaxElapsed),
 		maxRetryAfter: orDefault(p.MaxRetryAfter, defaultMaxRetryAfter),
-		jitter:        p.Jitter,
+		noJitter:      p.NoJitter,
 		random:        p.Rand,
 		classify:      p.Classify,
 		clock:         p.Clock,

@@ -112,7 +112,7 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 		e.x.wire.status = status
 	}
 	if v := header.Get("Retry-After"); v != "" {
-		e.x.wire.retryAfter, _ = ParseRetryAfter(v, d.now())
+		e.x.wire.retryAfter, _ = parseRetryAfter(v, d.now())
 	}
 	return e
 }
@@ -153,11 +153,11 @@ func isProblemType(contentType string) bool {
 // maxRetryAfter caps a Retry-After delay so that it cannot overflow.
 const maxRetryAfter = 1<<31 - 1 // seconds, about 68 years
 
-// ParseRetryAfter reads a Retry-After header value: a number of seconds, or
+// parseRetryAfter reads a Retry-After header value: a number of seconds, or
 // an HTTP-date measured from now. A date in the past, or "0", gives 0 and
 // true. A value that is neither (a negative number, garbage) gives 0 and
 // false. Very large values are capped at about 68 years.
-func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false

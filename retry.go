@@ -258,16 +258,14 @@ func (l *loop) wait(d Decision) time.Duration {
 	return l.jitter(base)
 }
 
-// jitter randomises a backoff delay as the policy's Jitter says.
+// jitter randomises a backoff delay: a uniform time in [0, base), unless
+// the policy says NoJitter.
 func (l *loop) jitter(base float64) time.Duration {
-	if base <= 0 {
+	switch {
+	case base <= 0:
 		return 0
-	}
-	switch l.r.jitter {
-	case JitterNone:
+	case l.r.noJitter:
 		return time.Duration(base)
-	case JitterEqual:
-		return time.Duration(base/2 + l.uniform()*base/2)
 	}
 	return time.Duration(l.uniform() * base)
 }

@@ -133,7 +133,7 @@ func TestLoopNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.policy.Jitter = JitterNone
+			tt.policy.NoJitter = true
 			tt.policy.Budget = tt.budget
 			l, _ := testLoop(tt.policy)
 			l.count()
@@ -214,12 +214,11 @@ func TestLoopWait(t *testing.T) {
 		random float64
 		waits  []time.Duration // the first waits, without an asked delay
 	}{
-		{"none", Policy{Jitter: JitterNone}, 0.5, []time.Duration{500e6, 1e9, 2e9, 4e9}},
-		{"equal", Policy{Jitter: JitterEqual}, 0.5, []time.Duration{375e6, 750e6, 1.5e9, 3e9}},
-		{"full", Policy{Jitter: JitterFull}, 0.5, []time.Duration{250e6, 500e6, 1e9, 2e9}},
-		{"full, faulty random", Policy{Jitter: JitterFull}, 7, []time.Duration{500e6, 1e9, 2e9, 4e9}},
-		{"capped", Policy{Jitter: JitterNone, MaxDelay: 1500 * time.Millisecond}, 0, []time.Duration{500e6, 1e9, 1.5e9, 1.5e9}},
-		{"factor 3", Policy{Jitter: JitterNone, Multiplier: 3}, 0, []time.Duration{500e6, 1.5e9, 4.5e9, 13.5e9}},
+		{"none", Policy{NoJitter: true}, 0.5, []time.Duration{500e6, 1e9, 2e9, 4e9}},
+		{"full", Policy{}, 0.5, []time.Duration{250e6, 500e6, 1e9, 2e9}},
+		{"full, faulty random", Policy{}, 7, []time.Duration{500e6, 1e9, 2e9, 4e9}},
+		{"capped", Policy{NoJitter: true, MaxDelay: 1500 * time.Millisecond}, 0, []time.Duration{500e6, 1e9, 1.5e9, 1.5e9}},
+		{"factor 3", Policy{NoJitter: true, Multiplier: 3}, 0, []time.Duration{500e6, 1.5e9, 4.5e9, 13.5e9}},
 		{"no delay", Policy{InitialDelay: Off}, 0.5, []time.Duration{0, 0, 0, 0}},
 	}
 	for _, tt := range tests {
@@ -235,7 +234,7 @@ func TestLoopWait(t *testing.T) {
 		})
 	}
 	t.Run("an asked delay replaces the wait, the backoff still grows", func(t *testing.T) {
-		l, _ := testLoop(Policy{Jitter: JitterNone})
+		l, _ := testLoop(Policy{NoJitter: true})
 		l.count()
 		assert.Equal(t, 3*time.Second, l.wait(Decision{Retry: true, After: 3 * time.Second}))
 		assert.Equal(t, time.Second, l.wait(Decision{Retry: true}))

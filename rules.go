@@ -10,9 +10,10 @@ import (
 // refused at the call with a typed error instead. They belong to the
 // backend: a Backend that implements RulesBackend declares its own (the
 // mlflow package declares MLflow's, the local store those of the backend it
-// will be synced to), any other gets MLflowRules; WithRules adjusts them.
+// will be synced to), any other gets MLflow's, the zero Rules; WithRules
+// adjusts them.
 //
-//	rule                                   MLflowRules   StrictSeriesRules   error kind
+//	rule                                   Rules{}       StrictSeriesRules   error kind
 //	NaN and ±Inf values                    stored        rejected            ErrNonFiniteValue
 //	a step lower than the metric's latest  stored        rejected            ErrStepNotIncreasing
 //	at the latest step, an earlier time    stored        rejected            ErrTimestampDecreasing
@@ -38,7 +39,8 @@ type Rules struct {
 	// (same step and value) and reports it to OnWarning (ErrDuplicatePoint).
 	SkipRepeatedPoint bool
 	// MaxKeyLength, MaxParamLength and MaxTagLength are the longest key,
-	// param value and tag value, in characters; each must be positive.
+	// param value and tag value, in characters; 0 means MLflow's limit
+	// (250, 6000, 8000), a negative value makes no sense.
 	MaxKeyLength, MaxParamLength, MaxTagLength int
 	// TruncateLongValues cuts param and tag values to their limit and reports
 	// it to OnWarning (ErrValueTruncated) instead of rejecting them
@@ -56,14 +58,6 @@ type RulesBackend interface {
 	Backend
 	// Rules returns the backend's rules; a Run calls it once, in NewRun.
 	Rules() Rules
-}
-
-// MLflowRules returns the rules of MLflow's tracking server: every float is
-// stored (±Inf as ±1.797e308), in any step order; keys follow MLflow's
-// syntax (ValidateKey) and length; param and tag values have MLflow's
-// limits.
-func MLflowRules() Rules {
-	return Rules{MaxKeyLength: maxKeyLength, MaxParamLength: maxParamLength, MaxTagLength: maxTagLength}
 }
 
 // StrictSeriesRules makes rules strict as a time-series store such as
@@ -84,6 +78,34 @@ const (
 	maxTagLength   = 8000
 )
 
+// withLimits returns the rules with MLflow's limits in place of zeros.
+func (r Rules) withLimits() Rules {
+	for _, lim := range []struct {
+		n   *int
+		def int
+	}{{&r.MaxKeyLength, maxKeyLength}, {&r.MaxParamLength, maxParamLength}, {&r.MaxTagLength, maxTagLength}} {
+		if *lim.n == 0 {
+			*lim.n = lim.def
+		}
+	}
+	return r
+}
+
+// ValidateKey checks a metric, param or tag key against the rules (MLflow's
+// key syntax, and their MaxKeyLength) and returns nil or an error of kind
+// ErrInvalidName saying what is wrong: the key is empty, too long, contains
+// a character other than letters, digits (Unicode ones included, as
+// MLflow's \w) and "_ - . / space :", is not valid UTF-8, is ".", starts
+// with ".." or "/", or would name another path when read as one ("a//b",
+// "a/", "a/./b", "a/../b": MLflow refuses names that normalise to
+// something else). The zero Rules check MLflow's limit of 250 characters.
+func (r Rules) ValidateKey(kind ItemKind, key string) error {
+	if why := keyProblem(key, r.withLimits().MaxKeyLength); why != "" {
+		return ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
+	}
+	return nil
+}
+
 // check returns an error of kind ErrInvalidRunParameters naming the rules
 // that make no sense, or nil.
 func (r Rules) check() error {
@@ -92,8 +114,8 @@ func (r Rules) check() error {
 		name string
 		n    int
 	}{{"MaxKeyLength", r.MaxKeyLength}, {"MaxParamLength", r.MaxParamLength}, {"MaxTagLength", r.MaxTagLength}} {
-		if lim.n <= 0 {
-			bad = append(bad, fmt.Sprintf("%s must be positive, got %d", lim.name, lim.n))
+		if lim.n < 0 {
+			bad = append(bad, fmt.Sprintf("%s must not be negative, got %d", lim.name, lim.n))
 		}
 	}
 	if len(bad) == 0 {
@@ -114,8 +136,8 @@ func (r *Rules) textLimit(kind ItemKind) int {
 // the backend's (see Rules): each function changes some of them, in the
 // order given, as in WithRules(mlerr.StrictSeriesRules) or
 // WithRules(func(r *mlerr.Rules) { r.RejectNonFinite = true }). Rules that
-// make no sense (a limit not positive) make NewRun fail with an error of
-// kind ErrInvalidRunParameters naming them.
+// make no sense (a negative limit) make NewRun fail with an error of kind
+// ErrInvalidRunParameters naming them.
 func WithRules(change ...func(*Rules)) RunOption {
 	return func(c *runConfig) error {
 		for _, f := range change {

@@ -56,7 +56,7 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	if backend == nil {
 		return nil, ErrInvalidRunParameters.New("NewRun: the backend is nil").WithDetail("option", "backend")
 	}
-	rules := MLflowRules()
+	var rules Rules // MLflow's
 	if rb, ok := backend.(RulesBackend); ok {
 		rules = rb.Rules()
 	}

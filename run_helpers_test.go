@@ -123,7 +123,7 @@ func testPolicy(clock mlerr.Clock) mlerr.Policy {
 		MaxAttempts:    3,
 		InitialDelay:   time.Millisecond,
 		MaxDelay:       8 * time.Millisecond,
-		Jitter:         mlerr.JitterNone,
+		NoJitter:       true,
 		AttemptTimeout: mlerr.Off,
 		MaxElapsed:     mlerr.Off,
 		Clock:          clock,
@@ -292,4 +292,20 @@ func newTextLogger(w io.Writer) *slog.Logger {
 		}
 		return a
 	}}))
+}
+
+// realClock is the system's clock, for tests that need real time.
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -183,10 +183,10 @@ func uniq(s []string) []string {
 
 func TestRunValidKeys(t *testing.T) {
 	for _, k := range []string{"a", "A-b_c.d/e f:g", "x/..y", ".a", strings.Repeat("k", 250), strings.Repeat("é", 250), "0", "lösung", "損失/訓練", "x²"} {
-		assert.NoError(t, mlerr.ValidateKey(mlerr.ItemMetric, k), k)
+		assert.NoError(t, (mlerr.Rules{}).ValidateKey(mlerr.ItemMetric, k), k)
 	}
 	for _, k := range []string{"", ".", "..", "..x", "/x", "x/", "x//y", "x/./y", "x/../y", "x/.", "a\tb", "a$", "e\u0301", "\xff", "a\x00", strings.Repeat("k", 251), strings.Repeat("é", 251)} {
-		err := mlerr.ValidateKey(mlerr.ItemParam, k)
+		err := (mlerr.Rules{}).ValidateKey(mlerr.ItemParam, k)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidName, "%q", k)
 	}
 }
@@ -278,7 +278,7 @@ type rulesBackend struct {
 func (b rulesBackend) Rules() mlerr.Rules { return b.rules }
 
 func TestRunRulesComeFromTheBackend(t *testing.T) {
-	rules := mlerr.MLflowRules()
+	var rules mlerr.Rules
 	mlerr.StrictSeriesRules(&rules)
 	rules.MaxTagLength = 3
 	b := rulesBackend{fakebackend.New(), rules}
@@ -294,7 +294,7 @@ func TestRunRulesComeFromTheBackend(t *testing.T) {
 
 func TestRunRulesThatMakeNoSense(t *testing.T) {
 	for name, change := range map[string]func(*mlerr.Rules){
-		"MaxKeyLength":   func(r *mlerr.Rules) { r.MaxKeyLength = 0 },
+		"MaxKeyLength":   func(r *mlerr.Rules) { r.MaxKeyLength = -1 },
 		"MaxParamLength": func(r *mlerr.Rules) { r.MaxParamLength = -1 },
 		"MaxTagLength":   func(r *mlerr.Rules) { r.MaxTagLength = -8000 },
 	} {

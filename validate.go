@@ -27,20 +27,6 @@ var keyChars = func() (t [256]bool) {
 	return t
 }()
 
-// ValidateKey checks a metric, param or tag key against MLflow's rules and
-// returns nil or an error of kind ErrInvalidName saying what is wrong: the
-// key is empty, longer than 250 characters, contains a character other than
-// letters, digits (Unicode ones included, as MLflow's \w) and "_ - . /
-// space :", is not valid UTF-8, is ".", starts with ".." or "/", or
-// would name another path when read as one ("a//b", "a/", "a/./b",
-// "a/../b": MLflow refuses names that normalise to something else).
-func ValidateKey(kind ItemKind, key string) error {
-	if why := keyProblem(key, maxKeyLength); why != "" {
-		return ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
-	}
-	return nil
-}
-
 // keyProblem returns why key is not a valid key of at most maxLen
 // characters, or "".
 func keyProblem(key string, maxLen int) string {

@@ -48,7 +48,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 func WithRunIDs(gen func() string) Option { return func(s *Store) { s.ids = gen } }
 
 // WithRules sets the rules the Store declares to a Run logging to it: those
-// of the backend its runs will be synced to (default mlerr.MLflowRules()),
+// of the backend its runs will be synced to (default: MLflow's, the zero mlerr.Rules),
 // so that an entry the backend would refuse is refused when it is logged,
 // not when it is synced.
 func WithRules(r mlerr.Rules) Option { return func(s *Store) { s.rules = r } }
@@ -56,7 +56,7 @@ func WithRules(r mlerr.Rules) Option { return func(s *Store) { s.rules = r } }
 // Open opens the store in dir, creating the directory and its marker file
 // when needed.
 func Open(dir string, opts ...Option) (*Store, error) {
-	s := &Store{root: dir, now: time.Now, ids: newRunID, rules: mlerr.MLflowRules(), runs: map[string]*runLog{}}
+	s := &Store{root: dir, now: time.Now, ids: newRunID, runs: map[string]*runLog{}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -69,14 +69,12 @@ func NewBackend(trackingURI string, opts ...Option) (*Backend, error) {
 // Client returns the Client the Backend sends its requests with.
 func (b *Backend) Client() *Client { return b.c }
 
-// Rules returns MLflow's rules (mlerr.MLflowRules): a Run on the Backend
+// Rules returns MLflow's rules (the zero mlerr.Rules): a Run on the Backend
 // logs what MLflow stores (NaN and ±Inf, any step order, a value again at
 // a new time) and refuses at the call what it would refuse (MLflow's key
 // syntax, MaxKeyLength, MaxParamValueLength, MaxTagValueLength).
 func (b *Backend) Rules() mlerr.Rules {
-	r := mlerr.MLflowRules()
-	r.MaxKeyLength, r.MaxParamLength, r.MaxTagLength = MaxKeyLength, MaxParamValueLength, MaxTagValueLength
-	return r
+	return mlerr.Rules{MaxKeyLength: MaxKeyLength, MaxParamLength: MaxParamValueLength, MaxTagLength: MaxTagValueLength}
 }
 
 // StartRun creates a run, or resumes spec.RunID.

@@ -116,7 +116,7 @@ func testPolicy(attempt time.Duration, onRetry func(mlerr.RetryEvent)) mlerr.Pol
 		MaxAttempts:    4,
 		InitialDelay:   time.Millisecond,
 		MaxDelay:       5 * time.Millisecond,
-		Jitter:         mlerr.JitterNone,
+		NoJitter:       true,
 		MaxElapsed:     mlerr.Off,
 		AttemptTimeout: attempt,
 		MaxRetryAfter:  10 * time.Millisecond,
