@@ -45,7 +45,7 @@ func TestQueueFullEventsCarryTheItemsLost(t *testing.T) {
 		{"drop-newest", mlerr.DropNewest(), seq(10, 25)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, release := heldFixture(t, mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(5, 1<<20, time.Hour), mlerr.WithFullPolicy(tc.policy))
+			f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(tc.policy))
 			f.logSteps("x", 0, 25)
 			release()
 			rep, err := f.close()
@@ -67,7 +67,7 @@ func TestQueueFullEventsCarryTheItemsLost(t *testing.T) {
 func TestQueueFullEventsAreBounded(t *testing.T) {
 	// 5000 drops within one coalescing interval (the fake clock stands
 	// still): the event lists the first 1000 and counts them all.
-	f, release := heldFixture(t, mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(5, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropNewest()))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.DropNewest()))
 	f.logSteps("x", 0, 5011) // steps 10 to 5010 are dropped; the first drop is reported at once
 	release()
 	rep, _ := f.close()
@@ -84,7 +84,7 @@ func TestQueueFullEventsAreBounded(t *testing.T) {
 }
 
 func TestBlockRefusalCarriesTheItemsLost(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(4, 1<<20), mlerr.WithBatching(4, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(time.Millisecond)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 4, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 4, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(time.Millisecond)))
 	f.logSteps("x", 0, 4)
 	err := f.run.LogMetrics(4, map[string]float64{"x": 4, "y": 4})
 	require.ErrorIs(t, err, mlerr.ErrQueueFull)
@@ -124,9 +124,9 @@ func TestReportIdentity(t *testing.T) {
 		{name: "block(1ms)", opts: []mlerr.RunOption{mlerr.WithFullPolicy(mlerr.Block(time.Millisecond))}, held: true},
 		{name: "spill", opts: []mlerr.RunOption{mlerr.WithFullPolicy(mlerr.Spill(&memSpool{}))}, held: true},
 		{name: "spill, the spool failing", opts: []mlerr.RunOption{mlerr.WithFullPolicy(mlerr.Spill(&memSpool{failErr: errors.New("disk full")}))}, held: true},
-		{name: "Close times out", opts: []mlerr.RunOption{mlerr.WithCloseTimeout(20 * time.Millisecond)},
+		{name: "Close times out", opts: []mlerr.RunOption{mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond})},
 			arrange: func(f *fixture) { f.b.Inject(fb.Write, -1, fb.Refused()) }},
-		{name: "Close times out, a write applied in flight", opts: []mlerr.RunOption{mlerr.WithCloseTimeout(20 * time.Millisecond)},
+		{name: "Close times out, a write applied in flight", opts: []mlerr.RunOption{mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond})},
 			arrange: func(f *fixture) { f.b.Inject(fb.Write, -1, fb.AppliedThenHang()) }},
 		{name: "Terminate", arrange: func(f *fixture) { f.b.Inject(fb.Write, -1, fb.Hang()) },
 			end: func(f *fixture) mlerr.Report {
@@ -138,7 +138,7 @@ func TestReportIdentity(t *testing.T) {
 		{name: "the backend rejects items", arrange: func(f *fixture) { f.b.Inject(fb.Write, -1, rejectOdd) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]mlerr.RunOption{mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(5, 1<<20, time.Hour)}, tc.opts...)
+			opts := append([]mlerr.RunOption{mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour})}, tc.opts...)
 			var f *fixture
 			release := func() {}
 			if tc.held {
@@ -214,7 +214,7 @@ func TestBackendPanicsThreeTimesGiveUpTheBatch(t *testing.T) {
 }
 
 func TestUnacknowledgedItemsMayBeStored(t *testing.T) {
-	f := newFixture(t, mlerr.WithCloseTimeout(50*time.Millisecond), mlerr.WithBatching(5, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{CloseTimeout: 50 * time.Millisecond}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.AppliedThenHang())
 	f.logSteps("x", 0, 12) // batches of 5: one in flight, 7 queued
@@ -254,7 +254,7 @@ func lostFailures(err error) []mlerr.Failure[mlerr.Item] {
 
 func TestRefusedItemsAreNotUnacknowledged(t *testing.T) {
 	// A connection refused never reaches the server: the items are unsent.
-	f := newFixture(t, mlerr.WithCloseTimeout(20*time.Millisecond))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())
 	f.logSteps("x", 0, 3)
@@ -298,7 +298,7 @@ func TestWaitCutsTheBackoffShort(t *testing.T) {
 	// Real clock; the policy backs off an hour. A full batch leaves on its
 	// own, fails, and the sender sleeps; a Wait asked for meanwhile makes it
 	// try again at once.
-	f := newFixture(t, mlerr.WithClock(realClock{}), mlerr.WithBatching(3, 1<<20, time.Hour),
+	f := newFixture(t, mlerr.WithClock(realClock{}), mlerr.WithLimits(mlerr.Limits{BatchItems: 3, BatchBytes: 1 << 20, BatchInterval: time.Hour}),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 5, InitialDelay: time.Hour, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off, NoJitter: true}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, 1, fb.Status(503))

@@ -48,7 +48,7 @@ func TestLogArtifactCopiesAtTheCall(t *testing.T) {
 }
 
 func TestArtifactsKeepTheirOrderWithOtherData(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(2, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	f.logSteps("x", 0, 3)
 	require.NoError(t, f.run.LogText("a", "a.txt"))
 	f.logSteps("x", 3, 4)
@@ -240,7 +240,7 @@ func (m metricsOnly) EndRun(ctx context.Context, id string, s mlerr.RunStatus, e
 }
 
 func TestArtifactsLeftWhenCloseTimesOut(t *testing.T) {
-	f := newFixture(t, mlerr.WithCloseTimeout(20*time.Millisecond))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Artifact, -1, fb.Refused())
 	require.NoError(t, f.run.LogText("a", "a.txt"))

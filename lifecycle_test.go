@@ -16,7 +16,7 @@ import (
 )
 
 func TestCloseTimeoutWithDeadServer(t *testing.T) {
-	f := newFixture(t, mlerr.WithCloseTimeout(20*time.Millisecond))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())
 	f.logSteps("x", 0, 10)
@@ -235,7 +235,7 @@ func TestCallbackPanicIsRecovered(t *testing.T) {
 }
 
 func TestEventThrottle(t *testing.T) {
-	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithEventThrottle(3, time.Minute))
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLimits(mlerr.Limits{EventBurst: 3, EventWindow: time.Minute}))
 	for range 10 {
 		require.NoError(t, f.run.LogMetrics(1, map[string]float64{"x": 1}))
 	}
@@ -269,7 +269,7 @@ func TestEventQueueOverflow(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var got []error
-	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithEventQueue(2), mlerr.WithEventThrottle(0, 0), mlerr.WithCallbacks(mlerr.Callbacks{
+	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLimits(mlerr.Limits{EventQueue: 2}), mlerr.WithLimits(mlerr.Limits{EventBurst: -1}), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnWarning: func(err error, ts time.Time) {
 			<-release
 			mu.Lock()

@@ -9,16 +9,9 @@ import (
 	"time"
 )
 
-// The defaults of a Run's options:
-//
-//	option              default
-//	WithQueueLimits     100,000 items, 64 MiB
-//	WithFullPolicy      DropOldest()
-//	WithBatching        1000 items (MLflow's log-batch limit), 1 MiB, 1 s
-//	WithCloseTimeout    30 s
-//	WithEventQueue      1024 events
-//	WithEventThrottle   10 events of a kind per 10 s
-//	WithRetryPolicy     DefaultPolicy()
+// The defaults of a Run's options: see Limits for the sizes and times;
+// WithFullPolicy's is DropOldest(), WithRetryPolicy's DefaultPolicy(),
+// WithRules' the backend's rules.
 const (
 	defaultQueueItems    = 100_000
 	defaultQueueBytes    = 64 << 20
@@ -216,21 +209,6 @@ func WithRetryPolicy(p Policy) RunOption {
 	}
 }
 
-// WithQueueLimits bounds the items waiting to be sent: at most items of
-// them, weighing at most bytes (an item weighs its key and text lengths plus
-// 64 bytes). The memory a run holds stays below these limits plus one batch,
-// however long the backend is down; what happens to items that do not fit is
-// the full policy's choice (WithFullPolicy).
-func WithQueueLimits(items, bytes int) RunOption {
-	return func(c *runConfig) error {
-		if items <= 0 || bytes <= 0 {
-			return optionError("WithQueueLimits", "the limits must be positive, got %d items and %d bytes", items, bytes)
-		}
-		c.maxItems, c.maxBytes = items, bytes
-		return nil
-	}
-}
-
 // WithFullPolicy says what a log call does when the queue is full: Block,
 // DropOldest (the default), DropNewest or Spill.
 func WithFullPolicy(p FullPolicy) RunOption {
@@ -248,37 +226,11 @@ func WithFullPolicy(p FullPolicy) RunOption {
 	}
 }
 
-// WithBatching shapes the batches the run sends: at most items items and
-// bytes bytes each, and a batch leaves at the latest interval after its
-// first item was queued. Wait and Close send what is queued at once.
-func WithBatching(items, bytes int, interval time.Duration) RunOption {
-	return func(c *runConfig) error {
-		if items <= 0 || bytes <= 0 || interval <= 0 {
-			return optionError("WithBatching", "items, bytes and interval must be positive, got %d, %d, %s", items, bytes, interval)
-		}
-		c.batchItems, c.batchBytes, c.interval = items, bytes, interval
-		return nil
-	}
-}
-
 // WithLogger sets the logger of the default callbacks and of the run's own
 // messages (a panicking callback, say); nil means slog.Default().
 func WithLogger(l *slog.Logger) RunOption {
 	return func(c *runConfig) error {
 		c.logger = l
-		return nil
-	}
-}
-
-// WithCloseTimeout bounds Close when its context has no earlier deadline
-// (default 30 s), so that a dead server never hangs the program's exit:
-// items still queued then are reported lost.
-func WithCloseTimeout(d time.Duration) RunOption {
-	return func(c *runConfig) error {
-		if d <= 0 {
-			return optionError("WithCloseTimeout", "the timeout must be positive, got %s", d)
-		}
-		c.closeTimeout = d
 		return nil
 	}
 }
@@ -299,29 +251,74 @@ func WithClock(clock Clock) RunOption {
 	}
 }
 
-// WithEventQueue sets how many events may wait for the callbacks (default
-// 1024). When it is full, further events are counted and the callback
-// concerned is told how many it missed.
-func WithEventQueue(size int) RunOption {
-	return func(c *runConfig) error {
-		if size <= 0 {
-			return optionError("WithEventQueue", "the size must be positive, got %d", size)
-		}
-		c.eventQueue = size
-		return nil
-	}
+// Limits are the sizes and times a Run works within, set with WithLimits.
+// A zero field keeps the default (or the value a previous WithLimits set);
+// a value that makes no sense (a negative size, a batch larger than the
+// queue) makes NewRun fail with an error of kind ErrInvalidRunParameters
+// naming the field.
+type Limits struct {
+	// QueueItems and QueueBytes bound the items waiting to be sent (default
+	// 100,000 items, 64 MiB; an item weighs its key and text lengths plus 64
+	// bytes). The memory a run holds stays below them plus one batch,
+	// however long the backend is down; what happens to items that do not
+	// fit is the full policy's choice (WithFullPolicy).
+	QueueItems, QueueBytes int
+	// BatchItems and BatchBytes bound each batch sent (default 1000 items,
+	// MLflow's log-batch limit, and 1 MiB); BatchInterval is the longest a
+	// queued item waits for its batch to fill (default 1 s). Wait and Close
+	// send what is queued at once.
+	BatchItems, BatchBytes int
+	BatchInterval          time.Duration
+	// CloseTimeout bounds Close when its context has no earlier deadline
+	// (default 30 s), so that a dead server never hangs the program's exit.
+	CloseTimeout time.Duration
+	// EventQueue is how many events may wait for the callbacks (default
+	// 1024): past it, events are counted and the callback concerned is told
+	// how many it missed.
+	EventQueue int
+	// EventBurst events of one kind (same callback, kind and code) reach the
+	// callbacks per EventWindow (default 10 per 10 s); the others are counted
+	// and delivered as one summary event at the end of the window (see
+	// Callbacks). A negative EventBurst turns throttling off.
+	EventBurst  int
+	EventWindow time.Duration
 }
 
-// WithEventThrottle lets at most burst events of one kind (same callback,
-// kind and code) reach the callbacks per window; the others are counted and
-// delivered as one summary event at the end of the window (see Callbacks).
-// burst 0 turns throttling off.
-func WithEventThrottle(burst int, window time.Duration) RunOption {
+// WithLimits sets the sizes and times the run works within: the non-zero
+// fields of l (see Limits).
+func WithLimits(l Limits) RunOption {
 	return func(c *runConfig) error {
-		if burst < 0 || burst > 0 && window <= 0 {
-			return optionError("WithEventThrottle", "burst must not be negative and window must be positive, got %d and %s", burst, window)
+		var bad []string
+		for _, f := range []struct {
+			name string
+			n    int64
+			dst  func()
+		}{
+			{"QueueItems", int64(l.QueueItems), func() { c.maxItems = l.QueueItems }},
+			{"QueueBytes", int64(l.QueueBytes), func() { c.maxBytes = l.QueueBytes }},
+			{"BatchItems", int64(l.BatchItems), func() { c.batchItems = l.BatchItems }},
+			{"BatchBytes", int64(l.BatchBytes), func() { c.batchBytes = l.BatchBytes }},
+			{"BatchInterval", int64(l.BatchInterval), func() { c.interval = l.BatchInterval }},
+			{"CloseTimeout", int64(l.CloseTimeout), func() { c.closeTimeout = l.CloseTimeout }},
+			{"EventQueue", int64(l.EventQueue), func() { c.eventQueue = l.EventQueue }},
+			{"EventWindow", int64(l.EventWindow), func() { c.eventWindow = l.EventWindow }},
+		} {
+			switch {
+			case f.n < 0:
+				bad = append(bad, fmt.Sprintf("%s must not be negative, got %d", f.name, f.n))
+			case f.n > 0:
+				f.dst()
+			}
 		}
-		c.eventBurst, c.eventWindow = burst, window
+		switch {
+		case l.EventBurst < 0:
+			c.eventBurst = 0 // no throttling
+		case l.EventBurst > 0:
+			c.eventBurst = l.EventBurst
+		}
+		if len(bad) > 0 {
+			return optionError("WithLimits", "%s", strings.Join(bad, "; "))
+		}
 		return nil
 	}
 }
@@ -340,7 +337,7 @@ func (c *runConfig) apply(opts []RunOption, base Rules) error {
 		}
 	}
 	if c.batchItems > c.maxItems {
-		errs = append(errs, optionError("WithBatching", "a batch of %d items does not fit in a queue of %d items (WithQueueLimits)", c.batchItems, c.maxItems))
+		errs = append(errs, optionError("WithLimits", "a batch of %d items (BatchItems) does not fit in a queue of %d items (QueueItems)", c.batchItems, c.maxItems))
 	}
 	c.rules = base
 	for _, f := range c.ruleChanges {

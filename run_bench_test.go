@@ -261,7 +261,7 @@ func BenchmarkLogMetricsOutage(b *testing.B) {
 	backend := fb.New()
 	backend.Inject(fb.Write, -1, fb.Refused())
 	run := benchRun(b, backend,
-		mlerr.WithQueueLimits(10_000, 64<<20),
+		mlerr.WithLimits(mlerr.Limits{QueueItems: 10_000, QueueBytes: 64 << 20}),
 		mlerr.WithFullPolicy(mlerr.DropOldest()),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 3, InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
 	m := map[string]float64{"loss": 0}
@@ -381,7 +381,7 @@ func BenchmarkOutageMemory(b *testing.B) {
 	for b.Loop() {
 		backend := fb.New()
 		backend.Inject(fb.Write, -1, fb.Refused())
-		run := benchRun(b, backend, mlerr.WithQueueLimits(10_000, 64<<20),
+		run := benchRun(b, backend, mlerr.WithLimits(mlerr.Limits{QueueItems: 10_000, QueueBytes: 64 << 20}),
 			mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 2, InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
 		var before, after runtime.MemStats
 		runtime.GC()

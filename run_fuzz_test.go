@@ -26,7 +26,7 @@ func FuzzRunLogMetrics(f *testing.F) {
 		clock := fakeclock.New()
 		backend := fakebackend.New()
 		run, err := mlerr.NewRun(context.Background(), backend, mlerr.WithClock(clock), mlerr.WithRules(mlerr.StrictSeriesRules),
-			mlerr.WithBatching(3, 1<<20, 1<<40), mlerr.WithEventThrottle(0, 0),
+			mlerr.WithLimits(mlerr.Limits{BatchItems: 3, BatchBytes: 1 << 20, BatchInterval: 1 << 40}), mlerr.WithLimits(mlerr.Limits{EventBurst: -1}),
 			mlerr.WithCallbacks(mlerr.Callbacks{OnError: func(error, time.Time) {}, OnWarning: func(error, time.Time) {}}))
 		if err != nil {
 			t.Fatal(err)

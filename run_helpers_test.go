@@ -160,8 +160,8 @@ func (f *fixture) start(opts ...mlerr.RunOption) *fixture {
 		mlerr.WithClock(f.clock),
 		mlerr.WithRetryPolicy(testPolicy(f.clock)),
 		mlerr.WithCallbacks(f.rec.callbacks()),
-		mlerr.WithBatching(1000, 1<<20, time.Hour),
-		mlerr.WithCloseTimeout(safety),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 1000, BatchBytes: 1 << 20, BatchInterval: time.Hour}),
+		mlerr.WithLimits(mlerr.Limits{CloseTimeout: safety}),
 	}
 	run, err := mlerr.NewRun(context.Background(), f.b, append(base, opts...)...)
 	require.NoError(f.t, err)

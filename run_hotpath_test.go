@@ -152,7 +152,7 @@ func TestRunOneEntryMaps(t *testing.T) {
 // sender took the last one wakes it again, so full batches leave without
 // waiting for the batching interval (an hour here) or a flush.
 func TestRunWakesTheSenderForEveryFullBatch(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(10, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 10, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	require.NoError(t, f.run.Started(context.Background()))
 	m := map[string]float64{"loss": 0}
 	step := int64(0)

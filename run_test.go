@@ -45,7 +45,7 @@ func TestRunLogsEverythingOnce(t *testing.T) {
 }
 
 func TestRunBatchesKeepOrderAndSeq(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(7, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 7, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	for s := int64(0); s < 100; s++ {
 		require.NoError(t, f.run.LogMetrics(s, map[string]float64{"a": float64(s), "b": -float64(s)}))
 	}
@@ -352,18 +352,17 @@ func TestRunOptionsInvalid(t *testing.T) {
 		{"WithCallbacksFor", mlerr.WithCallbacksFor(nil)},
 		{"WithRetryPolicy", mlerr.WithRetryPolicy(mlerr.Policy{InitialDelay: -5})},
 		{"WithRetryPolicy", mlerr.WithRetryPolicy(mlerr.Policy{Multiplier: -1})},
-		{"WithQueueLimits", mlerr.WithQueueLimits(0, 10)},
-		{"WithQueueLimits", mlerr.WithQueueLimits(10, -1)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{QueueItems: -1, QueueBytes: 10})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{QueueItems: 2000, QueueBytes: -1})},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.FullPolicy{})},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.Block(-time.Second))},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.Spill(nil))},
-		{"WithBatching", mlerr.WithBatching(0, 1, time.Second)},
-		{"WithBatching", mlerr.WithBatching(1, 1, 0)},
-		{"WithCloseTimeout", mlerr.WithCloseTimeout(0)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{BatchItems: -2, BatchBytes: 1, BatchInterval: time.Second})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{BatchItems: 1, BatchBytes: 1, BatchInterval: -time.Second})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{CloseTimeout: -time.Second})},
 		{"WithClock", mlerr.WithClock(nil)},
-		{"WithEventQueue", mlerr.WithEventQueue(0)},
-		{"WithEventThrottle", mlerr.WithEventThrottle(-1, time.Second)},
-		{"WithEventThrottle", mlerr.WithEventThrottle(3, 0)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{EventQueue: -5})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{EventBurst: 3, EventWindow: -time.Second})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.option, func(t *testing.T) {
@@ -377,14 +376,14 @@ func TestRunOptionsInvalid(t *testing.T) {
 		})
 	}
 	t.Run("several", func(t *testing.T) {
-		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithQueueLimits(0, 0), mlerr.WithClock(nil))
+		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithLimits(mlerr.Limits{QueueItems: -1, QueueBytes: -1}), mlerr.WithClock(nil))
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 		var names []string
 		require.True(t, mlerr.AsError(err).Detail("options", &names))
-		assert.Equal(t, []string{"WithQueueLimits", "WithClock"}, names)
+		assert.Equal(t, []string{"WithLimits", "WithClock"}, names)
 	})
 	t.Run("batch larger than queue", func(t *testing.T) {
-		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(11, 1<<20, time.Second))
+		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 11, BatchBytes: 1 << 20, BatchInterval: time.Second}))
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 	})
 	t.Run("nil backend", func(t *testing.T) {
@@ -403,7 +402,7 @@ func TestRunOptionsInvalid(t *testing.T) {
 func TestRunContextVariantsUnderBlock(t *testing.T) {
 	// Every log call that can wait for room has a context variant whose
 	// context ends the wait.
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(0)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(0)))
 	defer release()
 	f.logSteps("x", 0, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
@@ -499,7 +498,7 @@ func TestRunStartedAndID(t *testing.T) {
 }
 
 func TestRunConcurrentLoggers(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(64, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 64, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	const workers, perWorker = 8, 500
 	var wg sync.WaitGroup
 	for w := range workers {

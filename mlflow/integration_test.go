@@ -302,7 +302,7 @@ func TestIntegrationRun(t *testing.T) {
 	rec := &recorder{}
 	run, err := mlerr.NewRun(ctx, e.backend, mlerr.WithExperiment(unique("run")), mlerr.WithRunName("through-run"),
 		mlerr.WithTags(map[string]string{"owner": "ci"}), mlerr.WithCallbacks(rec.callbacks()),
-		mlerr.WithBatching(700, 1<<20, 50*time.Millisecond))
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 700, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}))
 	require.NoError(t, err)
 	const steps = 1500
 	var want []mlerr.Item

@@ -203,7 +203,7 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	run, err := mlerr.NewRun(ctx, e.backend,
 		mlerr.WithExperiment(unique("faults")), mlerr.WithRunName(tc.name),
 		mlerr.WithCallbacks(rec.callbacks()), mlerr.WithRetryPolicy(policy),
-		mlerr.WithBatching(1000, 1<<20, time.Hour))
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 1000, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	require.NoError(t, err)
 	require.NoError(t, run.Started(ctx))
 	runID := run.ID()

@@ -71,7 +71,7 @@ func run(dir string, steps int, stepTime time.Duration) error {
 		mlerr.WithExperiment("quickstart"),
 		mlerr.WithRunName("logistic-regression"),
 		mlerr.WithRetryPolicy(policy),
-		mlerr.WithBatching(200, 1<<20, 50*time.Millisecond),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 200, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}),
 		mlerr.WithCallbacks(mlerr.Callbacks{
 			OnNetworkError: show("OnNetworkError"),
 			OnWarning:      show("OnWarning"),
