@@ -27,7 +27,7 @@ type Decision struct {
 //  2. An explicit delay: an *Error with a RetryAfter (the server's
 //     Retry-After), or RetryAfter(err, d) from the operation: retry after it.
 //  3. A *TimeoutError: retried unless it is the caller's context
-//     (TimeoutContext).
+//     (timeoutContext).
 //  4. context.Canceled and context.DeadlineExceeded: never; they are the
 //     caller's decision. (Retry itself tells an attempt's timeout from the
 //     caller's deadline, see TimeoutError.)
@@ -68,7 +68,7 @@ func Classify(err error) Decision {
 }
 
 // Permanent marks err as final: Retry and Do stop at once and return it
-// (without the mark) as the last error of a *RetryError with StopPermanent.
+// (without the mark) as the last error of a *RetryError with stopPermanent.
 // Permanent(nil) is nil. The mark wins over everything else in the chain.
 func Permanent(err error) error {
 	if err == nil {
@@ -159,19 +159,17 @@ func observedDecision(c Code, w *wireExt) Decision {
 	return codeDecision(c)
 }
 
-func timeoutDecision(k TimeoutKind) Decision {
-	if int(k) < len(timeoutDecisions) {
-		return timeoutDecisions[k]
+// timeoutDecision: only the caller's deadline is final.
+func timeoutDecision(kind string) Decision {
+	switch kind {
+	case timeoutContext:
+		return Decision{Reason: "context deadline"}
+	case timeoutAttempt:
+		return Decision{Retry: true, Reason: "attempt timeout"}
+	case timeoutConnect:
+		return Decision{Retry: true, Reason: "connect timeout"}
 	}
-	return timeoutDecisions[TimeoutRead]
-}
-
-// timeoutDecisions: only the caller's deadline is final.
-var timeoutDecisions = [...]Decision{
-	TimeoutContext: {Reason: "context deadline"},
-	TimeoutAttempt: {Retry: true, Reason: "attempt timeout"},
-	TimeoutConnect: {Retry: true, Reason: "connect timeout"},
-	TimeoutRead:    {Retry: true, Reason: "read timeout"},
+	return Decision{Retry: true, Reason: "read timeout"}
 }
 
 func codeDecision(c Code) Decision { return codeDecisions[c.retry()] }

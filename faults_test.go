@@ -47,7 +47,7 @@ func faultCases() []faultCase {
 		return func(t *testing.T, err error) {
 			var re *mlerr.RetryError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, mlerr.StopExhausted, re.Reason)
+			assert.Equal(t, "exhausted", re.Reason)
 			assert.Equal(t, 3, re.Attempts)
 			assert.ErrorIs(t, err, errno)
 			var op *net.OpError

@@ -56,11 +56,11 @@ type Policy struct {
 
 	// MaxElapsed bounds the time from the first failure until a retry would
 	// start (0: 5 min; Off: no bound). Retry never sleeps past it: when the
-	// next wait would end after it, Retry stops with StopElapsed at once.
+	// next wait would end after it, Retry stops with stopElapsed at once.
 	MaxElapsed time.Duration
 	// AttemptTimeout bounds each attempt: the operation's context is cancelled
 	// after it (0: 30 s; Off: none). An attempt that runs out of time is
-	// retried; its error is a *TimeoutError of kind TimeoutAttempt. Each
+	// retried; its error is a *TimeoutError of kind timeoutAttempt. Each
 	// attempt with a timeout costs a context.WithTimeout (a few allocations);
 	// when the caller's context ends sooner, none is made. Set it Off when the
 	// operation bounds itself (for instance an http.Client with a Timeout)
@@ -72,7 +72,7 @@ type Policy struct {
 	MaxRetryAfter time.Duration
 
 	// Budget, when set, limits retries across every caller sharing it: when
-	// it is empty Retry stops with StopBudget instead of retrying. It never
+	// it is empty Retry stops with stopBudget instead of retrying. It never
 	// refuses a first attempt. Nil means no budget.
 	Budget *Budget
 	// Classify decides whether an error is retried and after what delay

@@ -24,7 +24,7 @@ func isOutage(err error) bool {
 	var re *RetryError
 	if errors.As(err, &re) {
 		switch re.Reason {
-		case StopExhausted, StopElapsed, StopBudget:
+		case "exhausted", "elapsed", "budget":
 			return true
 		}
 		return false

@@ -93,12 +93,12 @@ func attempt[T any](ctx context.Context, p *Policy, op func(ctx context.Context)
 }
 
 // endAttempt releases an attempt's context; an error after its deadline
-// passed becomes a *TimeoutError of kind TimeoutAttempt.
+// passed becomes a *TimeoutError of kind timeoutAttempt.
 func endAttempt(actx context.Context, cancel context.CancelFunc, err error, p *Policy) error {
 	timedOut := err != nil && actx.Err() == context.DeadlineExceeded
 	cancel()
 	if timedOut {
-		return &TimeoutError{Kind: TimeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
+		return &TimeoutError{Kind: timeoutAttempt, Timeout: p.attemptTimeout(), Err: err}
 	}
 	return err
 }
@@ -201,19 +201,19 @@ func judge(err error, classify func(error) Decision) (Decision, error) {
 // judged d: it returns the wait before the next attempt, or why to stop.
 // The budget is asked last, so that a token is spent only on a retry that
 // every other limit allows.
-func (l *loop) next(ctx context.Context, d Decision, now time.Time) (time.Duration, StopReason) {
+func (l *loop) next(ctx context.Context, d Decision, now time.Time) (time.Duration, stopReason) {
 	if !d.Retry {
-		return 0, StopPermanent
+		return 0, stopPermanent
 	}
 	if l.r.maxAttempts > 0 && l.attempts >= l.r.maxAttempts {
-		return 0, StopExhausted
+		return 0, stopExhausted
 	}
 	wait := l.wait(d)
 	if l.pastDeadline(ctx, now, wait) {
-		return 0, StopElapsed
+		return 0, stopElapsed
 	}
 	if l.r.budget != nil && !l.r.budget.withdraw() {
-		return 0, StopBudget
+		return 0, stopBudget
 	}
 	return wait, 0
 }
@@ -281,21 +281,21 @@ func (l *loop) uniform() float64 {
 }
 
 // canceled gives up because the caller's context ended; a deadline is
-// reported as a *TimeoutError of kind TimeoutContext.
+// reported as a *TimeoutError of kind timeoutContext.
 func (l *loop) canceled(last, cerr error, now time.Time) *RetryError {
 	if cerr == context.DeadlineExceeded {
-		if te, ok := last.(*TimeoutError); !ok || te.Kind != TimeoutContext {
-			last = &TimeoutError{Kind: TimeoutContext, Err: last}
+		if te, ok := last.(*TimeoutError); !ok || te.Kind != timeoutContext {
+			last = &TimeoutError{Kind: timeoutContext, Err: last}
 		}
 	}
-	e := l.stopAt(StopCanceled, last, now)
+	e := l.stopAt(stopCanceled, last, now)
 	e.ctxErr = cerr
 	return e
 }
 
-func (l *loop) stopAt(reason StopReason, last error, now time.Time) *RetryError {
+func (l *loop) stopAt(reason stopReason, last error, now time.Time) *RetryError {
 	if pe, ok := last.(*permanentError); ok {
 		last = pe.err
 	}
-	return &RetryError{Attempts: l.attempts, Elapsed: now.Sub(l.first), Reason: reason, Last: last}
+	return &RetryError{Attempts: l.attempts, Elapsed: now.Sub(l.first), Reason: reason.String(), Last: last}
 }

@@ -55,7 +55,7 @@ func TestLoopCount(t *testing.T) {
 
 func TestJudge(t *testing.T) {
 	unavailable := New(CodeTemporarilyUnavailable, "down")
-	nested := &RetryError{Attempts: 3, Reason: StopExhausted, Last: unavailable}
+	nested := &RetryError{Attempts: 3, Reason: "exhausted", Last: unavailable}
 	readTimeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 	dialTimeout := &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
 	always := func(error) Decision { return Decision{Retry: true, Reason: "always"} }
@@ -64,20 +64,20 @@ func TestJudge(t *testing.T) {
 		err      error
 		classify func(error) Decision
 		want     Decision
-		timeout  TimeoutKind // the kind of the *TimeoutError judge puts in front
-		typed    bool        // whether it puts one
+		timeout  string // the kind of the *TimeoutError judge puts in front
+		typed    bool   // whether it puts one
 	}{
-		{"transient code", unavailable, nil, Decision{Retry: true, Reason: "code transient"}, 0, false},
-		{"caller fault", New(CodeBadRequest, "no"), nil, Decision{Reason: "code never"}, 0, false},
-		{"custom classifier", New(CodeBadRequest, "no"), always, Decision{Retry: true, Reason: "always"}, 0, false},
-		{"read timeout", readTimeout, nil, Decision{Retry: true, Reason: "read timeout"}, TimeoutRead, true},
-		{"dial timeout", dialTimeout, nil, Decision{Retry: true, Reason: "connect timeout"}, TimeoutConnect, true},
-		{"timeout, custom classifier", readTimeout, always, Decision{Retry: true, Reason: "always"}, TimeoutRead, true},
-		{"attempt timeout kept", &TimeoutError{Kind: TimeoutAttempt, Err: readTimeout}, nil, Decision{Retry: true, Reason: "attempt timeout"}, 0, false},
-		{"permanent timeout", Permanent(readTimeout), nil, Decision{Reason: "permanent"}, 0, false},
-		{"nested loop", nested, nil, Decision{Reason: "nested retry gave up"}, 0, false},
-		{"nested loop, custom classifier", nested, always, Decision{Reason: "nested retry gave up"}, 0, false},
-		{"nested loop, permanent", Permanent(nested), nil, Decision{Reason: "permanent"}, 0, false},
+		{"transient code", unavailable, nil, Decision{Retry: true, Reason: "code transient"}, "", false},
+		{"caller fault", New(CodeBadRequest, "no"), nil, Decision{Reason: "code never"}, "", false},
+		{"custom classifier", New(CodeBadRequest, "no"), always, Decision{Retry: true, Reason: "always"}, "", false},
+		{"read timeout", readTimeout, nil, Decision{Retry: true, Reason: "read timeout"}, timeoutRead, true},
+		{"dial timeout", dialTimeout, nil, Decision{Retry: true, Reason: "connect timeout"}, timeoutConnect, true},
+		{"timeout, custom classifier", readTimeout, always, Decision{Retry: true, Reason: "always"}, timeoutRead, true},
+		{"attempt timeout kept", &TimeoutError{Kind: timeoutAttempt, Err: readTimeout}, nil, Decision{Retry: true, Reason: "attempt timeout"}, "", false},
+		{"permanent timeout", Permanent(readTimeout), nil, Decision{Reason: "permanent"}, "", false},
+		{"nested loop", nested, nil, Decision{Reason: "nested retry gave up"}, "", false},
+		{"nested loop, custom classifier", nested, always, Decision{Reason: "nested retry gave up"}, "", false},
+		{"nested loop, permanent", Permanent(nested), nil, Decision{Reason: "permanent"}, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,22 +114,22 @@ func TestLoopNext(t *testing.T) {
 		d        Decision
 		budget   *Budget
 		wait     time.Duration
-		stop     StopReason
+		stop     stopReason
 	}{
 		{"retry", Policy{}, 1, 0, context.Background(), retry, nil, 500 * time.Millisecond, 0},
-		{"not retryable", Policy{}, 1, 0, context.Background(), Decision{Reason: "code never"}, nil, 0, StopPermanent},
-		{"last attempt", Policy{MaxAttempts: 3}, 3, 0, context.Background(), retry, nil, 0, StopExhausted},
+		{"not retryable", Policy{}, 1, 0, context.Background(), Decision{Reason: "code never"}, nil, 0, stopPermanent},
+		{"last attempt", Policy{MaxAttempts: 3}, 3, 0, context.Background(), retry, nil, 0, stopExhausted},
 		{"unbounded attempts", Policy{MaxAttempts: -1}, 1000, 0, context.Background(), retry, NewBudget(0, 1), 500 * time.Millisecond, 0},
 		{"asked delay", Policy{}, 1, 0, context.Background(), Decision{Retry: true, After: 7 * time.Second}, nil, 7 * time.Second, 0},
 		{"asked delay clamped", Policy{MaxRetryAfter: time.Minute}, 1, 0, context.Background(), Decision{Retry: true, After: time.Hour}, nil, time.Minute, 0},
 		{"wait within MaxElapsed", Policy{MaxElapsed: time.Minute}, 2, 59 * time.Second, context.Background(), Decision{Retry: true, After: time.Second}, nil, time.Second, 0},
-		{"wait past MaxElapsed", Policy{MaxElapsed: time.Minute}, 2, 59 * time.Second, context.Background(), Decision{Retry: true, After: 2 * time.Second}, nil, 0, StopElapsed},
+		{"wait past MaxElapsed", Policy{MaxElapsed: time.Minute}, 2, 59 * time.Second, context.Background(), Decision{Retry: true, After: 2 * time.Second}, nil, 0, stopElapsed},
 		{"MaxElapsed off", Policy{MaxElapsed: Off}, 2, time.Hour, context.Background(), retry, nil, 500 * time.Millisecond, 0},
 		{"wait before the caller's deadline", Policy{}, 1, 0, later(time.Second), retry, nil, 500 * time.Millisecond, 0},
-		{"wait to the caller's deadline", Policy{}, 1, 0, later(500 * time.Millisecond), retry, nil, 0, StopElapsed},
+		{"wait to the caller's deadline", Policy{}, 1, 0, later(500 * time.Millisecond), retry, nil, 0, stopElapsed},
 		{"no wait at the caller's deadline", Policy{InitialDelay: Off}, 1, 0, later(0), retry, nil, 0, 0},
 		{"budget token", Policy{}, 1, 0, context.Background(), retry, NewBudget(0, 1), 500 * time.Millisecond, 0},
-		{"budget empty", Policy{}, 1, 0, context.Background(), retry, emptyBudget(), 0, StopBudget},
+		{"budget empty", Policy{}, 1, 0, context.Background(), retry, emptyBudget(), 0, stopBudget},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestLoopNext(t *testing.T) {
 		l, _ := testLoop(Policy{MaxAttempts: 1, Budget: b})
 		l.count()
 		_, stop := l.next(context.Background(), retry, l.first)
-		assert.Equal(t, StopExhausted, stop)
+		assert.Equal(t, stopExhausted, stop)
 		assert.Equal(t, 1.0, b.Tokens())
 	})
 }
@@ -198,11 +198,11 @@ func TestLoopSleep(t *testing.T) {
 				return
 			}
 			require.NotNil(t, stop)
-			assert.Equal(t, StopCanceled, stop.Reason)
+			assert.Equal(t, "canceled", stop.Reason)
 			assert.ErrorIs(t, stop, tt.ctxErr)
 			assert.ErrorIs(t, stop, opErr)
 			var te *TimeoutError
-			assert.Equal(t, tt.ctxErr == context.DeadlineExceeded, errors.As(stop, &te) && te.Kind == TimeoutContext)
+			assert.Equal(t, tt.ctxErr == context.DeadlineExceeded, errors.As(stop, &te) && te.Kind == timeoutContext)
 		})
 	}
 }
@@ -239,4 +239,13 @@ func TestLoopWait(t *testing.T) {
 		assert.Equal(t, 3*time.Second, l.wait(Decision{Retry: true, After: 3 * time.Second}))
 		assert.Equal(t, time.Second, l.wait(Decision{Retry: true}))
 	})
+}
+
+func TestStopReasonNames(t *testing.T) {
+	for r, s := range map[stopReason]string{
+		stopExhausted: "exhausted", stopElapsed: "elapsed", stopBudget: "budget",
+		stopCanceled: "canceled", stopPermanent: "permanent", 0: "stop(0)",
+	} {
+		assert.Equal(t, s, r.String())
+	}
 }

@@ -4,37 +4,17 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// TimeoutKind says which deadline fired.
-type TimeoutKind uint8
-
+// The kinds of TimeoutError.
 const (
-	// TimeoutContext: the caller's context reached its deadline. Never retried.
-	TimeoutContext TimeoutKind = iota
-	// TimeoutAttempt: the Policy's AttemptTimeout ended one attempt. Retried.
-	TimeoutAttempt
-	// TimeoutConnect: establishing the connection timed out (a dial or TLS
-	// handshake timeout). Retried.
-	TimeoutConnect
-	// TimeoutRead: the connection was up but the answer did not come in time
-	// (a read deadline, or an http.Client Timeout while awaiting headers or
-	// reading the body). Retried.
-	TimeoutRead
+	timeoutContext = "context"
+	timeoutAttempt = "attempt"
+	timeoutConnect = "connect"
+	timeoutRead    = "read"
 )
-
-// String returns "context", "attempt", "connect" or "read".
-func (k TimeoutKind) String() string {
-	if int(k) < len(timeoutKindNames) {
-		return timeoutKindNames[k]
-	}
-	return "timeout(" + strconv.Itoa(int(k)) + ")"
-}
-
-var timeoutKindNames = [...]string{TimeoutContext: "context", TimeoutAttempt: "attempt", TimeoutConnect: "connect", TimeoutRead: "read"}
 
 // TimeoutError says which deadline ended an operation. Retry puts one around
 // the error of an attempt that timed out, so errors.As(err, &te) tells a
@@ -42,10 +22,17 @@ var timeoutKindNames = [...]string{TimeoutContext: "context", TimeoutAttempt: "a
 // errors.Is(err, context.DeadlineExceeded) is true for every kind, and Unwrap
 // returns the operation's own error.
 type TimeoutError struct {
-	// Kind is the deadline that fired.
-	Kind TimeoutKind
+	// Kind is the deadline that fired, as net.OpError's Op names an
+	// operation: "context" (the caller's context reached its deadline;
+	// never retried), "attempt" (the Policy's AttemptTimeout ended one
+	// attempt; retried), "connect" (establishing the connection timed out:
+	// a dial or TLS handshake timeout; retried) or "read" (the connection was
+	// up but the answer did not come in time: a read deadline, or an
+	// http.Client Timeout while awaiting headers or reading the body;
+	// retried).
+	Kind string
 	// Timeout is the limit that was exceeded when the library knows it (the
-	// Policy's AttemptTimeout for TimeoutAttempt), else 0: the caller's
+	// Policy's AttemptTimeout for "attempt"), else 0: the caller's
 	// context and the network stack do not tell their original durations.
 	Timeout time.Duration
 	// Err is the operation's error.
@@ -55,7 +42,7 @@ type TimeoutError struct {
 // Error returns "<kind> timeout[ after <Timeout>]: <Err>".
 func (e *TimeoutError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Kind.String())
+	b.WriteString(e.Kind)
 	b.WriteString(" timeout")
 	if e.Timeout > 0 {
 		b.WriteString(" after ")
@@ -77,13 +64,13 @@ func (e *TimeoutError) Is(target error) bool { return target == context.Deadline
 
 // networkTimeoutKind tells, for an error that holds a timeout of the
 // network stack, whether it happened while connecting or later.
-func networkTimeoutKind(err error) TimeoutKind {
+func networkTimeoutKind(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		return TimeoutConnect
+		return timeoutConnect
 	}
 	if strings.Contains(err.Error(), "TLS handshake timeout") {
-		return TimeoutConnect
+		return timeoutConnect
 	}
-	return TimeoutRead
+	return timeoutRead
 }
