@@ -67,11 +67,10 @@ func newAdmitter(rules Rules) *admitter {
 func (a *admitter) state(key string, kind ItemKind) (*keyState, *Error) {
 	ks := a.keys[key]
 	if ks == nil {
-		if why := keyProblem(key, a.rules.MaxKeyLength); why != "" {
-			return nil, ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
+		var bad *Error
+		if ks, bad = a.newKey(key, kind); bad != nil {
+			return nil, bad
 		}
-		ks = &keyState{key: strings.Clone(key)}
-		a.keys[ks.key] = ks
 	}
 	bit := uint8(1) << kind
 	if ks.kinds&bit == 0 {
@@ -80,6 +79,17 @@ func (a *admitter) state(key string, kind ItemKind) (*keyState, *Error) {
 		}
 		ks.kinds |= bit
 	}
+	return ks, nil
+}
+
+// newKey makes the state of a key seen for the first time, or returns why
+// the key is invalid.
+func (a *admitter) newKey(key string, kind ItemKind) (*keyState, *Error) {
+	if why := keyProblem(key, a.rules.MaxKeyLength); why != "" {
+		return nil, ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
+	}
+	ks := &keyState{key: strings.Clone(key)}
+	a.keys[ks.key] = ks
 	return ks, nil
 }
 
@@ -120,20 +130,28 @@ func (a *admitter) metric(ks *keyState, key string, step int64, v float64, tsNan
 // follows decides for a point of a metric that has a latest point, by
 // their steps, values and times.
 func (a *admitter) follows(ks *keyState, key string, step int64, v float64, tsNano int64) (verdict, *Error) {
-	r := &a.rules
 	switch {
-	case step < ks.step && r.RejectLowerStep:
+	case step < ks.step && a.rules.RejectLowerStep:
 		return rejected, ErrStepNotIncreasing.Errorf("metric %s: step %d is lower than its latest step %d", quoteKey(key), step, ks.step)
 	case step != ks.step:
 		return admitted, nil
-	case sameValue(v, ks.value) && r.SkipRepeatedPoint:
-		return duplicate, ErrDuplicatePoint.Errorf("metric %s: the point (step %d, value %v) equals the latest one; not sent again", quoteKey(key), step, v).
-			WithDetail("key", ks.key).WithDetail("step", step)
-	case sameValue(v, ks.value) && tsNano == ks.tsNano:
-		return identical, nil
-	case tsNano < ks.tsNano && r.RejectEarlierTime:
+	case sameValue(v, ks.value):
+		return a.repeats(ks, key, step, v, tsNano)
+	case tsNano < ks.tsNano && a.rules.RejectEarlierTime:
 		return rejected, ErrTimestampDecreasing.Errorf("metric %s: timestamp %s is before the latest point's %s at step %d",
 			quoteKey(key), formatNano(tsNano), formatNano(ks.tsNano), step)
+	}
+	return admitted, nil
+}
+
+// repeats decides for a point with its metric's latest step and value.
+func (a *admitter) repeats(ks *keyState, key string, step int64, v float64, tsNano int64) (verdict, *Error) {
+	switch {
+	case a.rules.SkipRepeatedPoint:
+		return duplicate, ErrDuplicatePoint.Errorf("metric %s: the point (step %d, value %v) equals the latest one; not sent again", quoteKey(key), step, v).
+			WithDetail("key", ks.key).WithDetail("step", step)
+	case tsNano == ks.tsNano:
+		return identical, nil
 	}
 	return admitted, nil
 }
@@ -146,33 +164,47 @@ func (a *admitter) text(kind ItemKind, key, value string) (*keyState, string, ve
 	if bad != nil {
 		return nil, "", rejected, bad
 	}
-	v := admitted
-	var warning *Error
-	if limit := a.rules.textLimit(kind); tooLong(value, limit) {
-		if !a.rules.TruncateLongValues {
-			return ks, "", rejected, ErrValueTooLarge.Errorf("%s %s: the value has %d characters, the limit is %d", kind, quoteKey(key), len([]rune(value)), limit)
-		}
-		value = truncate(value, limit)
-		v, warning = truncated, ErrValueTruncated.Errorf("%s %s: the value was truncated to %d characters", kind, quoteKey(key), limit).
-			WithDetail("key", ks.key)
+	value, v, e := a.fit(kind, key, value)
+	if v == rejected {
+		return ks, "", rejected, e
 	}
 	if kind == ItemParam {
-		if ks.kinds&paramSet != 0 {
-			if ks.param == value {
-				return ks, "", unchanged, nil
-			}
-			return ks, "", rejected, ErrParamChanged.Errorf("param %s: already logged as %q, now %q; params are write-once", quoteKey(key), shorten(ks.param), shorten(value))
-		}
-		ks.param = strings.Clone(value)
-		ks.kinds |= paramSet
-		return ks, ks.param, v, warning
+		return a.param(ks, key, value, v, e)
 	}
 	if ks.kinds&tagSet != 0 && ks.tag == value {
 		return ks, "", unchanged, nil
 	}
 	ks.tag = strings.Clone(value)
 	ks.kinds |= tagSet
-	return ks, ks.tag, v, warning
+	return ks, ks.tag, v, e
+}
+
+// fit checks a value's length against the rules: it is admitted, truncated
+// (with the warning) or rejected (with the error).
+func (a *admitter) fit(kind ItemKind, key, value string) (string, verdict, *Error) {
+	limit := a.rules.textLimit(kind)
+	switch {
+	case !tooLong(value, limit):
+		return value, admitted, nil
+	case !a.rules.TruncateLongValues:
+		return "", rejected, ErrValueTooLarge.Errorf("%s %s: the value has %d characters, the limit is %d", kind, quoteKey(key), len([]rune(value)), limit)
+	}
+	return truncate(value, limit), truncated, ErrValueTruncated.Errorf("%s %s: the value was truncated to %d characters", kind, quoteKey(key), limit).
+		WithDetail("key", key)
+}
+
+// param decides for a param, which is write-once: set, set again to its
+// value (unchanged), or changed (rejected).
+func (a *admitter) param(ks *keyState, key, value string, v verdict, warning *Error) (*keyState, string, verdict, *Error) {
+	if ks.kinds&paramSet != 0 {
+		if ks.param == value {
+			return ks, "", unchanged, nil
+		}
+		return ks, "", rejected, ErrParamChanged.Errorf("param %s: already logged as %q, now %q; params are write-once", quoteKey(key), shorten(ks.param), shorten(value))
+	}
+	ks.param = strings.Clone(value)
+	ks.kinds |= paramSet
+	return ks, ks.param, v, warning
 }
 
 // formatNano formats Unix nanoseconds for an error message.

@@ -168,31 +168,40 @@ func joinArtifact(dir, name string) string {
 // tree stages every regular file under dir as artifactDir/<its path under
 // dir>.
 func (s *stager) tree(dir, artifactDir string) {
-	if !s.dirOK(dir, artifactDir) {
-		return
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		if err == nil {
-			err = ErrInvalidValue.Errorf("%s is not a directory: log it with LogArtifact", dir)
-		}
-		s.refuse(dir, artifactDir, CodeResourceDoesNotExist, err)
+	if !s.dirOK(dir, artifactDir) || !s.isDir(dir, artifactDir) {
 		return
 	}
 	walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(dir, p)
-		dest := joinArtifact(artifactDir, filepath.ToSlash(rel))
-		switch {
-		case err != nil:
-			s.refuse(p, dest, CodeIOError, err)
-			return nil // go on with the other files (a directory that fails to list is skipped)
-		case d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0:
-			return nil
-		}
-		s.copy(p, dest)
-		return nil
+		s.visit(p, joinArtifact(artifactDir, filepath.ToSlash(rel)), d, err)
+		return nil // go on with the other files (a directory that fails to list is skipped)
 	})
 	if walkErr != nil {
 		s.refuse(dir, artifactDir, CodeIOError, walkErr)
+	}
+}
+
+// isDir reports whether dir is a directory, and refuses the call when not.
+func (s *stager) isDir(dir, artifactDir string) bool {
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
+		err = ErrInvalidValue.Errorf("%s is not a directory: log it with LogArtifact", dir)
+	}
+	if err != nil {
+		s.refuse(dir, artifactDir, CodeResourceDoesNotExist, err)
+		return false
+	}
+	return true
+}
+
+// visit stages one entry of a tree: a regular file, or a link (to a file:
+// it is copied; else its copy fails and it is refused).
+func (s *stager) visit(p, dest string, d fs.DirEntry, err error) {
+	switch {
+	case err != nil:
+		s.refuse(p, dest, CodeIOError, err)
+	case d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0:
+		s.copy(p, dest)
 	}
 }
 
@@ -242,14 +251,9 @@ func (s *stager) keep(it Item, local, dest string) {
 
 // refuse records a file the call could not log.
 func (s *stager) refuse(local, dest string, code Code, cause error) {
-	reason := "file not readable"
-	switch code {
-	case CodeResourceDoesNotExist:
-		reason = "file not found"
-	case CodeInvalidParameterValue:
-		reason = "invalid artifact"
-	case CodeNotImplemented:
-		reason = "the backend stores no artifacts"
+	reason, ok := refusalReasons[code]
+	if !ok {
+		reason = "file not readable"
 	}
 	kind := ErrInvalidValue
 	if e := AsError(cause); e != nil && e.Kind() != nil {
@@ -259,6 +263,14 @@ func (s *stager) refuse(local, dest string, code Code, cause error) {
 	bad := newError(code, kind, msg, cause)
 	it := Item{Kind: ItemArtifact, Key: dest, Text: local, Time: s.now}
 	s.out = append(s.out, staged{item: it, fail: &Failure[Item]{Item: it, Reason: reason, Code: code, Time: s.now, Cause: bad}})
+}
+
+// refusalReasons are the Failure.Reasons of the files a call refuses, by
+// code ("file not readable" for any other).
+var refusalReasons = map[Code]string{
+	CodeResourceDoesNotExist:  "file not found",
+	CodeInvalidParameterValue: "invalid artifact",
+	CodeNotImplemented:        "the backend stores no artifacts",
 }
 
 // discard removes what the call staged (it was refused as a whole).
@@ -272,10 +284,24 @@ func (s *stager) discard() {
 
 // artifactPathProblem returns why p is not a path an artifact may have (a
 // file's when file is true, else a directory's, where "" is the top), or "".
+// MLflow's artifact proxy refuses such paths ("Invalid path").
 func artifactPathProblem(p string, file bool) string {
+	if p == "" {
+		if file {
+			return "the path is empty"
+		}
+		return ""
+	}
+	if why := artifactPathForm(p); why != "" {
+		return why
+	}
+	return artifactPathElements(p)
+}
+
+// artifactPathForm returns why the path as a whole is not relative and
+// slash-separated, naming a file, or "".
+func artifactPathForm(p string) string {
 	switch {
-	case p == "" && file:
-		return "the path is empty"
 	case strings.HasPrefix(p, "/") || filepath.IsAbs(p) || strings.Contains(p, "\\"):
 		return "the path is absolute or has a backslash: artifact paths are relative, with /"
 	case strings.HasSuffix(p, "/"):
@@ -283,8 +309,15 @@ func artifactPathProblem(p string, file bool) string {
 	case strings.ContainsRune(p, 0):
 		return "the path has a NUL byte"
 	}
+	return ""
+}
+
+// artifactPathElements returns why an element of the path would leave the
+// run's artifacts or name another path ("..", ".", an empty one), or "".
+func artifactPathElements(p string) string {
 	for part := range strings.SplitSeq(p, "/") {
-		if part == ".." || part == "." || part == "" && p != "" {
+		switch part {
+		case "..", ".", "":
 			return fmt.Sprintf("the path has the element %q: it would leave the run's artifacts or name another path", part)
 		}
 	}

@@ -143,36 +143,23 @@ func (r *Run) buildReport() Report {
 }
 
 // closeError says why the run did not end FINISHED, or is nil.
-func (r *Run) closeError() (err error) {
+func (r *Run) closeError() error {
 	rep := &r.report
 	if fatal := r.snd.stats().fatal; fatal != nil {
 		return fatal
 	}
+	err := r.lossError()
 	if p := r.snd.failure.Load(); p != nil && rep.Status == RunFailed {
-		defer func() { err = failedError(rep.RunID, *p, err) }()
+		return failedError(rep.RunID, *p, err)
 	}
-	d := rep.Dropped
-	var parts []string
-	add := func(n int64, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
-		}
-	}
-	add(d.QueueFull, "dropped because the queue was full")
-	add(d.Rejected, "refused by the backend")
-	add(d.Unsent, "unsent when the run stopped")
-	add(d.SpillFailed, "refused by the spool")
-	add(int64(rep.Spooled), "left in the spool")
-	var msg string
-	if len(parts) > 0 {
-		msg = fmt.Sprintf("run %s ended %s: %d items not stored (%s)", rep.RunID, rep.Status, d.Total()+int64(rep.Spooled), strings.Join(parts, ", "))
-	}
-	if rep.Unacknowledged > 0 {
-		if msg == "" {
-			msg = fmt.Sprintf("run %s ended %s", rep.RunID, rep.Status)
-		}
-		msg += fmt.Sprintf("; %d items unacknowledged (they may be stored)", rep.Unacknowledged)
-	}
+	return err
+}
+
+// lossError says what the run lost or left unacknowledged, and why ending
+// it failed, or that it was terminated; nil when none of these happened.
+func (r *Run) lossError() error {
+	rep := &r.report
+	msg := lossMessage(rep)
 	endErr := r.snd.final.endErr
 	switch {
 	case endErr != nil && msg != "":
@@ -180,11 +167,51 @@ func (r *Run) closeError() (err error) {
 	case endErr != nil:
 		return endErr
 	case msg != "":
-		return New(CodeDataLoss, msg).WithDetail("dropped", d).WithDetail("unacknowledged", rep.Unacknowledged)
+		return New(CodeDataLoss, msg).WithDetail("dropped", rep.Dropped).WithDetail("unacknowledged", rep.Unacknowledged)
 	case rep.Status == RunKilled:
 		return ErrClosed.Errorf("run %s was terminated", rep.RunID)
 	}
 	return nil
+}
+
+// lossMessage says what the Report counts as not stored, by reason, and as
+// unacknowledged; "" when nothing.
+func lossMessage(rep *Report) string {
+	d := rep.Dropped
+	parts := lossParts(rep)
+	msg := fmt.Sprintf("run %s ended %s", rep.RunID, rep.Status)
+	if len(parts) > 0 {
+		msg += fmt.Sprintf(": %d items not stored (%s)", d.Total()+int64(rep.Spooled), strings.Join(parts, ", "))
+	}
+	if rep.Unacknowledged > 0 {
+		msg += fmt.Sprintf("; %d items unacknowledged (they may be stored)", rep.Unacknowledged)
+	}
+	if len(parts) == 0 && rep.Unacknowledged == 0 {
+		return ""
+	}
+	return msg
+}
+
+// lossParts names the counts of the Report's losses by reason, those that
+// are not zero.
+func lossParts(rep *Report) []string {
+	d := rep.Dropped
+	var parts []string
+	for _, p := range []struct {
+		n    int64
+		what string
+	}{
+		{d.QueueFull, "dropped because the queue was full"},
+		{d.Rejected, "refused by the backend"},
+		{d.Unsent, "unsent when the run stopped"},
+		{d.SpillFailed, "refused by the spool"},
+		{int64(rep.Spooled), "left in the spool"},
+	} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return parts
 }
 
 // failedError is Close's error for a run that Fail marked: it wraps the

@@ -138,6 +138,27 @@ func (d *dispatcher) current() uint64 {
 	return d.cur
 }
 
+// graceFor reports whether the callback numbered mark (0: none) has
+// returned, or was not running any more: it waits for it at most
+// callbackGrace, or while ctx lasts.
+func (d *dispatcher) graceFor(ctx context.Context, mark uint64) bool {
+	d.curMu.Lock()
+	running, returned := d.cur, d.curDone
+	d.curMu.Unlock()
+	if mark == 0 || running != mark {
+		return true
+	}
+	t := time.NewTimer(callbackGrace)
+	defer t.Stop()
+	select {
+	case <-returned:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
 // callbackGrace is how long waitUnlessIn waits for a callback that may be
 // its caller.
 const callbackGrace = 250 * time.Millisecond
@@ -152,19 +173,8 @@ const callbackGrace = 250 * time.Millisecond
 // callback waits for every callback, unless one was already running when it
 // began and runs on for callbackGrace after it is done.
 func (d *dispatcher) waitUnlessIn(ctx context.Context, mark uint64) bool {
-	d.curMu.Lock()
-	running, returned := d.cur, d.curDone
-	d.curMu.Unlock()
-	if mark != 0 && running == mark {
-		t := time.NewTimer(callbackGrace)
-		defer t.Stop()
-		select {
-		case <-returned:
-		case <-t.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
+	if !d.graceFor(ctx, mark) {
+		return false
 	}
 	select {
 	case <-d.done:

@@ -27,20 +27,25 @@ func (s *sender) finish() {
 	if !st.started {
 		return
 	}
-	status := RunFinished
+	s.final.status = s.endStatus(why, &st)
+	if s.final.endErr = s.end(st.runID, s.final.status); s.final.endErr != nil && s.final.status == RunFinished {
+		s.final.status = RunFailed
+	}
+}
+
+// endStatus is the status the run ends with: KILLED after Terminate; FAILED
+// when Fail was called or anything was lost or left; FINISHED otherwise.
+func (s *sender) endStatus(why error, st *senderStats) RunStatus {
 	o := s.out.stats()
 	switch {
 	case why == errTerminated:
-		status = RunKilled
+		return RunKilled
 	case s.failure.Load() != nil:
-		status = RunFailed
+		return RunFailed
 	case st.rejected+st.unsent+st.unacked+o.queueFull+o.spillFailed > 0 || o.spooled > 0:
-		status = RunFailed
+		return RunFailed
 	}
-	s.final.status = status
-	if s.final.endErr = s.end(st.runID, status); s.final.endErr != nil && status == RunFinished {
-		s.final.status = RunFailed
-	}
+	return RunFinished
 }
 
 // startOver closes startDone if the sender stops before the run started:
@@ -59,26 +64,8 @@ func (s *sender) startOver() {
 // (unsent), with the items of a spool that could not be read (unsent,
 // kept in the spool).
 func (s *sender) leftovers(why error, now time.Time) (lost lossRecord, unsent, unacked int64) {
-	var notSent []Item
 	cause := New(CodeDeadlineExceeded, stopText(why))
-	if pb := s.cur; pb != nil && !pb.taken.fromSpool {
-		rest := pb.b.Items[pb.done:]
-		s.reportArtifacts(len(pb.b.Items), pb.failures, now)
-		switch {
-		case pb.maybeStored && pb.artifacts():
-			unacked = 1 // the file being uploaded
-			lost.add(rest[:1], "unacknowledged: an upload was in flight when the run stopped; the file may be stored", CodeDeadlineExceeded, cause, now)
-			notSent = append(notSent, rest[1:]...)
-		case pb.maybeStored:
-			unacked = int64(len(rest))
-			lost.add(rest, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
-		default:
-			notSent = append(notSent, rest...)
-		}
-		for i := range rest {
-			s.staging.remove(&rest[i])
-		}
-	}
+	notSent, unacked := s.inFlightLeft(&lost, cause, now)
 	s.cur = nil
 	notSent = s.out.rest(notSent)
 	for i := range notSent {
@@ -93,6 +80,31 @@ func (s *sender) leftovers(why error, now time.Time) (lost lossRecord, unsent, u
 		st.keepFailed(notSent)
 	})
 	return lost, unsent, unacked
+}
+
+// inFlightLeft takes what is left of the batch in flight, if any: the
+// items of an attempt that may have reached the backend go to lost as
+// unacknowledged (for a batch of artifacts, the file being uploaded), the
+// others are returned, not sent. A batch from the spool stays in the spool.
+func (s *sender) inFlightLeft(lost *lossRecord, cause error, now time.Time) (notSent []Item, unacked int64) {
+	pb := s.cur
+	if pb == nil || pb.taken.fromSpool {
+		return nil, 0
+	}
+	rest := pb.b.Items[pb.done:]
+	s.reportArtifacts(len(pb.b.Items), pb.failures, now)
+	for i := range rest {
+		s.staging.remove(&rest[i])
+	}
+	switch {
+	case pb.maybeStored && pb.artifacts():
+		lost.add(rest[:1], "unacknowledged: an upload was in flight when the run stopped; the file may be stored", CodeDeadlineExceeded, cause, now)
+		return append(notSent, rest[1:]...), 1
+	case pb.maybeStored:
+		lost.add(rest, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
+		return nil, int64(len(rest))
+	}
+	return append(notSent, rest...), 0
 }
 
 // stopText says why the sender stopped with items left.

@@ -112,20 +112,7 @@ func (r *Run) LogItems(ctx context.Context, items []Item) error {
 	}
 	next := 0 // the next staged artifact
 	for i := range items {
-		it := items[i]
-		switch it.Kind {
-		case ItemMetric:
-			if it.Time.IsZero() {
-				it.Time = now
-			}
-			c.metric(nil, it.Key, it.Step, it.Value, it.Time, i)
-		case ItemParam, ItemTag:
-			c.text(it.Kind, it.Key, it.Text, i)
-		case ItemArtifact:
-			next = c.artifact(staged, next, i)
-		default:
-			c.reject(it, i, ErrInvalidValue.Errorf("item %d: unknown kind %d", i, it.Kind))
-		}
+		next = c.item(items[i], i, staged, next)
 	}
 	return r.end(c, nil)
 }
@@ -207,11 +194,7 @@ func (r *Run) begin(ctx context.Context, n int, need func() int, now time.Time) 
 	var res reservation
 	var full error
 	if r.cfg.full.mode == fullBlock {
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		res, full = r.out.reserve(ctx, n, need(), now)
-		if full != nil && !errors.Is(full, ErrQueueFull) {
+		if res, full = r.reserve(ctx, n, need(), now); full != nil && !errors.Is(full, ErrQueueFull) {
 			return nil, full // closed while waiting
 		}
 	}
@@ -221,6 +204,15 @@ func (r *Run) begin(ctx context.Context, n int, need func() int, now time.Time) 
 	}
 	c.now, c.full, c.n = now, full, n
 	return c, nil
+}
+
+// reserve waits, under the Block policy, for room for n entries weighing
+// size bytes, while ctx (nil: no end) lasts; see outbox.reserve.
+func (r *Run) reserve(ctx context.Context, n, size int, now time.Time) (reservation, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return r.out.reserve(ctx, n, size, now)
 }
 
 // end finishes a log call: the rejected entries are reported (index, when
@@ -300,23 +292,21 @@ func (c *logCall) reject(it Item, index int, bad *Error) {
 
 // reasonOfKind is the Failure.Reason of a validation fault.
 func reasonOfKind(k *Kind) string {
-	switch k {
-	case ErrInvalidName:
-		return "invalid key"
-	case ErrNonFiniteValue:
-		return "non-finite value"
-	case ErrStepNotIncreasing:
-		return "step not increasing"
-	case ErrTimestampDecreasing:
-		return "timestamp decreasing"
-	case ErrValueTooLarge:
-		return "value too large"
-	case ErrTypeMismatch:
-		return "key type mismatch"
-	case ErrParamChanged:
-		return "param changed"
+	if r, ok := validationReasons[k]; ok {
+		return r
 	}
 	return "invalid entry"
+}
+
+// validationReasons are the Failure.Reasons of the validation faults.
+var validationReasons = map[*Kind]string{
+	ErrInvalidName:         "invalid key",
+	ErrNonFiniteValue:      "non-finite value",
+	ErrStepNotIncreasing:   "step not increasing",
+	ErrTimestampDecreasing: "timestamp decreasing",
+	ErrValueTooLarge:       "value too large",
+	ErrTypeMismatch:        "key type mismatch",
+	ErrParamChanged:        "param changed",
 }
 
 // indexByKey sets each failure's Index to its key's rank among m's sorted
@@ -350,6 +340,26 @@ func rejectedError(rej []Failure[Item], total int) error {
 	}
 	be := NewBatchError(total, rej)
 	return newError(CodeInvalidParameterValue, kind, b.String(), be)
+}
+
+// item admits an item of LogItems, at index in the items; next is the
+// number of its staged copy when it is an artifact, and item returns the
+// next one's.
+func (c *logCall) item(it Item, index int, staged *stager, next int) int {
+	switch it.Kind {
+	case ItemMetric:
+		if it.Time.IsZero() {
+			it.Time = c.now
+		}
+		c.metric(nil, it.Key, it.Step, it.Value, it.Time, index)
+	case ItemParam, ItemTag:
+		c.text(it.Kind, it.Key, it.Text, index)
+	case ItemArtifact:
+		return c.artifact(staged, next, index)
+	default:
+		c.reject(it, index, ErrInvalidValue.Errorf("item %d: unknown kind %d", index, it.Kind))
+	}
+	return next
 }
 
 // stageItems copies the files of the artifact items among items (their

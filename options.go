@@ -198,28 +198,33 @@ func WithCallbacksFor(f func(r *Run) Callbacks) RunOption {
 // run's (WithClock).
 func WithRetryPolicy(p Policy) RunOption {
 	return func(c *runConfig) error {
-		if p.InitialDelay < Off || p.MaxDelay < Off || p.MaxElapsed < Off || p.AttemptTimeout < Off || p.MaxRetryAfter < Off {
-			return optionError("WithRetryPolicy", "durations must be positive, 0 (default) or Off")
-		}
-		if p.Multiplier < 0 || p.Multiplier != p.Multiplier {
-			return optionError("WithRetryPolicy", "the multiplier must be 0 (default) or positive, got %v", p.Multiplier)
+		if why := policyProblem(&p); why != "" {
+			return optionError("WithRetryPolicy", "%s", why)
 		}
 		c.policy = p
 		return nil
 	}
 }
 
+// policyProblem says why a Run cannot use p, or "".
+func policyProblem(p *Policy) string {
+	for _, d := range []time.Duration{p.InitialDelay, p.MaxDelay, p.MaxElapsed, p.AttemptTimeout, p.MaxRetryAfter} {
+		if d < Off {
+			return "durations must be positive, 0 (default) or Off"
+		}
+	}
+	if p.Multiplier < 0 || p.Multiplier != p.Multiplier {
+		return fmt.Sprintf("the multiplier must be 0 (default) or positive, got %v", p.Multiplier)
+	}
+	return ""
+}
+
 // WithFullPolicy says what a log call does when the queue is full: Block,
 // DropOldest (the default), DropNewest or Spill.
 func WithFullPolicy(p FullPolicy) RunOption {
 	return func(c *runConfig) error {
-		switch {
-		case p.mode == 0:
-			return optionError("WithFullPolicy", "the zero FullPolicy is not a policy: use Block, DropOldest, DropNewest or Spill")
-		case p.mode == fullBlock && p.maxWait < 0:
-			return optionError("WithFullPolicy", "Block's maximum wait must not be negative, got %s", p.maxWait)
-		case p.mode == fullSpill && p.spool == nil:
-			return optionError("WithFullPolicy", "Spill needs a Spool, got nil")
+		if why := p.problem(); why != "" {
+			return optionError("WithFullPolicy", "%s", why)
 		}
 		c.full = p
 		return nil
@@ -310,12 +315,7 @@ func WithLimits(l Limits) RunOption {
 				f.dst()
 			}
 		}
-		switch {
-		case l.EventBurst < 0:
-			c.eventBurst = 0 // no throttling
-		case l.EventBurst > 0:
-			c.eventBurst = l.EventBurst
-		}
+		c.setEventBurst(l.EventBurst)
 		if len(bad) > 0 {
 			return optionError("WithLimits", "%s", strings.Join(bad, "; "))
 		}
@@ -336,6 +336,24 @@ func (c *runConfig) apply(opts []RunOption, base Rules) error {
 			errs = append(errs, err)
 		}
 	}
+	return joinOptionErrors(append(errs, c.checkTogether(base)...))
+}
+
+// setEventBurst sets the throttle's burst: a negative one turns throttling
+// off, 0 keeps it.
+func (c *runConfig) setEventBurst(n int) {
+	switch {
+	case n < 0:
+		c.eventBurst = 0 // no throttling
+	case n > 0:
+		c.eventBurst = n
+	}
+}
+
+// checkTogether checks what the options set together, and sets the rules:
+// base changed by WithRules, with their limits.
+func (c *runConfig) checkTogether(base Rules) []error {
+	var errs []error
 	if c.batchItems > c.maxItems {
 		errs = append(errs, optionError("WithLimits", "a batch of %d items (BatchItems) does not fit in a queue of %d items (QueueItems)", c.batchItems, c.maxItems))
 	}
@@ -350,13 +368,20 @@ func (c *runConfig) apply(opts []RunOption, base Rules) error {
 	if err := c.checkTags(); err != nil {
 		errs = append(errs, err)
 	}
+	return errs
+}
+
+// joinOptionErrors returns nil, the one error, or one error of kind
+// ErrInvalidRunParameters naming every bad option ("options" detail).
+func joinOptionErrors(errs []error) error {
 	switch len(errs) {
 	case 0:
 		return nil
 	case 1:
 		return errs[0]
 	}
-	var names, msgs []string
+	names := make([]string, 0, len(errs))
+	msgs := make([]string, 0, len(errs))
 	for _, err := range errs {
 		e := AsError(err)
 		var name string

@@ -3,6 +3,7 @@ package mlerr
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,25 +193,31 @@ func (o *outbox) waitRoom(ctx context.Context, n, size int) (time.Duration, stri
 	}
 	start := time.Now()
 	for !o.fits(n, size) && !o.closed {
-		if o.space == nil {
-			o.space = make(chan struct{})
-		}
-		space := o.space
-		o.mu.Unlock()
-		var why string
-		select {
-		case <-space:
-		case <-ctx.Done():
-			why = "the caller's context ended: " + ctx.Err().Error()
-		case <-timeout:
-			why = "the wait reached its maximum of " + o.policy.maxWait.String()
-		}
-		o.mu.Lock()
-		if why != "" {
+		if why := o.waitSpace(ctx, timeout); why != "" {
 			return time.Since(start), why
 		}
 	}
 	return time.Since(start), ""
+}
+
+// waitSpace waits, releasing mu, until room is made, ctx is done or timeout
+// fires, and says why it gave up ("" when room was made). Called with mu
+// held.
+func (o *outbox) waitSpace(ctx context.Context, timeout <-chan time.Time) string {
+	if o.space == nil {
+		o.space = make(chan struct{})
+	}
+	space := o.space
+	o.mu.Unlock()
+	defer o.mu.Lock()
+	select {
+	case <-space:
+		return ""
+	case <-ctx.Done():
+		return "the caller's context ended: " + ctx.Err().Error()
+	case <-timeout:
+		return "the wait reached its maximum of " + o.policy.maxWait.String()
+	}
 }
 
 // pusher is one log call's access to the outbox. open takes the outbox's
@@ -261,9 +268,8 @@ func (p *pusher) slot(size int) *Item {
 			return nil
 		}
 	case fullSpill:
-		if !o.spoolDead && (o.spooled > 0 || len(o.spill) > 0 || o.q.full(size)) {
-			o.spill = append(o.spill, Item{})
-			return &o.spill[len(o.spill)-1]
+		if s := o.spillSlot(size); s != nil {
+			return s
 		}
 		o.dropOldest(size, p.now) // the spool is dead: as DropOldest
 	default:
@@ -271,6 +277,18 @@ func (p *pusher) slot(size int) *Item {
 	}
 	o.enqueued++
 	return o.q.pushSlot(size)
+}
+
+// spillSlot returns a slot in the call's spill buffer when the item goes to
+// the spool (while the spool holds items, every new one goes there too, so
+// that order is kept), or nil when the spool is dead or the queue has room.
+// Called with mu held.
+func (o *outbox) spillSlot(size int) *Item {
+	if o.spoolDead || o.spooled == 0 && len(o.spill) == 0 && !o.q.full(size) {
+		return nil
+	}
+	o.spill = append(o.spill, Item{})
+	return &o.spill[len(o.spill)-1]
 }
 
 // dropNew counts and records an item slot refused.
@@ -303,9 +321,7 @@ func (p *pusher) close() {
 	if len(o.spill) > 0 {
 		o.writeSpill(p.now)
 	}
-	if (o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes) && len(o.wake) == 0 {
-		o.signal() // a batch is ready and the sender was not told since it last looked
-	}
+	o.wakeIfReady()
 	if p.refused != nil {
 		o.reportFullDue(p.now, true)
 	}
@@ -325,6 +341,14 @@ func (o *outbox) push(items []Item, res reservation, now time.Time) error {
 	}
 	p.close()
 	return nil
+}
+
+// wakeIfReady wakes the sender when a batch is ready and it was not told
+// since it last looked (a wake-up is pending). Called with mu held.
+func (o *outbox) wakeIfReady() {
+	if (o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes) && len(o.wake) == 0 {
+		o.signal()
+	}
 }
 
 // signal wakes the sender without blocking.
@@ -387,23 +411,27 @@ func (o *outbox) reportFullDue(now time.Time, force bool) {
 	if f.lost.n == 0 && f.waited == 0 || !force && now.Sub(f.last) < queueFullInterval {
 		return
 	}
-	limits := fmt.Sprintf("queue full (%d items, %d bytes; policy %s)", o.maxItems, o.maxBytes, o.policy)
-	var msg string
-	switch {
-	case f.lost.n > 0 && f.waited > 0:
-		msg = fmt.Sprintf("%s: %d items dropped and callers waited %s", limits, f.lost.n, f.waited)
-	case f.lost.n > 0:
-		msg = fmt.Sprintf("%s: %d items dropped", limits, f.lost.n)
-	default:
-		msg = fmt.Sprintf("%s: callers waited %s", limits, f.waited)
-	}
-	err := newError(CodeResourceExhausted, ErrQueueFull, msg, f.lost.batch()).WithDetail("dropped", f.lost.n)
+	err := newError(CodeResourceExhausted, ErrQueueFull, o.fullMessage(), f.lost.batch()).WithDetail("dropped", f.lost.n)
 	err = err.WithDetail("waited_ms", f.waited.Milliseconds()).WithDetail("policy", o.policy.String())
 	if !f.last.IsZero() {
 		err = err.WithDetail("since", f.last)
 	}
 	f.lost, f.waited, f.last = lossRecord{}, 0, now
 	o.ev.emit(onQueueFull, err, now)
+}
+
+// fullMessage says what the next OnQueueFull event reports.
+func (o *outbox) fullMessage() string {
+	f := &o.full
+	msg := fmt.Sprintf("queue full (%d items, %d bytes; policy %s): ", o.maxItems, o.maxBytes, o.policy)
+	var parts []string
+	if f.lost.n > 0 {
+		parts = append(parts, fmt.Sprintf("%d items dropped", f.lost.n))
+	}
+	if f.waited > 0 {
+		parts = append(parts, "callers waited "+f.waited.String())
+	}
+	return msg + strings.Join(parts, " and ")
 }
 
 // flushReport posts what the next OnQueueFull event would report, if due
@@ -435,6 +463,13 @@ func (o *outbox) take(dst []Item, maxItems, maxBytes int, now time.Time) taken {
 		o.roomMade()
 		return taken{items: items, first: first}
 	}
+	return o.takeSpooled(dst, maxItems, now)
+}
+
+// takeSpooled is take from the spool, once the queue is empty. Called with
+// mu held.
+func (o *outbox) takeSpooled(dst []Item, maxItems int, now time.Time) taken {
+	first := o.head
 	if o.spooled == 0 || o.spoolDead {
 		return taken{items: dst[:0], first: first}
 	}

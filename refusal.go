@@ -55,12 +55,11 @@ func isUnauthorized(err error) bool {
 			return true
 		}
 	}
-	switch CodeOf(err) {
-	case CodeUnauthenticated, CodePermissionDenied, CodeCustomerUnauthorized:
-		return true
-	}
-	return false
+	return unauthorizedCodes[CodeOf(err)]
 }
+
+// unauthorizedCodes are the codes of refused credentials.
+var unauthorizedCodes = map[Code]bool{CodeUnauthenticated: true, CodePermissionDenied: true, CodeCustomerUnauthorized: true}
 
 // isRunGone reports a run that does not exist (404 RESOURCE_DOES_NOT_EXIST).
 func isRunGone(err error) bool {
@@ -74,20 +73,26 @@ func isRunGone(err error) bool {
 // 503 answer). A timeout, a reset connection, a 500 may all hide a write
 // the server applied.
 func mayHaveReached(err error) bool {
+	return !neverSent(err) && !answeredNo(err)
+}
+
+// neverSent reports an error that proves the request never left: the
+// connection was refused, the host name did not resolve.
+func neverSent(err error) bool {
 	var errno syscall.Errno
-	if errors.As(err, &errno) && platformErrno(errno) == syscall.ECONNREFUSED {
-		return false
-	}
 	var dns *net.DNSError
-	if errors.As(err, &dns) {
+	return errors.As(err, &errno) && platformErrno(errno) == syscall.ECONNREFUSED || errors.As(err, &dns)
+}
+
+// answeredNo reports an answer of the server saying it did not take the
+// request: a 4xx, 429 or 503.
+func answeredNo(err error) bool {
+	e := AsError(err)
+	if e == nil {
 		return false
 	}
-	if e := AsError(err); e != nil {
-		if s := e.observedStatus(); s >= 400 && s < 500 || s == 503 {
-			return false
-		}
-	}
-	return true
+	s := e.observedStatus()
+	return s >= 400 && s < 500 || s == 503
 }
 
 // wrapAs wraps err in an error of kind k that keeps what the backend said:

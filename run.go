@@ -56,19 +56,9 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	if backend == nil {
 		return nil, ErrInvalidRunParameters.New("NewRun: the backend is nil").WithDetail("option", "backend")
 	}
-	var rules Rules // MLflow's
-	if rb, ok := backend.(RulesBackend); ok {
-		rules = rb.Rules()
-	}
-	cfg := defaultConfig()
-	if err := cfg.apply(opts, rules); err != nil {
+	cfg, err := configure(backend, opts)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
-	if cfg.clock == nil {
-		cfg.clock = newMonoClock()
 	}
 	r := &Run{
 		backend: backend,
@@ -91,6 +81,26 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	go r.ev.disp.run()
 	go r.snd.main()
 	return r, nil
+}
+
+// configure applies the options over the defaults, with the backend's
+// rules (MLflow's, the zero Rules, when it declares none).
+func configure(backend Backend, opts []RunOption) (runConfig, error) {
+	var rules Rules
+	if rb, ok := backend.(RulesBackend); ok {
+		rules = rb.Rules()
+	}
+	cfg := defaultConfig()
+	if err := cfg.apply(opts, rules); err != nil {
+		return cfg, err
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.clock == nil {
+		cfg.clock = newMonoClock()
+	}
+	return cfg, nil
 }
 
 // ID returns the run's id in the backend, or "" until the backend has
@@ -124,17 +134,8 @@ func (r *Run) Started(ctx context.Context) error {
 // items still pending, when ctx ends first.
 func (r *Run) Wait(ctx context.Context) error {
 	upTo := r.out.tail()
-	if done := r.snd.flush(ctx, upTo); done != nil {
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-		case <-r.snd.done:
-			return nil
-		}
-	}
-	if ctx.Err() == nil {
-		return nil // the sender had stopped: everything is dealt with
+	if r.snd.waitFlush(ctx, upTo) {
+		return nil
 	}
 	pending := max(0, upTo-r.snd.stats().watermark)
 	return Errorf(CodeOf(ctx.Err()), "%d items not yet acknowledged by the backend: %w", pending, ctx.Err())

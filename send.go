@@ -10,25 +10,41 @@ import (
 // until it is stored, failed for good, or life ends. It reports false when
 // life has ended: the batch then stays pending, for finish to account for.
 func (s *sender) send(pb *pending) bool {
+	err, alive := s.ride(fmt.Sprintf("sending batch %d", pb.b.Seq), func(ctx context.Context) error { return s.write(ctx, pb) })
+	switch {
+	case !alive:
+		return false
+	case err != nil:
+		s.refused(pb, err, s.clock.Now())
+	default:
+		s.settle(pb, nil, s.clock.Now())
+	}
+	return true
+}
+
+// ride runs op through the retry policy until it succeeds or fails for
+// good, riding out outages: when the policy gives up on a network error the
+// outage is reported once (doing says what the sender was doing) and the
+// sender probes until the backend answers. It returns the error that failed
+// op for good (nil when it succeeded), and false when life ended first.
+func (s *sender) ride(doing string, op func(context.Context) error) (err error, alive bool) {
 	for {
 		if s.outage && !s.wait(s.probeDelay()) {
-			return false
+			return nil, false
 		}
-		err := Retry(s.life, s.policy, func(ctx context.Context) error { return s.write(ctx, pb) })
+		err := Retry(s.life, s.policy, op)
 		now := s.clock.Now()
 		switch {
 		case err == nil:
 			s.recovered(now)
-			s.settle(pb, nil, now)
-			return true
+			return nil, true
 		case s.life.Err() != nil:
-			return false
+			return nil, false
 		case isOutage(err):
-			s.down(err, now, fmt.Sprintf("sending batch %d", pb.b.Seq))
-			continue
+			s.down(err, now, doing)
+		default:
+			return err, true
 		}
-		s.refused(pb, err, now)
-		return true
 	}
 }
 
@@ -59,16 +75,7 @@ func (s *sender) refused(pb *pending, err error, now time.Time) {
 	last := lastError(err)
 	n := len(pb.b.Items)
 	if be := findBatchError(last); be != nil {
-		failures := make([]Failure[Item], 0, len(be.Failures))
-		for _, f := range be.Failures {
-			if f.Index >= 0 && f.Index < n {
-				failures = append(failures, f)
-			}
-		}
-		if lost := s.settle(pb, failures, now); lost != nil {
-			s.ev.emit(onError, newError(lost.Code(), ErrInvalidValue,
-				fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq), lost), now)
-		}
+		s.rejectedItems(pb, be, now)
 		return
 	}
 	kind, what := refusal(last)
@@ -80,6 +87,23 @@ func (s *sender) refused(pb *pending, err error, now time.Time) {
 	}
 	lost := s.settle(pb, failAll(pb.b.Items, err, now), now)
 	s.ev.emit(onError, wrapAs(kind, lost, last, fmt.Sprintf("%s: the %d items of batch %d are lost", what, n, pb.b.Seq)), now)
+}
+
+// rejectedItems ends a batch whose items the backend partly rejected: the
+// others are stored, the rejected ones (those be names within the batch)
+// reported lost.
+func (s *sender) rejectedItems(pb *pending, be *BatchError[Item], now time.Time) {
+	n := len(pb.b.Items)
+	failures := make([]Failure[Item], 0, len(be.Failures))
+	for _, f := range be.Failures {
+		if f.Index >= 0 && f.Index < n {
+			failures = append(failures, f)
+		}
+	}
+	if lost := s.settle(pb, failures, now); lost != nil {
+		s.ev.emit(onError, newError(lost.Code(), ErrInvalidValue,
+			fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq), lost), now)
+	}
 }
 
 // settle ends a batch: its items are sent but for the failures, which are

@@ -44,24 +44,7 @@ func (s *sender) sendArtifacts(pb *pending) bool {
 // upload writes one artifact through the retry policy, riding out outages.
 // It returns the error that failed it for good, or false when life ended.
 func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (error, bool) {
-	for {
-		if s.outage && !s.wait(s.probeDelay()) {
-			return nil, false
-		}
-		err := Retry(s.life, s.policy, func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) })
-		now := s.clock.Now()
-		switch {
-		case err == nil:
-			s.recovered(now)
-			return nil, true
-		case s.life.Err() != nil:
-			return nil, false
-		case isOutage(err):
-			s.down(err, now, fmt.Sprintf("uploading artifact %s", quoteKey(it.Key)))
-			continue
-		}
-		return err, true
-	}
+	return s.ride("uploading artifact "+quoteKey(it.Key), func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) })
 }
 
 // writeArtifact makes one WriteArtifact call with the staged copy, opened

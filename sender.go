@@ -167,37 +167,47 @@ func (s *sender) main() {
 // loop starts the run if need be, then sends until the run stops (true) or
 // a panic (false).
 func (s *sender) loop() (stopped bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.panicked(p, debug.Stack())
-			stopped = false
-		}
-	}()
+	defer s.catch(&stopped)
 	if !s.isStarted() && !s.start() {
 		return true
 	}
 	timer := time.NewTimer(s.cfg.interval)
 	defer timer.Stop()
-	tick := false
-	for {
-		if !s.sendReady(tick) || s.closing && s.drained() {
-			return true
-		}
-		tick = false
-		select {
-		case <-s.wake:
-		case req := <-s.reqs:
-			s.accept(req)
-		case <-timer.C:
-			tick = true
-			timer.Reset(s.cfg.interval)
-			now := s.clock.Now()
-			s.ev.flushDue(now, false)
-			s.out.flushReport(now, false)
-		case <-s.life.Done():
+	for tick := false; s.sendReady(tick) && !(s.closing && s.drained()); {
+		if tick, stopped = s.await(timer); stopped {
 			return true
 		}
 	}
+	return true
+}
+
+// catch, deferred by loop, recovers a panic of the goroutine: it is
+// reported, and loop returns false (the sender restarts).
+func (s *sender) catch(stopped *bool) {
+	if p := recover(); p != nil {
+		s.panicked(p, debug.Stack())
+		*stopped = false
+	}
+}
+
+// await waits for the next reason to look at the queue: a wake-up from the
+// outbox, a request, or a tick of the batching interval (tick), at which it
+// also delivers the events due. stopped is true when life has ended.
+func (s *sender) await(timer *time.Timer) (tick, stopped bool) {
+	select {
+	case <-s.wake:
+	case req := <-s.reqs:
+		s.accept(req)
+	case <-timer.C:
+		timer.Reset(s.cfg.interval)
+		now := s.clock.Now()
+		s.ev.flushDue(now, false)
+		s.out.flushReport(now, false)
+		return true, false
+	case <-s.life.Done():
+		return false, true
+	}
+	return false, false
 }
 
 // accept takes a request in.
@@ -266,13 +276,8 @@ func (s *sender) drained() bool { return s.cur == nil && !s.out.ready(true) }
 func (s *sender) sendReady(force bool) bool {
 	for {
 		s.settleFlushes()
-		if s.cur == nil {
-			if !s.out.ready(force || s.flushing()) {
-				return s.life.Err() == nil
-			}
-			if s.cur = s.next(); s.cur == nil {
-				continue // the spool failed: the queue may have items
-			}
+		if s.cur == nil && !s.takeNext(force) {
+			return s.life.Err() == nil
 		}
 		send := s.send
 		if s.cur.artifacts() {
@@ -282,6 +287,18 @@ func (s *sender) sendReady(force bool) bool {
 			return false
 		}
 	}
+}
+
+// takeNext takes the next batch when one is ready (any, when forced or
+// flushing), and reports whether there is one.
+func (s *sender) takeNext(force bool) bool {
+	for s.out.ready(force || s.flushing()) {
+		if s.cur = s.next(); s.cur != nil {
+			return true
+		}
+		// the spool failed: the queue may have items
+	}
+	return false
 }
 
 // next takes the next batch from the outbox, or nil.
@@ -456,21 +473,48 @@ func (s *sender) flush(ctx context.Context, upTo int64) <-chan struct{} {
 	return nil
 }
 
+// ask sends a request, even when ctx is done already (a Close with no time
+// left still ends the run), and reports false when the sender has stopped.
+// When ctx ends while the request waits for room, the sender abandons what
+// is left.
+func (s *sender) ask(ctx context.Context, req *request) bool {
+	select {
+	case s.reqs <- req:
+		return true
+	default:
+	}
+	select {
+	case s.reqs <- req:
+	case <-s.done:
+		return false
+	case <-ctx.Done():
+		s.abort(errCloseTimeout)
+	}
+	return true
+}
+
+// waitFlush asks for a flush up to upTo and waits for it; it reports true
+// when the items are dealt with or the sender has stopped (everything is
+// then dealt with), false when ctx ended first.
+func (s *sender) waitFlush(ctx context.Context, upTo int64) bool {
+	if done := s.flush(ctx, upTo); done != nil {
+		select {
+		case <-done:
+			return true
+		case <-ctx.Done():
+		case <-s.done:
+			return true
+		}
+	}
+	return ctx.Err() == nil
+}
+
 // close asks the sender to send everything and end the run, and waits
 // until it has stopped; when ctx ends first, the sender abandons what is
 // left.
 func (s *sender) close(ctx context.Context) {
-	req := &request{close: true}
-	select {
-	case s.reqs <- req:
-	default:
-		select {
-		case s.reqs <- req:
-		case <-s.done:
-			return
-		case <-ctx.Done():
-			s.abort(errCloseTimeout)
-		}
+	if !s.ask(ctx, &request{close: true}) {
+		return // stopped already
 	}
 	select {
 	case <-s.done:

@@ -10,32 +10,25 @@ import (
 // start asks the backend to start the run, riding out outages. It reports
 // whether the run started; false means it failed for good or life ended.
 func (s *sender) start() bool {
-	for {
-		if s.outage && !s.wait(s.probeDelay()) {
-			return false
+	var info RunInfo
+	err, alive := s.ride("starting the run", func(ctx context.Context) error {
+		var err error
+		info, err = s.backend.StartRun(ctx, s.spec)
+		s.noteCall(err, s.clock.Now())
+		if err == nil && info.RunID == "" {
+			err = Permanent(ErrInvalidRunParameters.New("the backend started a run but gave no run id"))
 		}
-		info, err := Do(s.life, s.policy, func(ctx context.Context) (RunInfo, error) {
-			info, err := s.backend.StartRun(ctx, s.spec)
-			s.noteCall(err, s.clock.Now())
-			if err == nil && info.RunID == "" {
-				err = Permanent(ErrInvalidRunParameters.New("the backend started a run but gave no run id"))
-			}
-			return info, err
-		})
-		now := s.clock.Now()
-		switch {
-		case err == nil:
-			s.started(info, now)
-			return true
-		case s.life.Err() != nil:
-			return false
-		case isOutage(err):
-			s.down(err, now, "starting the run")
-			continue
-		}
-		s.startFailed(err, now)
+		return err
+	})
+	switch {
+	case !alive:
+		return false
+	case err != nil:
+		s.startFailed(err, s.clock.Now())
 		return false
 	}
+	s.started(info, s.clock.Now())
+	return true
 }
 
 // started records the started run and reports what the backend said of it.
@@ -44,7 +37,6 @@ func (s *sender) started(info RunInfo, now time.Time) {
 	s.panics = 0
 	s.publish(func(st *senderStats) { st.started, st.runID = true, info.RunID })
 	close(s.startDone)
-	s.recovered(now)
 	if info.Resumed {
 		s.ev.emit(onWarning, ErrRunExists.Errorf("run %s already exists: resuming it", info.RunID).WithDetail("run_id", info.RunID), now)
 	}
@@ -60,19 +52,26 @@ func (s *sender) started(info RunInfo, now time.Time) {
 	}
 }
 
+// startRefusal names the kind of the error that refused to start the run,
+// and says what happened.
+func (s *sender) startRefusal(last error) (*Kind, string) {
+	kind, what := refusal(last)
+	switch {
+	case errors.Is(last, ErrSynchronizationStopped):
+		return ErrSynchronizationStopped, "the sender panicked while starting the run"
+	case kind == ErrRunNotFound && s.spec.RunID != "":
+		return kind, "the run to resume, " + s.spec.RunID + ", does not exist"
+	case kind == nil || kind == ErrRunNotFound:
+		return ErrInvalidRunParameters, "the backend could not start the run"
+	}
+	return kind, what
+}
+
 // startFailed stops a run the backend refused to start: log calls fail
 // from now on, and every queued item is lost.
 func (s *sender) startFailed(err error, now time.Time) {
 	last := lastError(err)
-	kind, what := refusal(last)
-	switch {
-	case errors.Is(last, ErrSynchronizationStopped):
-		kind, what = ErrSynchronizationStopped, "the sender panicked while starting the run"
-	case kind == ErrRunNotFound && s.spec.RunID != "":
-		what = "the run to resume, " + s.spec.RunID + ", does not exist"
-	case kind == nil || kind == ErrRunNotFound:
-		kind, what = ErrInvalidRunParameters, "the backend could not start the run"
-	}
+	kind, what := s.startRefusal(last)
 	// Close the outbox first: nothing is queued after the items taken here.
 	s.out.close(ErrClosed.Wrap(wrapAs(kind, err, last, what), "the run could not be started: entries are not logged"))
 	rest := s.out.rest(nil)
