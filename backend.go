@@ -108,9 +108,15 @@ const (
 	ItemParam
 	// ItemTag is a tag: Key, Text. Tags may be overwritten.
 	ItemTag
+	// ItemArtifact is a file logged to the run (Run.LogArtifact): Key is
+	// its path among the run's artifacts, Text the local file it came from
+	// ("" for bytes), Value its size in bytes; Step numbers the copy the run
+	// made of it when it was logged. A Backend's WriteBatch never gets one:
+	// the Run uploads artifacts with ArtifactBackend.WriteArtifact.
+	ItemArtifact
 )
 
-// String returns "metric", "param" or "tag".
+// String returns "metric", "param", "tag" or "artifact".
 func (k ItemKind) String() string {
 	switch k {
 	case ItemMetric:
@@ -119,6 +125,8 @@ func (k ItemKind) String() string {
 		return "param"
 	case ItemTag:
 		return "tag"
+	case ItemArtifact:
+		return "artifact"
 	}
 	return "unknown"
 }

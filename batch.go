@@ -84,8 +84,21 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 	if len(failures) == 0 {
 		return nil
 	}
+	completeFailures(failures)
+	if !slices.IsSortedFunc(failures, byIndex[T]) {
+		slices.SortStableFunc(failures, byIndex[T])
+	}
+	total = max(total, len(failures), failures[len(failures)-1].Index+1)
+	return &BatchError[T]{Failures: failures, Total: total}
+}
+
+// byIndex orders failures by their Index.
+func byIndex[T any](a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) }
+
+// completeFailures fills in what each failure leaves out: its code and
+// reason (from its cause), its time (the time of the call, read once).
+func completeFailures[T any](failures []Failure[T]) {
 	var now time.Time
-	sorted := true
 	for i := range failures {
 		f := &failures[i]
 		if f.Code == 0 || f.Reason == "" {
@@ -97,41 +110,32 @@ func NewBatchError[T any](total int, failures []Failure[T]) *BatchError[T] {
 			}
 			f.Time = now
 		}
-		if i > 0 && failures[i-1].Index > f.Index {
-			sorted = false
-		}
 	}
-	if !sorted {
-		slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
-	}
-	if total < len(failures) {
-		total = len(failures)
-	}
-	if last := failures[len(failures)-1].Index; total <= last {
-		total = last + 1
-	}
-	return &BatchError[T]{Failures: failures, Total: total}
 }
 
 // completeFailure derives a failure's missing code and reason from its cause.
 func completeFailure[T any](f *Failure[T]) {
-	if e, ok := f.Cause.(*Error); ok { // the common case, without a search
-		if f.Code == 0 {
-			f.Code = e.code
-		}
-		if f.Reason == "" && e.message != "" {
-			f.Reason = e.message
-		}
-	}
 	if f.Code == 0 {
-		f.Code = CodeOf(f.Cause)
-		if f.Code == 0 {
-			f.Code = CodeInternalError
-		}
+		f.Code = failureCodeOf(f.Cause)
 	}
 	if f.Reason == "" {
 		f.Reason = failureReasonOf(f.Cause, f.Code)
 	}
+}
+
+// failureCodeOf is the code of a failure that gives none: CodeOf its cause,
+// INTERNAL_ERROR without one.
+func failureCodeOf(cause error) Code {
+	var c Code
+	if e, ok := cause.(*Error); ok { // the common case, without a walk
+		c = e.code
+	} else {
+		c = CodeOf(cause)
+	}
+	if c == 0 {
+		return CodeInternalError
+	}
+	return c
 }
 
 // failureReasonOf is the reason of a failure that gives none: the message of
@@ -139,7 +143,7 @@ func completeFailure[T any](f *Failure[T]) {
 // wrapping does not make every reason unique), the text of another cause,
 // else the code's name.
 func failureReasonOf(cause error, code Code) string {
-	if e := findError(cause); e != nil && e.message != "" {
+	if e := AsError(cause); e != nil && e.message != "" {
 		return e.message
 	}
 	if cause != nil {
@@ -226,43 +230,57 @@ func (e *BatchError[T]) Code() Code {
 	if e == nil || len(e.Failures) == 0 {
 		return 0
 	}
+	if c, same := e.sameCode(); same {
+		return c
+	}
+	return mostFrequentCode(e.Failures)
+}
+
+// sameCode returns the code of the first failure, and whether every failure
+// has it.
+func (e *BatchError[T]) sameCode() (Code, bool) {
 	first := e.Failures[0].Code
-	same := true
 	for i := 1; i < len(e.Failures); i++ {
 		if e.Failures[i].Code != first {
-			same = false
-			break
+			return first, false
 		}
 	}
-	if same {
-		return first
-	}
-	type tally struct {
-		code  Code
-		count int
-	}
-	var tallies []tally // in order of first occurrence; codes are few
-	for i := range e.Failures {
-		c := e.Failures[i].Code
-		found := false
-		for j := range tallies {
-			if tallies[j].code == c {
-				tallies[j].count++
-				found = true
-				break
-			}
-		}
-		if !found {
-			tallies = append(tallies, tally{c, 1})
-		}
-	}
-	best := tallies[0]
-	for _, t := range tallies[1:] {
-		if t.count > best.count || t.count == best.count && best.code.Retryable() && !t.code.Retryable() {
-			best = t
+	return first, true
+}
+
+// codeCount is one code of a batch and how many failures have it.
+type codeCount struct {
+	code  Code
+	count int
+}
+
+// mostFrequentCode returns the most frequent code of failures; between codes
+// equally frequent, one that is not retryable, then the first to occur.
+func mostFrequentCode[T any](failures []Failure[T]) Code {
+	counts := countCodes(failures)
+	best := counts[0]
+	for _, c := range counts[1:] {
+		if c.count > best.count || c.count == best.count && best.code.Retryable() && !c.code.Retryable() {
+			best = c
 		}
 	}
 	return best.code
+}
+
+// countCodes counts the failures of each code, in order of first occurrence
+// (codes are few: a linear search beats a map).
+func countCodes[T any](failures []Failure[T]) []codeCount {
+	var counts []codeCount
+	for i := range failures {
+		c := failures[i].Code
+		j := slices.IndexFunc(counts, func(cc codeCount) bool { return cc.code == c })
+		if j < 0 {
+			counts = append(counts, codeCount{c, 1})
+		} else {
+			counts[j].count++
+		}
+	}
+	return counts
 }
 
 // Failed returns the items that failed, in the order of their Index.
@@ -292,7 +310,8 @@ func (e *BatchError[T]) ByReason() map[string][]T {
 }
 
 // FailureRate returns the share of the batch that failed, from 0 to 1:
-// len(Failures)/Total. It is 0 for a nil BatchError or an empty batch.
+// len(Failures)/Total. It is 0 for a nil BatchError or an empty batch. The
+// "more than 10% failed: stop" test is be.FailureRate() > 0.10.
 func (e *BatchError[T]) FailureRate() float64 {
 	if e == nil || e.Total <= 0 {
 		return 0
@@ -310,13 +329,6 @@ func (e *BatchError[T]) Err() error {
 		return nil
 	}
 	return e
-}
-
-// Exceeds reports whether more than rate (0 to 1) of the batch failed: the
-// "more than 10% failed: stop" test is be.Exceeds(0.10). See also
-// CheckFailureRate.
-func (e *BatchError[T]) Exceeds(rate float64) bool {
-	return e.FailureRate() > rate
 }
 
 // Unwrap returns every failure's cause, in the order of the failures, so
@@ -345,20 +357,28 @@ func (e *BatchError[T]) Unwrap() []error {
 // allocation of Unwrap. Causes that only wrap target are found by errors.Is
 // through Unwrap.
 func (e *BatchError[T]) Is(target error) bool {
-	if e == nil {
+	switch c, isCode := target.(Code); {
+	case e == nil:
+		return false
+	case isCode:
+		return e.hasCode(c)
+	case target == nil || !reflect.TypeOf(target).Comparable():
 		return false
 	}
-	if c, ok := target.(Code); ok {
-		for i := range e.Failures {
-			if e.Failures[i].Code == c {
-				return true
-			}
+	return e.hasCause(target)
+}
+
+func (e *BatchError[T]) hasCode(c Code) bool {
+	for i := range e.Failures {
+		if e.Failures[i].Code == c {
+			return true
 		}
-		return false
 	}
-	if target == nil || !reflect.TypeOf(target).Comparable() {
-		return false
-	}
+	return false
+}
+
+// hasCause reports whether target (comparable) is one of the causes.
+func (e *BatchError[T]) hasCause(target error) bool {
 	for i := range e.Failures {
 		if e.Failures[i].Cause == target {
 			return true

@@ -3,7 +3,6 @@ package mlerr
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -37,18 +36,7 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 	if be == nil || len(be.Failures) == 0 {
 		return nil, nil
 	}
-	var tried, kept []Failure[T]
-	if retry == nil {
-		tried = be.Failures
-	} else {
-		for _, f := range be.Failures {
-			if retry(f) {
-				tried = append(tried, f)
-			} else {
-				kept = append(kept, f)
-			}
-		}
-	}
+	tried, kept := partitionFailures(be.Failures, retry)
 	if len(tried) == 0 {
 		return nil, newRetriedError(be.Total, kept, nil)
 	}
@@ -56,32 +44,52 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 	for i := range tried {
 		items[i] = tried[i].Item
 	}
+	succeeded, still := outcomeOf(tried, items, op(ctx, items))
+	return succeeded, newRetriedError(be.Total, kept, still)
+}
 
-	opErr := op(ctx, items)
-	if nilBE, ok := opErr.(*BatchError[T]); opErr == nil || ok && nilBE == nil {
-		return items, newRetriedError(be.Total, kept, nil)
+// partitionFailures splits failures into those retry selects (all of them
+// for a nil retry) and the others.
+func partitionFailures[T any](failures []Failure[T], retry func(Failure[T]) bool) (tried, kept []Failure[T]) {
+	if retry == nil {
+		return failures, nil
 	}
+	for _, f := range failures {
+		if retry(f) {
+			tried = append(tried, f)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	return tried, kept
+}
 
+// outcomeOf reads op's error for the tried failures, whose items op was
+// given: the items that succeeded, and the failures that remain, at their
+// original indexes.
+func outcomeOf[T any](tried []Failure[T], items []T, opErr error) (succeeded []T, still []Failure[T]) {
+	if succeededAll[T](opErr) {
+		return items, nil
+	}
 	var inner *BatchError[T]
 	if !errors.As(opErr, &inner) || inner == nil {
-		return nil, newRetriedError(be.Total, kept, allFailedWith(tried, opErr))
+		return nil, allFailedWith(tried, opErr)
 	}
-	failedAt := make([]bool, len(items))
-	for i := range inner.Failures {
-		j := inner.Failures[i].Index
-		if j < 0 || j >= len(items) || failedAt[j] {
-			cause := Errorf(CodeInternalError, "retrying %d failed items: the operation reported item index %d twice or outside [0,%d): %w",
-				len(items), j, len(items), opErr)
-			return nil, newRetriedError(be.Total, kept, allFailedWith(tried, cause))
-		}
-		failedAt[j] = true
+	failedAt, bad, ok := failedIndexes(inner, len(items))
+	if !ok {
+		cause := Errorf(CodeInternalError, "retrying %d failed items: the operation reported item index %d twice or outside [0,%d): %w",
+			len(items), bad, len(items), opErr)
+		return nil, allFailedWith(tried, cause)
 	}
-	still := make([]Failure[T], 0, len(inner.Failures))
-	for i := range inner.Failures {
-		f := inner.Failures[i]
-		j := f.Index
-		f.Index = tried[j].Index
-		f.Item = tried[j].Item
+	return mapBack(tried, items, inner.Failures, failedAt)
+}
+
+// mapBack returns the items that did not fail again, and the failures again
+// (indexed into items) at their original indexes and with their items.
+func mapBack[T any](tried []Failure[T], items []T, again []Failure[T], failedAt []bool) (succeeded []T, still []Failure[T]) {
+	still = make([]Failure[T], 0, len(again))
+	for _, f := range again {
+		f.Index, f.Item = tried[f.Index].Index, tried[f.Index].Item
 		still = append(still, f)
 	}
 	succeeded = make([]T, 0, len(items)-len(still))
@@ -90,7 +98,28 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 			succeeded = append(succeeded, item)
 		}
 	}
-	return succeeded, newRetriedError(be.Total, kept, still)
+	return succeeded, still
+}
+
+// succeededAll reports whether an operation's error says every item
+// succeeded: nil, or a nil *BatchError[T].
+func succeededAll[T any](err error) bool {
+	be, ok := err.(*BatchError[T])
+	return err == nil || ok && be == nil
+}
+
+// failedIndexes marks the indexes into a slice of n items that inner reports
+// as failed. When one is outside [0,n) or reported twice, it returns that
+// index and false.
+func failedIndexes[T any](inner *BatchError[T], n int) (failedAt []bool, bad int, ok bool) {
+	failedAt = make([]bool, n)
+	for _, f := range inner.Failures {
+		if j := f.Index; j < 0 || j >= n || failedAt[j] {
+			return nil, j, false
+		}
+		failedAt[f.Index] = true
+	}
+	return failedAt, 0, true
 }
 
 // allFailedWith returns tried as failures anew, all with the cause err.
@@ -114,47 +143,4 @@ func newRetriedError[T any](total int, kept, still []Failure[T]) error {
 		return be
 	}
 	return nil
-}
-
-// ErrFailureRateExceeded is the kind of the error CheckFailureRate returns
-// when too much of a batch failed. Its code is the batch's own.
-var ErrFailureRateExceeded = NewKind("FailureRateExceeded", nil, 0)
-
-// batchFailureRater is implemented by *BatchError[T] for every T.
-type batchFailureRater interface {
-	error
-	FailureRate() float64
-	Code() Code
-}
-
-// CheckFailureRate is the "more than max failed: stop" test. It returns nil
-// when err is nil or is (or wraps) a batch error with a failure rate of at
-// most max (0 to 1): the caller keeps the partial result and goes on. When
-// more failed, it returns an error of kind ErrFailureRateExceeded with the
-// batch's code, wrapping err. Any other error is returned as is: a batch
-// that failed as a whole failed above any rate.
-//
-//	stored, err := upload(ctx, items)
-//	if err := mlerr.CheckFailureRate(err, 0.10); err != nil {
-//		return err // more than 10% failed: stop
-//	}
-func CheckFailureRate(err error, max float64) error {
-	if err == nil {
-		return nil
-	}
-	var fr batchFailureRater
-	if !errors.As(err, &fr) {
-		return err
-	}
-	rate := fr.FailureRate()
-	if rate <= max {
-		return nil
-	}
-	return newError(fr.Code(), ErrFailureRateExceeded,
-		"failure rate "+formatFailurePercent(rate)+" above the "+formatFailurePercent(max)+" tolerated", err)
-}
-
-// formatFailurePercent formats a rate (0.125) as a percentage ("12.5%").
-func formatFailurePercent(rate float64) string {
-	return strconv.FormatFloat(rate*100, 'f', -1, 64) + "%"
 }

@@ -28,7 +28,6 @@ func TestNewBatchErrorNilWithoutFailures(t *testing.T) {
 	assert.Equal(t, 0.0, be.FailureRate())
 	assert.Nil(t, be.Failed())
 	assert.Equal(t, Code(0), be.Code())
-	assert.False(t, be.Exceeds(0))
 }
 
 func TestNewBatchErrorCompletesFailures(t *testing.T) {
@@ -164,9 +163,6 @@ func TestBatchErrorAccessors(t *testing.T) {
 	assert.Equal(t, []string{"i1", "i3", "i5", "i6"}, be.Failed())
 	assert.Equal(t, map[string][]string{"missing": {"i1", "i6"}, "too big": {"i3"}, "busy": {"i5"}}, be.ByReason())
 	assert.Equal(t, 0.5, be.FailureRate())
-	assert.True(t, be.Exceeds(0.10))
-	assert.True(t, be.Exceeds(0.49))
-	assert.False(t, be.Exceeds(0.5), "exactly the rate is not above it")
 
 	r := be.Retryable()
 	require.NotNil(t, r)
@@ -208,51 +204,6 @@ func TestBatchErrorReachesEveryCause(t *testing.T) {
 	assert.ErrorIs(t, be2, CodeInternalError)
 }
 
-func TestCheckFailureRate(t *testing.T) {
-	be := func(failed, total int) *BatchError[string] {
-		var fs []Failure[string]
-		for i := range failed {
-			fs = append(fs, batchFail(i, "r", CodeResourceDoesNotExist, nil))
-		}
-		return NewBatchError(total, fs)
-	}
-	plain := errors.New("unreachable")
-	tests := []struct {
-		name     string
-		err      error
-		max      float64
-		wantNil  bool
-		wantKind bool
-	}{
-		{"nil", nil, 0.1, true, false},
-		{"nil *BatchError", (*BatchError[string])(nil), 0.1, true, false},
-		{"below", be(5, 100), 0.1, true, false},
-		{"at", be(10, 100), 0.1, true, false},
-		{"above", be(11, 100), 0.1, false, true},
-		{"one over an odd rate", be(2, 16), 0.1, false, true},
-		{"above, wrapped", fmt.Errorf("up: %w", be(50, 100)), 0.1, false, true},
-		{"zero tolerance", be(1, 1000), 0, false, true},
-		{"not a batch error", plain, 0.5, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := CheckFailureRate(tt.err, tt.max)
-			if tt.wantNil {
-				assert.NoError(t, got)
-				return
-			}
-			require.Error(t, got)
-			assert.Equal(t, tt.wantKind, errors.Is(got, ErrFailureRateExceeded))
-			assert.ErrorIs(t, got, tt.err, "the batch error stays reachable")
-			if tt.wantKind {
-				assert.Equal(t, CodeResourceDoesNotExist, CodeOf(got), "the batch's code")
-			}
-		})
-	}
-	assert.EqualError(t, CheckFailureRate(be(11, 100), 0.1),
-		"RESOURCE_DOES_NOT_EXIST: failure rate 11% above the 10% tolerated: 11 of 100 items failed: 11 x r")
-}
-
 // batchListError is an error type that == cannot compare.
 type batchListError []string
 
@@ -291,9 +242,4 @@ func TestBatchErrorIsDirectAndWrappedCauses(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, errors.Is(be, tt.target), "%v", tt.target)
 	}
-}
-
-func TestCheckFailureRateMessage(t *testing.T) {
-	be := NewBatchError(8, []Failure[string]{batchFail(0, "x", CodeAborted, nil)})
-	assert.EqualError(t, CheckFailureRate(be, 0.1), "ABORTED: failure rate 12.5% above the 10% tolerated: 1 of 8 items failed: 1 x x")
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// ProblemTypePartialFailure is the problem type (RFC 9457) of a batch error
+// problemTypePartialFailure is the problem type (RFC 9457) of a batch error
 // encoded by MarshalProblem.
-const ProblemTypePartialFailure = "urn:mlerr:problem:partial-failure"
+const problemTypePartialFailure = "urn:mlerr:problem:partial-failure"
 
 // batchWireFailure is one failure on the wire, in both encodings.
 type batchWireFailure struct {
@@ -70,7 +70,7 @@ func (e *BatchError[T]) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalProblem encodes the batch error as an RFC 9457 problem
-// (application/problem+json): type ProblemTypePartialFailure, a title,
+// (application/problem+json): type problemTypePartialFailure, a title,
 // status the overall code's HTTP status, detail the summary (Error), and the
 // extension members error_code (the overall code), total, and errors: one
 // entry per failure with its index, error_code, reason, time and item, as in
@@ -82,7 +82,7 @@ func (e *BatchError[T]) MarshalProblem() ([]byte, error) {
 	code := e.Code()
 	total := e.Total
 	return json.Marshal(batchWireProblem{
-		Type:      ProblemTypePartialFailure,
+		Type:      problemTypePartialFailure,
 		Title:     "Some items of the batch failed",
 		Status:    code.HTTPStatus(),
 		Detail:    e.Error(),
@@ -115,26 +115,35 @@ func failureCodeName[T any](f *Failure[T]) string {
 	return f.Code.String()
 }
 
-// UnmarshalJSON decodes a batch error encoded by MarshalJSON, replacing e's
-// contents. Each failure gets back its index, code, reason and time; its
-// item when the entry has one (decoded into T: use json.RawMessage for items
-// of unknown shape); and as Cause an *Error with the failure's code and
-// reason, so errors.Is(err, code) still works. An error_code this library
-// does not know gives INTERNAL_ERROR and is kept as the cause's Name.
+// UnmarshalJSON decodes a batch error in either of its encodings, replacing
+// e's contents: the problem form of MarshalProblem when the document's type
+// member is problemTypePartialFailure, else the MLflow JSON of MarshalJSON.
+// Each failure gets back its index, code, reason and time; its item when the
+// entry has one (decoded into T: use json.RawMessage for items of unknown
+// shape); and as Cause an *Error with the failure's code and reason, so
+// errors.Is(err, code) still works. An error_code this library does not know
+// gives INTERNAL_ERROR and is kept as the cause's Name. Without a total
+// member the total is the number of failures or the largest index plus one,
+// whichever is more. The members that only summarise the failures
+// (error_code, message, title, status, detail) are not compared with them.
 //
-// Input that is not such a batch error (no details.failures, no failure,
-// an index missing, negative, repeated or not below total, an item that
-// does not decode into T) gives an *Error with code INVALID_PARAMETER_VALUE
-// and leaves e unchanged.
+// Input that is not such a batch error (no details.failures member in the
+// MLflow form, no errors member in the problem form, no failure, an index
+// missing, negative, repeated or not below total, an item that does not
+// decode into T) gives an *Error with code INVALID_PARAMETER_VALUE and leaves
+// e unchanged.
 func (e *BatchError[T]) UnmarshalJSON(data []byte) error {
-	var w batchWireMLflow
-	if err := json.Unmarshal(data, &w); err != nil {
+	var form struct {
+		Type json.RawMessage `json:"type"`
+	}
+	if err := json.Unmarshal(data, &form); err != nil {
 		return Errorf(CodeInvalidParameterValue, "decoding a batch error: %w", err)
 	}
-	if w.Details == nil || w.Details.Failures == nil {
-		return InvalidParameterValue("decoding a batch error: no details.failures member")
+	decode := batchFromMLflow[T]
+	if isPartialFailureType(form.Type) {
+		decode = batchFromProblem[T]
 	}
-	be, err := batchFromWire[T](w.Details.Total, w.Details.Failures)
+	be, err := decode(data)
 	if err != nil {
 		return err
 	}
@@ -142,21 +151,27 @@ func (e *BatchError[T]) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ParseBatchError decodes a batch error in MLflow JSON (see
-// BatchError.MarshalJSON and UnmarshalJSON).
-func ParseBatchError[T any](data []byte) (*BatchError[T], error) {
-	be := new(BatchError[T])
-	if err := be.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return be, nil
+// isPartialFailureType reports whether a type member is the string
+// problemTypePartialFailure.
+func isPartialFailureType(raw json.RawMessage) bool {
+	var s string
+	return len(raw) > 0 && json.Unmarshal(raw, &s) == nil && s == problemTypePartialFailure
 }
 
-// ParseBatchProblem decodes a batch error encoded as a problem by
-// MarshalProblem: the errors member gives the failures and total the total
-// (when absent: the number of failures, or the largest index plus one).
-// The other members are not checked. Errors are as for UnmarshalJSON.
-func ParseBatchProblem[T any](data []byte) (*BatchError[T], error) {
+// batchFromMLflow decodes the MLflow JSON of MarshalJSON.
+func batchFromMLflow[T any](data []byte) (*BatchError[T], error) {
+	var w batchWireMLflow
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, Errorf(CodeInvalidParameterValue, "decoding a batch error: %w", err)
+	}
+	if w.Details == nil || w.Details.Failures == nil {
+		return nil, InvalidParameterValue("decoding a batch error: no details.failures member")
+	}
+	return batchFromWire[T](w.Details.Total, w.Details.Failures)
+}
+
+// batchFromProblem decodes the problem form of MarshalProblem.
+func batchFromProblem[T any](data []byte) (*BatchError[T], error) {
 	var w batchWireProblem
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, Errorf(CodeInvalidParameterValue, "decoding a batch problem: %w", err)
@@ -168,65 +183,103 @@ func ParseBatchProblem[T any](data []byte) (*BatchError[T], error) {
 }
 
 // batchFromWire builds a BatchError from decoded entries, checking them.
+// totalp is the total member, nil when there is none.
 func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], error) {
 	if len(ws) == 0 {
 		return nil, InvalidParameterValue("decoding a batch error: no failures")
 	}
-	total := 0
-	if totalp != nil {
-		total = *totalp
-		if total < len(ws) {
-			return nil, InvalidParameterValue("decoding a batch error: total %d is less than the %d failures", total, len(ws))
-		}
+	if totalp != nil && *totalp < len(ws) {
+		return nil, InvalidParameterValue("decoding a batch error: total %d is less than the %d failures", *totalp, len(ws))
 	}
 	failures := make([]Failure[T], len(ws))
-	for i, w := range ws {
-		if w.Index == nil {
-			return nil, InvalidParameterValue("decoding a batch error: failure %d has no index", i)
-		}
-		f := Failure[T]{Index: *w.Index, Reason: w.Reason, Time: w.Time}
-		if f.Index < 0 || totalp != nil && f.Index >= total {
-			return nil, InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, f.Index, total)
-		}
-		code, name := CodeInternalError, ""
-		if w.ErrorCode != "" {
-			if c, err := ParseCode(w.ErrorCode); err == nil {
-				code = c
-			} else {
-				name = w.ErrorCode
-			}
-		}
-		if code == 0 { // "OK" is no failure code
-			code = CodeInternalError
-		}
-		f.Code = code
-		if f.Reason == "" {
-			f.Reason = f.Code.String()
-			if name != "" {
-				f.Reason = name
-			}
-		}
-		cause := New(code, f.Reason)
-		if name != "" {
-			cause = newWireError()
-			cause.code, cause.message, cause.x.wire.name = code, f.Reason, name
-		}
-		f.Cause = cause
-		if len(w.Item) > 0 {
-			if err := json.Unmarshal(w.Item, &f.Item); err != nil {
-				return nil, Errorf(CodeInvalidParameterValue, "decoding a batch error: item of failure %d (index %d): %w", i, f.Index, err)
-			}
+	for i := range ws {
+		f, err := failureFromWire[T](i, &ws[i], totalp)
+		if err != nil {
+			return nil, err
 		}
 		failures[i] = f
 	}
+	if err := sortByIndex(failures); err != nil {
+		return nil, err
+	}
+	total := max(len(failures), failures[len(failures)-1].Index+1)
+	if totalp != nil {
+		total = *totalp
+	}
+	return &BatchError[T]{Failures: failures, Total: total}, nil
+}
+
+// sortByIndex sorts decoded failures by index, and fails when an index
+// appears twice.
+func sortByIndex[T any](failures []Failure[T]) error {
 	slices.SortStableFunc(failures, func(a, b Failure[T]) int { return cmp.Compare(a.Index, b.Index) })
 	for i := 1; i < len(failures); i++ {
 		if failures[i].Index == failures[i-1].Index {
-			return nil, InvalidParameterValue("decoding a batch error: index %d appears twice", failures[i].Index)
+			return InvalidParameterValue("decoding a batch error: index %d appears twice", failures[i].Index)
 		}
 	}
-	if totalp == nil {
-		total = max(len(failures), failures[len(failures)-1].Index+1)
+	return nil
+}
+
+// failureFromWire builds failure i from its entry w.
+func failureFromWire[T any](i int, w *batchWireFailure, totalp *int) (Failure[T], error) {
+	if w.Index == nil {
+		return Failure[T]{}, InvalidParameterValue("decoding a batch error: failure %d has no index", i)
 	}
-	return &BatchError[T]{Failures: failures, Total: total}, nil
+	f := Failure[T]{Index: *w.Index, Reason: w.Reason, Time: w.Time}
+	if err := checkIndex(i, f.Index, totalp); err != nil {
+		return f, err
+	}
+	code, name := failureCode(w.ErrorCode)
+	f.Code = code
+	if f.Reason == "" {
+		f.Reason = cmp.Or(name, code.String())
+	}
+	f.Cause = failureCause(code, f.Reason, name)
+	if len(w.Item) > 0 {
+		if err := json.Unmarshal(w.Item, &f.Item); err != nil {
+			return f, Errorf(CodeInvalidParameterValue, "decoding a batch error: item of failure %d (index %d): %w", i, f.Index, err)
+		}
+	}
+	return f, nil
+}
+
+// checkIndex fails when the index of failure i is negative or, with a
+// total member (totalp not nil), not below the total.
+func checkIndex(i, index int, totalp *int) error {
+	switch {
+	case totalp == nil && index < 0:
+		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,0)", i, index)
+	case totalp != nil && (index < 0 || index >= *totalp):
+		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, *totalp)
+	}
+	return nil
+}
+
+// failureCode reads a failure's error_code: its code, and the name when the
+// code is one this library does not know (INTERNAL_ERROR then). No name, or
+// "OK" (no failure code), gives INTERNAL_ERROR.
+func failureCode(errorCode string) (Code, string) {
+	if errorCode == "" {
+		return CodeInternalError, ""
+	}
+	c, err := ParseCode(errorCode)
+	switch {
+	case err != nil:
+		return CodeInternalError, errorCode
+	case c == 0:
+		return CodeInternalError, ""
+	}
+	return c, ""
+}
+
+// failureCause is the Cause of a decoded failure: an *Error with its code and
+// reason, and the name sent when the code is not known.
+func failureCause(code Code, reason, name string) *Error {
+	if name == "" {
+		return New(code, reason)
+	}
+	cause := newWireError()
+	cause.code, cause.message, cause.x.wire.name = code, reason, name
+	return cause
 }

@@ -53,6 +53,16 @@ func TestBatchErrorProblemJSON(t *testing.T) {
 		]}`, string(b))
 }
 
+// decodeBatch decodes data with json.Unmarshal into a new *BatchError[T], as
+// a user does: UnmarshalJSON reads both encodings.
+func decodeBatch[T any](data []byte) (*BatchError[T], error) {
+	be := new(BatchError[T])
+	if err := json.Unmarshal(data, be); err != nil {
+		return nil, err
+	}
+	return be, nil
+}
+
 // assertSameBatchFailures checks what must survive a round trip.
 func assertSameBatchFailures[A, B any](t *testing.T, want *BatchError[A], got *BatchError[B]) {
 	t.Helper()
@@ -78,8 +88,8 @@ func TestBatchErrorRoundTrip(t *testing.T) {
 		decode func([]byte) (*BatchError[batchAsset], error)
 		raw    func([]byte) (*BatchError[json.RawMessage], error)
 	}{
-		{"mlflow", (*BatchError[batchAsset]).MarshalJSON, ParseBatchError[batchAsset], ParseBatchError[json.RawMessage]},
-		{"problem", (*BatchError[batchAsset]).MarshalProblem, ParseBatchProblem[batchAsset], ParseBatchProblem[json.RawMessage]},
+		{"mlflow", (*BatchError[batchAsset]).MarshalJSON, decodeBatch[batchAsset], decodeBatch[json.RawMessage]},
+		{"problem", (*BatchError[batchAsset]).MarshalProblem, decodeBatch[batchAsset], decodeBatch[json.RawMessage]},
 	}
 	for _, enc := range encodings {
 		t.Run(enc.name, func(t *testing.T) {
@@ -121,14 +131,14 @@ func TestBatchErrorItemsThatAreNotJSON(t *testing.T) {
 	b, err := json.Marshal(be)
 	require.NoError(t, err, "an item that cannot be encoded is left out, not an error")
 	assert.NotContains(t, string(b), `"item"`)
-	got, err := ParseBatchError[chan int](b)
+	got, err := decodeBatch[chan int](b)
 	require.NoError(t, err)
 	assertSameBatchFailures(t, be, got)
 	assert.Nil(t, got.Failures[0].Item)
 }
 
 func TestBatchErrorDecodeUnknownCode(t *testing.T) {
-	got, err := ParseBatchError[json.RawMessage]([]byte(`{"error_code":"X","message":"m","details":{"total":2,"failures":[
+	got, err := decodeBatch[json.RawMessage]([]byte(`{"error_code":"X","message":"m","details":{"total":2,"failures":[
 		{"index":1,"error_code":"SOMETHING_NEW","reason":"odd"},{"index":0}]}}`))
 	require.NoError(t, err)
 	assert.Equal(t, CodeInternalError, got.Failures[1].Code)
@@ -168,52 +178,81 @@ func TestBatchErrorDecodeRejects(t *testing.T) {
 			assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
 			assertSameBatchFailures(t, batchWireSample(), before) // left unchanged
 
-			got, err := ParseBatchError[batchAsset]([]byte(tt.mlflow))
+			got, err := decodeBatch[batchAsset]([]byte(tt.mlflow))
 			assert.Nil(t, got)
-			assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
+			require.Error(t, err)
+			if json.Valid([]byte(tt.mlflow)) { // else json.Unmarshal's own *json.SyntaxError
+				assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
+			}
 		})
 	}
-	_, err := ParseBatchProblem[batchAsset]([]byte(`{"type":"about:blank","status":400}`))
-	assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
-	_, err = ParseBatchProblem[batchAsset]([]byte(`{"errors":[{"index":0},{"index":0}]}`))
-	assert.Equal(t, CodeInvalidParameterValue, CodeOf(err))
+	for _, problem := range []string{
+		`{"type":"about:blank","status":400}`, // another type: read as MLflow JSON, which it is not
+		`{"type":"` + problemTypePartialFailure + `","status":400}`,
+		`{"type":"` + problemTypePartialFailure + `","errors":[{"index":0},{"index":0}]}`,
+		`{"type":"` + problemTypePartialFailure + `","total":1,"errors":[{"index":0},{"index":1}]}`,
+		`{"type":"` + problemTypePartialFailure + `","details":{"total":3,"failures":[{"index":1}]}}`,
+	} {
+		before := batchWireSample()
+		err := json.Unmarshal([]byte(problem), before)
+		assert.Equal(t, CodeInvalidParameterValue, CodeOf(err), "%s", problem)
+		assertSameBatchFailures(t, batchWireSample(), before)
+	}
+}
+
+func TestBatchErrorUnmarshalChoosesTheForm(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		wantTotal int
+	}{
+		{"MLflow JSON", `{"error_code":"ABORTED","details":{"total":5,"failures":[{"index":1,"error_code":"ABORTED"}]}}`, 5},
+		{"problem", `{"type":"` + problemTypePartialFailure + `","total":6,"errors":[{"index":1,"error_code":"ABORTED"}]}`, 6},
+		{"problem, type escaped", `{"type":"urn:mlerr:problem:partial\u002dfailure","total":7,"errors":[{"index":1}]}`, 7},
+		{"another type is MLflow JSON", `{"type":"about:blank","total":9,"errors":[{"index":1}],"details":{"total":8,"failures":[{"index":1}]}}`, 8},
+		{"a type that is no string is MLflow JSON", `{"type":1,"details":{"total":4,"failures":[{"index":1}]}}`, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeBatch[json.RawMessage]([]byte(tt.doc))
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantTotal, got.Total)
+			assert.Equal(t, []int{1}, failureIndexes(got))
+		})
+	}
 }
 
 func TestBatchProblemWithoutTotal(t *testing.T) {
-	got, err := ParseBatchProblem[json.RawMessage]([]byte(`{"errors":[{"index":7,"error_code":"ABORTED"},{"index":2}]}`))
+	got, err := decodeBatch[json.RawMessage]([]byte(`{"type":"` + problemTypePartialFailure + `","errors":[{"index":7,"error_code":"ABORTED"},{"index":2}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, 8, got.Total, "the largest index plus one")
 	assert.Equal(t, []int{2, 7}, failureIndexes(got))
 }
 
-// FuzzParseBatchError feeds arbitrary bytes to both decoders. Whatever they
-// accept must be a valid batch error that survives encoding and decoding
-// again unchanged.
-func FuzzParseBatchError(f *testing.F) {
+// FuzzBatchErrorUnmarshalJSON feeds arbitrary bytes to UnmarshalJSON. Whatever it
+// accepts must be a valid batch error that survives both encodings and
+// decoding again unchanged.
+func FuzzBatchErrorUnmarshalJSON(f *testing.F) {
 	mlflow, _ := json.Marshal(batchWireSample())
 	problem, _ := batchWireSample().MarshalProblem()
 	f.Add(mlflow)
 	f.Add(problem)
 	f.Add([]byte(`{"details":{"failures":[{"index":0,"error_code":"NOPE"}]}}`))
-	f.Add([]byte(`{"errors":[{"index":9,"time":"2026-01-01T00:00:00.123456789+02:00","item":[1,{"a":null}]}]}`))
+	f.Add([]byte(`{"type":"` + problemTypePartialFailure + `","errors":[{"index":9,"time":"2026-01-01T00:00:00.123456789+02:00","item":[1,{"a":null}]}]}`))
 	f.Add([]byte(`{"details":{"total":5,"failures":[{"index":4,"error_code":"OK","reason":"\u00e9\ud800"}]}}`))
 	f.Add([]byte(`{"errors":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		decoders := []struct {
-			parse  func([]byte) (*BatchError[json.RawMessage], error)
-			encode func(*BatchError[json.RawMessage]) ([]byte, error)
-		}{
-			{ParseBatchError[json.RawMessage], (*BatchError[json.RawMessage]).MarshalJSON},
-			{ParseBatchProblem[json.RawMessage], (*BatchError[json.RawMessage]).MarshalProblem},
-		}
-		for _, d := range decoders {
-			be, err := d.parse(data)
-			if err != nil {
-				if CodeOf(err) != CodeInvalidParameterValue {
-					t.Fatalf("error with code %v: %v", CodeOf(err), err)
-				}
-				continue
+		be := new(BatchError[json.RawMessage])
+		if err := be.UnmarshalJSON(data); err != nil {
+			if CodeOf(err) != CodeInvalidParameterValue {
+				t.Fatalf("error with code %v: %v", CodeOf(err), err)
 			}
+			return
+		}
+		encoders := []func(*BatchError[json.RawMessage]) ([]byte, error){
+			(*BatchError[json.RawMessage]).MarshalJSON,
+			(*BatchError[json.RawMessage]).MarshalProblem,
+		}
+		for _, encode := range encoders {
 			if len(be.Failures) == 0 || be.Total < len(be.Failures) {
 				t.Fatalf("accepted an invalid batch error: %+v", be)
 			}
@@ -225,11 +264,11 @@ func FuzzParseBatchError(f *testing.F) {
 					t.Fatalf("failure %d is incomplete: %+v", i, fl)
 				}
 			}
-			b, err := d.encode(be)
+			b, err := encode(be)
 			if err != nil {
 				t.Fatalf("re-encoding: %v", err)
 			}
-			again, err := d.parse(b)
+			again, err := decodeBatch[json.RawMessage](b)
 			if err != nil {
 				t.Fatalf("decoding the re-encoded %s: %v", b, err)
 			}

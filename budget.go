@@ -13,7 +13,7 @@ import (
 // one; the bucket holds at most Capacity tokens and starts full. With
 // Ratio 0.1, retries add at most 10% to the traffic once the initial
 // Capacity is spent. An empty budget never refuses a first attempt: Retry
-// just stops retrying, with StopBudget. A Budget is safe for concurrent use
+// just stops retrying, with stopBudget. A Budget is safe for concurrent use
 // and never allocates.
 type Budget struct {
 	milli    atomic.Int64 // tokens × 1000

@@ -42,7 +42,7 @@ func runAlwaysFailing(t *testing.T, b *mlerr.Budget, calls int) (attempts, budge
 		})
 		var re *mlerr.RetryError
 		require.ErrorAs(t, err, &re)
-		if re.Reason == mlerr.StopBudget {
+		if re.Reason == "budget" {
 			budgetStops++
 		}
 	}

@@ -55,9 +55,9 @@ type Callbacks struct {
 	// timed out. LostItems(err) returns the items lost.
 	OnError Callback
 	// OnQueueFull is called when the queue was full, coalesced to at most one
-	// call per second: err is of kind ErrQueueFull and its details say how
-	// many items were dropped ("dropped") or how long callers waited
-	// ("waited_ms"); see QueueFullDrops.
+	// call per second: err is of kind ErrQueueFull; LostItems(err) lists the
+	// items dropped (the first 1000), LostCount(err) counts them, and the
+	// "waited_ms" detail says how long callers waited.
 	OnQueueFull Callback
 }
 
@@ -78,7 +78,9 @@ func (w which) String() string {
 
 // LostItems returns the items err says were lost: those of the first
 // *BatchError[Item] in err's chain, or nil. Every data-losing event a Run
-// reports carries one.
+// reports carries one, with at most the first 1000 items it lost (LostCount
+// has the exact number). Items of a write in flight when the run stopped
+// are listed too, with the Reason "unacknowledged: ...": they may be stored.
 func LostItems(err error) []Item {
 	return findBatchError(err).Failed()
 }
@@ -92,14 +94,17 @@ func findBatchError(err error) *BatchError[Item] {
 	return nil
 }
 
-// QueueFullDrops returns how many items the OnQueueFull event err says were
-// dropped, 0 for a wait or another error.
-func QueueFullDrops(err error) int64 {
+// LostCount returns how many items the event err says were lost: its
+// "lost" detail ("dropped" for OnQueueFull) when it has one (events that
+// lose more than 1000 items list the first 1000 in LostItems and count them
+// all there), else the number of LostItems. It is 0 for an event that lost
+// nothing, such as an OnQueueFull event for a wait.
+func LostCount(err error) int64 {
 	var n int64
-	if e := AsError(err); e != nil && e.Is(ErrQueueFull) && e.Detail("dropped", &n) {
+	if e := AsError(err); e != nil && (e.Detail("lost", &n) || e.Detail("dropped", &n)) {
 		return n
 	}
-	return 0
+	return int64(len(LostItems(err)))
 }
 
 // KeepTraining returns callbacks that log every event through logger
@@ -153,7 +158,7 @@ func CompleteDataOrStop(logger *slog.Logger, stop func()) Callbacks {
 		},
 		OnQueueFull: func(err error, ts time.Time) {
 			logFull(err, ts)
-			if QueueFullDrops(err) > 0 {
+			if LostCount(err) > 0 {
 				halt(err)
 			}
 		},

@@ -1,7 +1,6 @@
 package mlerr
 
 import (
-	"context"
 	"time"
 )
 
@@ -28,7 +27,7 @@ type Decision struct {
 //  2. An explicit delay: an *Error with a RetryAfter (the server's
 //     Retry-After), or RetryAfter(err, d) from the operation: retry after it.
 //  3. A *TimeoutError: retried unless it is the caller's context
-//     (TimeoutContext).
+//     (timeoutContext).
 //  4. context.Canceled and context.DeadlineExceeded: never; they are the
 //     caller's decision. (Retry itself tells an attempt's timeout from the
 //     caller's deadline, see TimeoutError.)
@@ -64,15 +63,12 @@ func Classify(err error) Decision {
 		return Decision{Reason: "nil error"}
 	}
 	var s signals
-	s.walk(err)
+	s.read(err)
 	return s.decide()
 }
 
-// IsRetryable reports whether Classify(err) allows a retry.
-func IsRetryable(err error) bool { return Classify(err).Retry }
-
 // Permanent marks err as final: Retry and Do stop at once and return it
-// (without the mark) as the last error of a *RetryError with StopPermanent.
+// (without the mark) as the last error of a *RetryError with stopPermanent.
 // Permanent(nil) is nil. The mark wins over everything else in the chain.
 func Permanent(err error) error {
 	if err == nil {
@@ -105,138 +101,29 @@ type delayError struct {
 func (e *delayError) Error() string { return e.err.Error() }
 func (e *delayError) Unwrap() error { return e.err }
 
-// classifyVisits bounds how many errors Classify's walk looks at. Unlike
-// CodeOf, which stops at the first code, the walk reads every node for the
-// signals of lower rank (a Retry-After, a Permanent mark deep in a join), so
-// its bound is wider than maxVisits: a *BatchError of a full batch (1,000
-// failures, each with a chain of a few errors) is still read whole.
-const classifyVisits = 10_000
-
-// signals is what one walk of an error chain found; decide turns it into a
-// Decision in the order Classify documents.
-type signals struct {
-	permanent  bool
-	after      time.Duration
-	timeout    *TimeoutError
-	ctxErr     error
-	hasCode    bool
-	code       Code
-	status     int  // observed HTTP status of the first *Error; 0 if none
-	named      bool // that *Error carried an error_code name we do not know
-	hasNet     bool
-	net        Decision
-	netTimeout bool // a network-stack timeout was found
-	retried    bool // a *RetryError: a nested retry loop already gave up
-}
-
-// walk visits err's chain depth first, as errors.Is does, recording the first
-// of each signal. It stops at a Permanent mark, and after classifyVisits
-// errors in all: an error that joins itself at every level has
-// exponentially many paths, and a cyclic one endless ones.
-func (s *signals) walk(err error) { s.walkIn(err, classifyVisits) }
-
-// walkIn is walk looking at most at budget errors; it returns what is left
-// of the budget.
-func (s *signals) walkIn(err error, budget int) int {
-	for ; err != nil && budget > 0; budget-- {
-		if s.visit(err) {
-			return budget
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			budget--
-			for _, inner := range u.Unwrap() {
-				if budget = s.walkIn(inner, budget); s.permanent || budget <= 0 {
-					return budget
-				}
-			}
-			return budget
-		default:
-			s.visitLeaf(err)
-			return budget - 1
-		}
-	}
-	return budget
-}
-
-// visit records what one node of the chain says; true stops the walk.
-func (s *signals) visit(err error) bool {
-	switch e := err.(type) {
-	case *permanentError:
-		s.permanent = true
-		return true
-	case *delayError:
-		if s.after == 0 {
-			s.after = e.after
-		}
-	case *Error:
-		if w := e.wireExt(); w != nil {
-			if s.after == 0 && w.retryAfter > 0 {
-				s.after = w.retryAfter
-			}
-			if !s.hasCode {
-				s.hasCode, s.code, s.status, s.named = true, e.code, w.status, w.name != ""
-			}
-		} else if !s.hasCode {
-			s.hasCode, s.code = true, e.code
-		}
-	case *TimeoutError:
-		if s.timeout == nil {
-			s.timeout = e
-		}
-	case *RetryError:
-		s.retried = true
-	case Code:
-		s.setCode(e)
-	case *Kind:
-		if e != nil && e.code != 0 {
-			s.setCode(e.code)
-		}
-	case coder:
-		s.setCode(e.Code())
-	default:
-		if err == context.Canceled || err == context.DeadlineExceeded {
-			if s.ctxErr == nil {
-				s.ctxErr = err
-			}
-			return false
-		}
-		if d, ok := netDecision(err); ok {
-			s.setNet(d)
-		}
-	}
-	return false
-}
-
-// visitLeaf looks at the innermost error of a chain for the signals that only
-// leaves give: the network stack's timeouts and an unexpected EOF.
-func (s *signals) visitLeaf(err error) {
-	if err == context.Canceled || err == context.DeadlineExceeded {
-		return // recorded by visit; a context error is no network timeout
-	}
-	if d, ok := leafDecision(err); ok {
-		s.setNet(d)
-	}
-}
-
-func (s *signals) setCode(c Code) {
-	if !s.hasCode {
-		s.hasCode, s.code = true, c
-	}
-}
-
-func (s *signals) setNet(d Decision) {
-	if d.Reason == reasonNetTimeout {
-		s.netTimeout = true
-	}
-	if !s.hasNet {
-		s.hasNet, s.net = true, d
-	}
-}
-
+// decide turns what a goalDecision walk found into a Decision, in the order
+// Classify documents: first the marks that the caller or the operation put
+// on the error (rules 1 to 4), then what the error says of itself.
 func (s *signals) decide() Decision {
+	if d := s.markDecision(); d.Reason != "" {
+		return d
+	}
+	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
+		return observedDecision(e.code, e.x.wire)
+	}
+	switch {
+	case s.netReason != "":
+		return Decision{Retry: s.netRetry, Reason: s.netReason}
+	case s.src != nil:
+		return codeDecision(s.code)
+	}
+	return Decision{Reason: "not retryable"}
+}
+
+// markDecision applies rules 1 to 4 of Classify: a Permanent mark, a delay
+// asked for, a *TimeoutError, a context error. Its Reason is "" when none
+// applies.
+func (s *signals) markDecision() Decision {
 	switch {
 	case s.permanent:
 		return Decision{Reason: "permanent"}
@@ -244,45 +131,54 @@ func (s *signals) decide() Decision {
 		return Decision{Retry: true, After: s.after, Reason: "retry-after"}
 	case s.timeout != nil:
 		return timeoutDecision(s.timeout.Kind)
-	case s.ctxErr == context.Canceled:
-		return Decision{Reason: "context canceled"}
-	case s.ctxErr != nil:
-		return Decision{Reason: "context deadline"}
-	case s.hasCode && s.status >= 200 && s.status < 300:
-		return Decision{Reason: "status 2xx"} // the server said it succeeded: repeating could apply the call twice
-	case s.hasCode && s.status != 0:
-		if s.named || CodeForHTTPStatus(s.status) == s.code {
-			return statusDecision(s.status)
-		}
-		return codeDecision(s.code)
-	case s.hasNet:
-		return s.net
-	case s.hasCode:
-		return codeDecision(s.code)
+	case s.ctx != 0:
+		return contextDecision(s.ctx)
 	}
-	return Decision{Reason: "not retryable"}
+	return Decision{}
 }
 
-func timeoutDecision(k TimeoutKind) Decision {
-	switch k {
-	case TimeoutContext:
+func contextDecision(c Code) Decision {
+	if c == CodeCancelled {
+		return Decision{Reason: "context canceled"}
+	}
+	return Decision{Reason: "context deadline"}
+}
+
+// observedDecision decides for an *Error of code c that came over HTTP (w
+// holds its status): a 2xx status is never retried (the server said it
+// succeeded: repeating could apply the call twice); a code named by the
+// server decides, unless it is no name of ours or was only derived from the
+// status, and then the status does.
+func observedDecision(c Code, w *wireExt) Decision {
+	switch {
+	case w.status >= 200 && w.status < 300:
+		return Decision{Reason: "status 2xx"}
+	case w.name != "" || CodeForHTTPStatus(w.status) == c:
+		return statusDecision(w.status)
+	}
+	return codeDecision(c)
+}
+
+// timeoutDecision: only the caller's deadline is final.
+func timeoutDecision(kind string) Decision {
+	switch kind {
+	case timeoutContext:
 		return Decision{Reason: "context deadline"}
-	case TimeoutAttempt:
+	case timeoutAttempt:
 		return Decision{Retry: true, Reason: "attempt timeout"}
-	case TimeoutConnect:
+	case timeoutConnect:
 		return Decision{Retry: true, Reason: "connect timeout"}
 	}
 	return Decision{Retry: true, Reason: "read timeout"}
 }
 
-func codeDecision(c Code) Decision {
-	switch c.Retry() {
-	case RetryTransient:
-		return Decision{Retry: true, Reason: "code transient"}
-	case RetryThrottled:
-		return Decision{Retry: true, Reason: "code throttled"}
-	}
-	return Decision{Reason: "code never"}
+func codeDecision(c Code) Decision { return codeDecisions[c.retry()] }
+
+// codeDecisions is the decision for each retry class.
+var codeDecisions = [...]Decision{
+	retryNever:     {Reason: "code never"},
+	retryTransient: {Retry: true, Reason: "code transient"},
+	retryThrottled: {Retry: true, Reason: "code throttled"},
 }
 
 // statusDecision applies the HTTP rules: 408 and 429 and every 5xx but 501

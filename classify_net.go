@@ -18,24 +18,9 @@ func netDecision(err error) (Decision, bool) {
 	case syscall.Errno:
 		return errnoDecision(e)
 	case *net.DNSError:
-		switch {
-		case e.IsNotFound:
-			return Decision{Reason: "dns not found"}, true
-		case e.IsTimeout:
-			return Decision{Retry: true, Reason: reasonNetTimeout}, true
-		case e.IsTemporary:
-			return Decision{Retry: true, Reason: "dns temporary"}, true
-		}
-		return Decision{Reason: "dns error"}, true
+		return dnsDecision(e), true
 	case *url.Error:
-		switch {
-		case e.Op == "parse":
-			return Decision{Reason: "malformed url"}, true
-		case e.Err == io.EOF:
-			// The server closed the connection before answering (a
-			// keep-alive race, a proxy or server restart).
-			return Decision{Retry: true, Reason: "connection closed"}, true
-		}
+		return urlDecision(e)
 	case url.EscapeError, url.InvalidHostError:
 		return Decision{Reason: "malformed url"}, true
 	case x509.UnknownAuthorityError, x509.CertificateInvalidError, x509.HostnameError,
@@ -48,23 +33,48 @@ func netDecision(err error) (Decision, bool) {
 	return Decision{}, false
 }
 
-// errnoDecision: the system calls' transient failures of a connection.
+func dnsDecision(e *net.DNSError) Decision {
+	switch {
+	case e.IsNotFound:
+		return Decision{Reason: "dns not found"}
+	case e.IsTimeout:
+		return Decision{Retry: true, Reason: reasonNetTimeout}
+	case e.IsTemporary:
+		return Decision{Retry: true, Reason: "dns temporary"}
+	}
+	return Decision{Reason: "dns error"}
+}
+
+// urlDecision: a URL that does not parse, and a connection closed before the
+// response (a keep-alive race, a proxy or server restart); other *url.Errors
+// are decided by what they wrap.
+func urlDecision(e *url.Error) (Decision, bool) {
+	switch {
+	case e.Op == "parse":
+		return Decision{Reason: "malformed url"}, true
+	case e.Err == io.EOF:
+		return Decision{Retry: true, Reason: "connection closed"}, true
+	}
+	return Decision{}, false
+}
+
+// errnoReasons names the system calls' transient failures of a connection,
+// by their POSIX numbers (platformErrno maps other systems' onto them).
+var errnoReasons = map[syscall.Errno]string{
+	syscall.ECONNREFUSED: "connection refused",
+	syscall.ECONNRESET:   "connection reset",
+	syscall.ECONNABORTED: "connection aborted",
+	syscall.EPIPE:        "broken pipe",
+	syscall.ETIMEDOUT:    reasonNetTimeout,
+	syscall.ENETUNREACH:  "network unreachable",
+	syscall.ENETDOWN:     "network unreachable",
+	syscall.EHOSTUNREACH: "host unreachable",
+}
+
+// errnoDecision retries the errno values errnoReasons names.
 func errnoDecision(e syscall.Errno) (Decision, bool) {
-	switch platformErrno(e) {
-	case syscall.ECONNREFUSED:
-		return Decision{Retry: true, Reason: "connection refused"}, true
-	case syscall.ECONNRESET:
-		return Decision{Retry: true, Reason: "connection reset"}, true
-	case syscall.ECONNABORTED:
-		return Decision{Retry: true, Reason: "connection aborted"}, true
-	case syscall.EPIPE:
-		return Decision{Retry: true, Reason: "broken pipe"}, true
-	case syscall.ETIMEDOUT:
-		return Decision{Retry: true, Reason: reasonNetTimeout}, true
-	case syscall.ENETUNREACH, syscall.ENETDOWN:
-		return Decision{Retry: true, Reason: "network unreachable"}, true
-	case syscall.EHOSTUNREACH:
-		return Decision{Retry: true, Reason: "host unreachable"}, true
+	if reason, ok := errnoReasons[platformErrno(e)]; ok {
+		return Decision{Retry: true, Reason: reason}, true
 	}
 	return Decision{}, false
 }

@@ -15,23 +15,21 @@ const (
 	wsaEHOSTUNREACH syscall.Errno = 10065
 )
 
+// posixErrno maps Winsock errors onto their POSIX equivalents.
+var posixErrno = map[syscall.Errno]syscall.Errno{
+	wsaENETDOWN:     syscall.ENETDOWN,
+	wsaENETUNREACH:  syscall.ENETUNREACH,
+	wsaECONNABORTED: syscall.ECONNABORTED,
+	wsaECONNRESET:   syscall.ECONNRESET,
+	wsaETIMEDOUT:    syscall.ETIMEDOUT,
+	wsaECONNREFUSED: syscall.ECONNREFUSED,
+	wsaEHOSTUNREACH: syscall.EHOSTUNREACH,
+}
+
 // platformErrno maps Winsock errors onto their POSIX equivalents.
 func platformErrno(e syscall.Errno) syscall.Errno {
-	switch e {
-	case wsaENETDOWN:
-		return syscall.ENETDOWN
-	case wsaENETUNREACH:
-		return syscall.ENETUNREACH
-	case wsaECONNABORTED:
-		return syscall.ECONNABORTED
-	case wsaECONNRESET:
-		return syscall.ECONNRESET
-	case wsaETIMEDOUT:
-		return syscall.ETIMEDOUT
-	case wsaECONNREFUSED:
-		return syscall.ECONNREFUSED
-	case wsaEHOSTUNREACH:
-		return syscall.EHOSTUNREACH
+	if p, ok := posixErrno[e]; ok {
+		return p
 	}
 	return e
 }

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Clock is the time source of Retry: a Policy's Clock field replaces the
-// system clock, so that tests control time and never sleep for real.
+// Clock is the time source of Retry and of a Run: a Policy's Clock field
+// (nil: the system clock) and WithClock replace the system clock, so that
+// tests control time and never sleep for real.
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
@@ -16,10 +17,8 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// SystemClock returns the clock of the time package: time.Now, and a Sleep
-// that arms a timer and stops it when ctx ends first.
-func SystemClock() Clock { return systemClock{} }
-
+// systemClock is the clock of the time package (a nil Policy.Clock): time.Now,
+// and a Sleep that arms a timer and stops it when ctx ends first.
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }

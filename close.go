@@ -4,12 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
-
-// endGrace bounds the last EndRun attempt when Close's time is up or
-// Terminate stops the run.
-const endGrace = time.Second
 
 // Close ends the run: log calls fail from now on (ErrClosed), everything
 // queued is sent, the backend is told the run ended (FINISHED, or FAILED
@@ -18,241 +13,212 @@ const endGrace = time.Second
 //
 // Close waits at most until ctx's deadline or the close timeout
 // (WithCloseTimeout, default 30 s), whichever comes first, so a dead server
-// never hangs the program's exit: items still queued then are reported lost
-// (Report.Dropped.Unsent, and OnError) and the run is ended FAILED with one
-// last short attempt. Entries rejected by log calls (the caller was told)
-// do not make the run FAILED.
+// never hangs the program's exit: what is left then is reported to OnError
+// (LostItems): items still queued as not stored (Report.Dropped.Unsent),
+// the items of a write still waiting for its answer as unacknowledged,
+// since they may be stored (Report.Unacknowledged); and the run is ended
+// FAILED with one last short attempt. Entries rejected by log calls (the
+// caller was told) do not make the run FAILED.
 //
 // The error is nil when the run ended FINISHED; otherwise it says why not
 // (items lost, the run could not start or be ended). Calling Close again
-// returns the same report and error. Close may be called from a callback;
-// it then does not wait for the callbacks still queued.
+// returns the same report and error. Close waits for the callbacks queued
+// before it returns. It may be called from a callback: a callback that was
+// running when Close was called and still runs a quarter of a second after
+// Close is done may be the caller, and is not waited for (nor are the
+// callbacks after it, which run later).
 func (r *Run) Close(ctx context.Context) (Report, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	mark := r.ev.disp.current()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.closeTimeout)
 	defer cancel()
-
-	r.mu.Lock()
-	r.markClosing(r.closedErr)
-	target := r.accepted
-	r.flushUpTo = max(r.flushUpTo, target)
-	r.retryNow()
-	r.mu.Unlock()
-	r.signal()
-	r.waitSettled(ctx, target)
-
-	r.stopSender()
-	<-r.senderDone
-	return r.finalize(ctx, "Close ran out of time")
+	r.out.close(ErrClosed.New("the run is closed: entries are no longer logged"))
+	r.snd.close(ctx)
+	return r.finalize(ctx, mark)
 }
+
+// Fail records that the training failed with err (nil has no effect; the
+// first error given stays): Close then ends the run FAILED, not FINISHED,
+// and returns an error that wraps err; err's message is logged on the run
+// as the tag "mlerr.error" (cut to the tag length the rules allow), where
+// MLflow's UI shows it. In Go's idiom, with the function's error:
+//
+//	defer func() {
+//		run.Fail(err)
+//		run.Close(context.Background())
+//	}()
+//
+// Terminate still ends the run KILLED. Fail may be called from any
+// goroutine, a callback included; after Close it has no effect.
+func (r *Run) Fail(err error) {
+	if err == nil || r.out.closedFast() != nil || !r.snd.failure.CompareAndSwap(nil, &err) {
+		return
+	}
+	msg := err.Error()
+	if limit := r.cfg.rules.MaxTagLength; tooLong(msg, limit) {
+		msg = truncate(msg, limit)
+	}
+	r.SetTags(map[string]string{failureTag: msg}) //nolint:errcheck // a refusal is reported to OnError
+}
+
+// failureTag is the tag Fail sets to the training's error.
+const failureTag = "mlerr.error"
 
 // Terminate stops the run now: log calls fail from now on (ErrClosed), the
-// sender stops at once (a write in progress is abandoned), items still
-// queued are reported lost, and the backend is told, in one short attempt,
+// sender stops at once (a write in progress is abandoned), what is left is
+// reported as by Close, and the backend is told, in one short attempt,
 // that the run was KILLED. It is safe to call from a callback, and more
-// than once. It returns when the sender has stopped and, unless called from
-// a callback, when the callbacks already queued have run; Close then returns
-// the report.
+// than once. It returns when the sender has stopped and, as Close, when
+// the callbacks queued have run; Close then returns the report.
 func (r *Run) Terminate() {
-	r.mu.Lock()
-	r.killed = true
-	r.markClosing(ErrClosed.New("the run was terminated: entries are no longer logged"))
-	r.mu.Unlock()
-	r.stopSender()
-	<-r.senderDone
+	mark := r.ev.disp.current()
+	r.out.close(ErrClosed.New("the run was terminated: entries are no longer logged"))
+	r.snd.abort(errTerminated)
+	<-r.snd.done
 	ctx, cancel := context.WithTimeout(context.Background(), endGrace)
 	defer cancel()
-	r.finalize(ctx, "the run was terminated")
+	r.finalize(ctx, mark)
 }
 
-// markClosing makes log calls fail with err from now on. Called with mu
-// held.
-func (r *Run) markClosing(err error) {
-	if !r.closing {
-		r.closing = true
-		r.closedErr = err
-	}
-	r.roomMade()
-}
-
-// finalize ends the run once the sender has stopped: it accounts for what
-// was not sent, ends the run in the backend, flushes the events and stops
-// the dispatcher. The first call does the work; later ones wait for it
-// (except from a callback) and return its result.
-func (r *Run) finalize(ctx context.Context, why string) (Report, error) {
-	onDispatcher := r.disp.onDispatcher()
-	r.mu.Lock()
-	if r.finalStarted {
-		r.mu.Unlock()
-		if !onDispatcher {
-			<-r.finalDone
-			r.waitDispatcher(ctx)
-		}
-		return r.result()
-	}
-	r.finalStarted = true
-	now := r.clock.Now()
-	if lost := r.drainUnsent(New(CodeDeadlineExceeded, why), now); lost != nil {
-		r.emit(onError, Wrap(lost, CodeDeadlineExceeded,
-			fmt.Sprintf("%s: the %d items still queued are lost", why, len(lost.Failures))), now)
-	}
-	if r.spooled > 0 {
-		r.settle(r.spooled) // they stay in the spool, for a later replay
-	}
-	status := RunFinished
-	switch {
-	case r.killed:
-		status = RunKilled
-	case r.fatal != nil || r.stats.drops.Total()-r.stats.drops.Invalid > 0 || r.spooled > 0:
-		status = RunFailed
-	}
-	started, runID := r.started, r.runID
-	r.mu.Unlock()
-
-	var endErr error
-	if started {
-		endErr = r.endRun(ctx, runID, status)
-		if endErr != nil && status == RunFinished {
-			status = RunFailed
-		}
-	}
-	if r.cfg.full.mode == fullSpill {
-		if err := r.cfg.full.spool.Close(); err != nil {
+// finalize ends the run once the sender has stopped: it builds the Report,
+// delivers the events due and stops the dispatcher, once; then it waits for
+// the callbacks (see dispatcher.waitUnlessIn), at least endGrace.
+func (r *Run) finalize(ctx context.Context, mark uint64) (Report, error) {
+	r.finalOnce.Do(func() {
+		now := r.clock.Now()
+		if err := r.out.closeSpool(); err != nil {
 			r.cfg.logger.Error("mlerr: closing the spool", "err", err)
 		}
-	}
-
-	r.mu.Lock()
-	now = r.clock.Now()
-	if endErr != nil {
-		r.emit(onError, endErr, now)
-	}
-	r.emitDue(now, true)
-	r.evClosed = true
-	close(r.disp.events)
-	r.report = r.buildReport(status, now)
-	r.closeErr = r.closeError(status, endErr)
-	close(r.finalDone)
-	r.mu.Unlock()
-
-	if !onDispatcher {
-		r.waitDispatcher(ctx)
-	}
-	return r.result()
-}
-
-// endRun tells the backend the run ended, through the retry policy while
-// ctx lasts, else in one attempt of at most endGrace.
-func (r *Run) endRun(ctx context.Context, runID string, status RunStatus) error {
-	p := r.policy
-	if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && time.Until(dl) < endGrace {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(r.ctx, endGrace)
-		defer cancel()
-		p.MaxAttempts = 1
-	}
-	end := r.clock.Now()
-	err := Retry(ctx, p, func(ctx context.Context) (err error) {
-		defer recoverBackend("EndRun", &err)
-		return r.backend.EndRun(ctx, runID, status, end)
+		if err := r.staging.close(); err != nil {
+			r.cfg.logger.Error("mlerr: removing the staged copies of artifacts", "err", err)
+		}
+		if err := r.snd.final.endErr; err != nil {
+			r.ev.emit(onError, err, now)
+		}
+		r.out.flushReport(now, true)
+		r.report = r.buildReport()
+		r.report.Duration = now.Sub(r.created)
+		r.closeErr = r.closeError()
+		r.ev.close(now)
 	})
-	if err == nil {
-		return nil
-	}
-	last := lastError(err)
-	var kind *Kind
-	switch {
-	case isUnauthorized(last):
-		kind = ErrUnauthorized
-	case isRunGone(last):
-		kind = ErrRunNotFound
-	case isOutage(err):
-		kind = ErrNetwork
-	}
-	return wrapAs(kind, err, last, fmt.Sprintf("ending run %s as %s", runID, status))
-}
-
-// waitDispatcher waits for the callbacks still queued, while ctx lasts (at
-// least endGrace), so that a callback that never returns cannot hang Close.
-func (r *Run) waitDispatcher(ctx context.Context) {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), endGrace)
 		defer cancel()
 	}
-	if !r.disp.wait(ctx) {
-		r.cfg.logger.Warn("mlerr: a callback is still running after the run closed")
-	}
+	r.ev.disp.waitUnlessIn(ctx, mark)
+	rep := r.report
+	rep.CallbackEvents = r.ev.disp.delivered.Load()
+	rep.CallbackEventsDropped = r.ev.disp.dropped.Load()
+	return rep, r.closeErr
 }
 
-// result returns the report and error of finalize, with the callback counts
-// as they are now.
-func (r *Run) result() (Report, error) {
-	r.mu.Lock()
-	rep, err := r.report, r.closeErr
-	r.mu.Unlock()
-	rep.CallbackEvents = r.disp.delivered.Load()
-	rep.CallbackEventsDropped = r.disp.dropped.Load()
-	return rep, err
-}
-
-// buildReport builds the Report. Called with mu held.
-func (r *Run) buildReport(status RunStatus, now time.Time) Report {
-	s := &r.stats
+// buildReport builds the Report once the sender has stopped.
+func (r *Run) buildReport() Report {
+	s := r.snd.stats()
+	o := r.out.stats()
 	rep := Report{
-		RunID:      r.runID,
-		Logged:     r.accepted,
-		Sent:       s.sent,
-		Batches:    s.batches,
-		Retries:    s.retries,
-		Duplicates: s.duplicates,
-		Outages:    s.outages,
-		Dropped:    s.drops,
-		Failed:     r.failedItems,
-		Spooled:    r.spooled,
-		Duration:   now.Sub(r.created),
+		RunID:          s.runID,
+		Status:         r.snd.final.status,
+		Logged:         o.logged,
+		Sent:           s.sent,
+		Unacknowledged: s.unacked,
+		Invalid:        r.log.invalid.Load(),
+		Batches:        s.batches,
+		Retries:        s.retries,
+		Duplicates:     r.log.duplicates.Load(),
+		Outages:        s.outages,
+		Dropped: Drops{
+			QueueFull:   o.queueFull,
+			Rejected:    s.rejected,
+			Unsent:      s.unsent,
+			SpillFailed: o.spillFailed,
+		},
+		Spooled: o.spooled,
 	}
-	if r.started {
-		rep.Status = status
-	}
+	rep.Failed = append(s.failed, o.spillLost[:min(len(o.spillLost), maxReportItems-len(s.failed))]...)
 	return rep
 }
 
-// closeError says why the run did not end FINISHED, or is nil. Called with
-// mu held.
-func (r *Run) closeError(status RunStatus, endErr error) error {
-	if r.fatal != nil {
-		return r.fatal
+// closeError says why the run did not end FINISHED, or is nil.
+func (r *Run) closeError() error {
+	rep := &r.report
+	if fatal := r.snd.stats().fatal; fatal != nil {
+		return fatal
 	}
-	d := r.stats.drops
-	var parts []string
-	add := func(n int64, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
-		}
+	err := r.lossError()
+	if p := r.snd.failure.Load(); p != nil && rep.Status == RunFailed {
+		return failedError(rep.RunID, *p, err)
 	}
-	add(d.QueueFull, "dropped because the queue was full")
-	add(d.Rejected, "refused by the backend")
-	add(d.Unsent, "unsent when the run stopped")
-	add(d.SpillFailed, "refused by the spool")
-	if r.spooled > 0 {
-		parts = append(parts, fmt.Sprintf("%d left in the spool", r.spooled))
-	}
-	var msg string
-	if len(parts) > 0 {
-		msg = fmt.Sprintf("run %s ended %s: %d items not stored (%s)", r.runID, status, d.Total()-d.Invalid+int64(r.spooled), strings.Join(parts, ", "))
-	}
+	return err
+}
+
+// lossError says what the run lost or left unacknowledged, and why ending
+// it failed, or that it was terminated; nil when none of these happened.
+func (r *Run) lossError() error {
+	rep := &r.report
+	msg := lossMessage(rep)
+	endErr := r.snd.final.endErr
 	switch {
 	case endErr != nil && msg != "":
 		return Errorf(CodeDataLoss, "%s; and ending it failed: %w", msg, endErr)
 	case endErr != nil:
 		return endErr
 	case msg != "":
-		return New(CodeDataLoss, msg).WithDetail("dropped", d)
-	case status == RunKilled:
-		return ErrClosed.Errorf("run %s was terminated", r.runID)
+		return New(CodeDataLoss, msg).WithDetail("dropped", rep.Dropped).WithDetail("unacknowledged", rep.Unacknowledged)
+	case rep.Status == RunKilled:
+		return ErrClosed.Errorf("run %s was terminated", rep.RunID)
 	}
 	return nil
+}
+
+// lossMessage says what the Report counts as not stored, by reason, and as
+// unacknowledged; "" when nothing.
+func lossMessage(rep *Report) string {
+	d := rep.Dropped
+	parts := lossParts(rep)
+	msg := fmt.Sprintf("run %s ended %s", rep.RunID, rep.Status)
+	if len(parts) > 0 {
+		msg += fmt.Sprintf(": %d items not stored (%s)", d.Total()+int64(rep.Spooled), strings.Join(parts, ", "))
+	}
+	if rep.Unacknowledged > 0 {
+		msg += fmt.Sprintf("; %d items unacknowledged (they may be stored)", rep.Unacknowledged)
+	}
+	if len(parts) == 0 && rep.Unacknowledged == 0 {
+		return ""
+	}
+	return msg
+}
+
+// lossParts names the counts of the Report's losses by reason, those that
+// are not zero.
+func lossParts(rep *Report) []string {
+	d := rep.Dropped
+	var parts []string
+	for _, p := range []struct {
+		n    int64
+		what string
+	}{
+		{d.QueueFull, "dropped because the queue was full"},
+		{d.Rejected, "refused by the backend"},
+		{d.Unsent, "unsent when the run stopped"},
+		{d.SpillFailed, "refused by the spool"},
+		{int64(rep.Spooled), "left in the spool"},
+	} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return parts
+}
+
+// failedError is Close's error for a run that Fail marked: it wraps the
+// training's error, and says what else went wrong (other, when not nil).
+func failedError(runID string, training, other error) error {
+	if other == nil {
+		return ErrClosed.Wrap(training, fmt.Sprintf("run %s ended FAILED: the training failed", runID))
+	}
+	return Errorf(CodeOf(other), "run %s ended FAILED: the training failed (%w); and %w", runID, training, other)
 }

@@ -172,33 +172,31 @@ const (
 	CodeProviderShareNotAccessible Code = 9060
 )
 
-// RetryClass says whether an operation that failed with a code may be tried
+// retryClass says whether an operation that failed with a code may be tried
 // again.
-type RetryClass uint8
+type retryClass uint8
 
 const (
-	// RetryNever marks caller faults and final answers: repeating the same
+	// retryNever marks caller faults and final answers: repeating the same
 	// request gives the same error.
-	RetryNever RetryClass = iota
-	// RetryTransient marks server states that pass (unavailable, deadline,
+	retryNever retryClass = iota
+	// retryTransient marks server states that pass (unavailable, deadline,
 	// internal error, aborted, lock contention): retry with backoff.
-	RetryTransient
-	// RetryThrottled marks rate limiting and exhausted quotas: retry, but honour
+	retryTransient
+	// retryThrottled marks rate limiting and exhausted quotas: retry, but honour
 	// the server's Retry-After and back off harder.
-	RetryThrottled
+	retryThrottled
 )
 
 // String returns "never", "transient" or "throttled".
-func (r RetryClass) String() string {
-	switch r {
-	case RetryTransient:
-		return "transient"
-	case RetryThrottled:
-		return "throttled"
-	default:
-		return "never"
+func (r retryClass) String() string {
+	if int(r) < len(retryClassNames) {
+		return retryClassNames[r]
 	}
+	return "never"
 }
+
+var retryClassNames = [...]string{retryNever: "never", retryTransient: "transient", retryThrottled: "throttled"}
 
 // The canonical gRPC status codes (google.rpc.Code), as the code table's
 // gRPC column holds them; Code.GRPC returns them as plain numbers, which the
@@ -241,92 +239,92 @@ type codeRow struct {
 	http  int       // MLflow's ERROR_CODE_TO_HTTP_STATUS; 0 when MLflow maps none
 	canon canonical // the reverse maps (HTTP status, gRPC code) that answer with this code
 	grpc  uint32
-	retry RetryClass
+	retry retryClass
 }
 
 // codeTable is the single source of truth: String, ParseCode, HTTPStatus,
 // CodeForHTTPStatus, GRPC and Retry are all derived from it. Rows follow
 // testdata/mlflow_error_codes.tsv, which a test checks row by row.
 var codeTable = [...]codeRow{
-	{CodeInternalError, "INTERNAL_ERROR", 500, canonHTTP | canonGRPC, grpcInternal, RetryTransient},
-	{CodeTemporarilyUnavailable, "TEMPORARILY_UNAVAILABLE", 503, canonHTTP | canonGRPC, grpcUnavailable, RetryTransient},
-	{CodeIOError, "IO_ERROR", 0, 0, grpcInternal, RetryTransient},
-	{CodeBadRequest, "BAD_REQUEST", 400, canonHTTP, grpcInvalidArgument, RetryNever},
-	{CodeServiceUnderMaintenance, "SERVICE_UNDER_MAINTENANCE", 0, 0, grpcUnavailable, RetryTransient},
-	{CodeWorkspaceTemporarilyUnavailable, "WORKSPACE_TEMPORARILY_UNAVAILABLE", 0, 0, grpcUnavailable, RetryTransient},
-	{CodeDeadlineExceeded, "DEADLINE_EXCEEDED", 504, canonHTTP | canonGRPC, grpcDeadlineExceeded, RetryTransient},
-	{CodeCancelled, "CANCELLED", 499, canonHTTP | canonGRPC, grpcCanceled, RetryNever},
-	{CodeResourceExhausted, "RESOURCE_EXHAUSTED", 429, canonHTTP | canonGRPC, grpcResourceExhausted, RetryThrottled},
-	{CodeAborted, "ABORTED", 409, canonGRPC, grpcAborted, RetryTransient},
-	{CodeNotFound, "NOT_FOUND", 404, canonGRPC, grpcNotFound, RetryNever},
-	{CodeAlreadyExists, "ALREADY_EXISTS", 409, canonHTTP | canonGRPC, grpcAlreadyExists, RetryNever},
-	{CodeUnauthenticated, "UNAUTHENTICATED", 401, canonHTTP | canonGRPC, grpcUnauthenticated, RetryNever},
-	{CodeInvalidParameterValue, "INVALID_PARAMETER_VALUE", 400, canonGRPC, grpcInvalidArgument, RetryNever},
-	{CodeEndpointNotFound, "ENDPOINT_NOT_FOUND", 404, canonHTTP, grpcNotFound, RetryNever},
-	{CodeMalformedRequest, "MALFORMED_REQUEST", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeInvalidState, "INVALID_STATE", 500, canonGRPC, grpcFailedPrecondition, RetryNever},
-	{CodePermissionDenied, "PERMISSION_DENIED", 403, canonHTTP | canonGRPC, grpcPermissionDenied, RetryNever},
-	{CodeFeatureDisabled, "FEATURE_DISABLED", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeCustomerUnauthorized, "CUSTOMER_UNAUTHORIZED", 401, 0, grpcUnauthenticated, RetryNever},
-	{CodeRequestLimitExceeded, "REQUEST_LIMIT_EXCEEDED", 429, 0, grpcResourceExhausted, RetryThrottled},
-	{CodeResourceConflict, "RESOURCE_CONFLICT", 409, 0, grpcAborted, RetryNever},
-	{CodeUnparseableHTTPError, "UNPARSEABLE_HTTP_ERROR", 0, canonGRPC, grpcUnknown, RetryNever},
-	{CodeNotImplemented, "NOT_IMPLEMENTED", 501, canonHTTP | canonGRPC, grpcUnimplemented, RetryNever},
-	{CodeDataLoss, "DATA_LOSS", 500, canonGRPC, grpcDataLoss, RetryNever},
-	{CodeInvalidStateTransition, "INVALID_STATE_TRANSITION", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeCouldNotAcquireLock, "COULD_NOT_ACQUIRE_LOCK", 0, 0, grpcAborted, RetryTransient},
-	{CodeResourceAlreadyExists, "RESOURCE_ALREADY_EXISTS", 400, 0, grpcAlreadyExists, RetryNever},
-	{CodeResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", 404, 0, grpcNotFound, RetryNever},
-	{CodeQuotaExceeded, "QUOTA_EXCEEDED", 0, 0, grpcResourceExhausted, RetryNever},
-	{CodeMaxBlockSizeExceeded, "MAX_BLOCK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeMaxReadSizeExceeded, "MAX_READ_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodePartialDelete, "PARTIAL_DELETE", 0, 0, grpcInternal, RetryNever},
-	{CodeMaxListSizeExceeded, "MAX_LIST_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeDryRunFailed, "DRY_RUN_FAILED", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeResourceLimitExceeded, "RESOURCE_LIMIT_EXCEEDED", 0, 0, grpcResourceExhausted, RetryNever},
-	{CodeDirectoryNotEmpty, "DIRECTORY_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeDirectoryProtected, "DIRECTORY_PROTECTED", 0, 0, grpcPermissionDenied, RetryNever},
-	{CodeMaxNotebookSizeExceeded, "MAX_NOTEBOOK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeMaxChildNodeSizeExceeded, "MAX_CHILD_NODE_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeSearchQueryTooLong, "SEARCH_QUERY_TOO_LONG", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeSearchQueryTooShort, "SEARCH_QUERY_TOO_SHORT", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeManagedResourceGroupDoesNotExist, "MANAGED_RESOURCE_GROUP_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodePermissionNotPropagated, "PERMISSION_NOT_PROPAGATED", 0, 0, grpcUnavailable, RetryTransient},
-	{CodeDeploymentTimeout, "DEPLOYMENT_TIMEOUT", 0, 0, grpcDeadlineExceeded, RetryNever},
-	{CodeGitConflict, "GIT_CONFLICT", 0, 0, grpcAborted, RetryNever},
-	{CodeGitUnknownRef, "GIT_UNKNOWN_REF", 0, 0, grpcNotFound, RetryNever},
-	{CodeGitSensitiveTokenDetected, "GIT_SENSITIVE_TOKEN_DETECTED", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeGitURLNotOnAllowList, "GIT_URL_NOT_ON_ALLOW_LIST", 0, 0, grpcPermissionDenied, RetryNever},
-	{CodeGitRemoteError, "GIT_REMOTE_ERROR", 0, 0, grpcUnknown, RetryNever},
-	{CodeProjectsOperationTimeout, "PROJECTS_OPERATION_TIMEOUT", 0, 0, grpcDeadlineExceeded, RetryNever},
-	{CodeIPYNBFileInRepo, "IPYNB_FILE_IN_REPO", 0, 0, grpcInvalidArgument, RetryNever},
-	{CodeInsecurePartnerResponse, "INSECURE_PARTNER_RESPONSE", 0, 0, grpcUnknown, RetryNever},
-	{CodeMalformedPartnerResponse, "MALFORMED_PARTNER_RESPONSE", 0, 0, grpcUnknown, RetryNever},
-	{CodeMetastoreDoesNotExist, "METASTORE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeDACDoesNotExist, "DAC_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeCatalogDoesNotExist, "CATALOG_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeSchemaDoesNotExist, "SCHEMA_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeTableDoesNotExist, "TABLE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeShareDoesNotExist, "SHARE_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeRecipientDoesNotExist, "RECIPIENT_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeStorageCredentialDoesNotExist, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeExternalLocationDoesNotExist, "EXTERNAL_LOCATION_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodePrincipalDoesNotExist, "PRINCIPAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeProviderDoesNotExist, "PROVIDER_DOES_NOT_EXIST", 0, 0, grpcNotFound, RetryNever},
-	{CodeMetastoreAlreadyExists, "METASTORE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeDACAlreadyExists, "DAC_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeCatalogAlreadyExists, "CATALOG_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeSchemaAlreadyExists, "SCHEMA_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeTableAlreadyExists, "TABLE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeShareAlreadyExists, "SHARE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeRecipientAlreadyExists, "RECIPIENT_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeStorageCredentialAlreadyExists, "STORAGE_CREDENTIAL_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeExternalLocationAlreadyExists, "EXTERNAL_LOCATION_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeProviderAlreadyExists, "PROVIDER_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, RetryNever},
-	{CodeCatalogNotEmpty, "CATALOG_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeSchemaNotEmpty, "SCHEMA_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeMetastoreNotEmpty, "METASTORE_NOT_EMPTY", 0, 0, grpcFailedPrecondition, RetryNever},
-	{CodeProviderShareNotAccessible, "PROVIDER_SHARE_NOT_ACCESSIBLE", 0, 0, grpcPermissionDenied, RetryNever},
+	{CodeInternalError, "INTERNAL_ERROR", 500, canonHTTP | canonGRPC, grpcInternal, retryTransient},
+	{CodeTemporarilyUnavailable, "TEMPORARILY_UNAVAILABLE", 503, canonHTTP | canonGRPC, grpcUnavailable, retryTransient},
+	{CodeIOError, "IO_ERROR", 0, 0, grpcInternal, retryTransient},
+	{CodeBadRequest, "BAD_REQUEST", 400, canonHTTP, grpcInvalidArgument, retryNever},
+	{CodeServiceUnderMaintenance, "SERVICE_UNDER_MAINTENANCE", 0, 0, grpcUnavailable, retryTransient},
+	{CodeWorkspaceTemporarilyUnavailable, "WORKSPACE_TEMPORARILY_UNAVAILABLE", 0, 0, grpcUnavailable, retryTransient},
+	{CodeDeadlineExceeded, "DEADLINE_EXCEEDED", 504, canonHTTP | canonGRPC, grpcDeadlineExceeded, retryTransient},
+	{CodeCancelled, "CANCELLED", 499, canonHTTP | canonGRPC, grpcCanceled, retryNever},
+	{CodeResourceExhausted, "RESOURCE_EXHAUSTED", 429, canonHTTP | canonGRPC, grpcResourceExhausted, retryThrottled},
+	{CodeAborted, "ABORTED", 409, canonGRPC, grpcAborted, retryTransient},
+	{CodeNotFound, "NOT_FOUND", 404, canonGRPC, grpcNotFound, retryNever},
+	{CodeAlreadyExists, "ALREADY_EXISTS", 409, canonHTTP | canonGRPC, grpcAlreadyExists, retryNever},
+	{CodeUnauthenticated, "UNAUTHENTICATED", 401, canonHTTP | canonGRPC, grpcUnauthenticated, retryNever},
+	{CodeInvalidParameterValue, "INVALID_PARAMETER_VALUE", 400, canonGRPC, grpcInvalidArgument, retryNever},
+	{CodeEndpointNotFound, "ENDPOINT_NOT_FOUND", 404, canonHTTP, grpcNotFound, retryNever},
+	{CodeMalformedRequest, "MALFORMED_REQUEST", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeInvalidState, "INVALID_STATE", 500, canonGRPC, grpcFailedPrecondition, retryNever},
+	{CodePermissionDenied, "PERMISSION_DENIED", 403, canonHTTP | canonGRPC, grpcPermissionDenied, retryNever},
+	{CodeFeatureDisabled, "FEATURE_DISABLED", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeCustomerUnauthorized, "CUSTOMER_UNAUTHORIZED", 401, 0, grpcUnauthenticated, retryNever},
+	{CodeRequestLimitExceeded, "REQUEST_LIMIT_EXCEEDED", 429, 0, grpcResourceExhausted, retryThrottled},
+	{CodeResourceConflict, "RESOURCE_CONFLICT", 409, 0, grpcAborted, retryNever},
+	{CodeUnparseableHTTPError, "UNPARSEABLE_HTTP_ERROR", 0, canonGRPC, grpcUnknown, retryNever},
+	{CodeNotImplemented, "NOT_IMPLEMENTED", 501, canonHTTP | canonGRPC, grpcUnimplemented, retryNever},
+	{CodeDataLoss, "DATA_LOSS", 500, canonGRPC, grpcDataLoss, retryNever},
+	{CodeInvalidStateTransition, "INVALID_STATE_TRANSITION", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeCouldNotAcquireLock, "COULD_NOT_ACQUIRE_LOCK", 0, 0, grpcAborted, retryTransient},
+	{CodeResourceAlreadyExists, "RESOURCE_ALREADY_EXISTS", 400, 0, grpcAlreadyExists, retryNever},
+	{CodeResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", 404, 0, grpcNotFound, retryNever},
+	{CodeQuotaExceeded, "QUOTA_EXCEEDED", 0, 0, grpcResourceExhausted, retryNever},
+	{CodeMaxBlockSizeExceeded, "MAX_BLOCK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeMaxReadSizeExceeded, "MAX_READ_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodePartialDelete, "PARTIAL_DELETE", 0, 0, grpcInternal, retryNever},
+	{CodeMaxListSizeExceeded, "MAX_LIST_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeDryRunFailed, "DRY_RUN_FAILED", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeResourceLimitExceeded, "RESOURCE_LIMIT_EXCEEDED", 0, 0, grpcResourceExhausted, retryNever},
+	{CodeDirectoryNotEmpty, "DIRECTORY_NOT_EMPTY", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeDirectoryProtected, "DIRECTORY_PROTECTED", 0, 0, grpcPermissionDenied, retryNever},
+	{CodeMaxNotebookSizeExceeded, "MAX_NOTEBOOK_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeMaxChildNodeSizeExceeded, "MAX_CHILD_NODE_SIZE_EXCEEDED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeSearchQueryTooLong, "SEARCH_QUERY_TOO_LONG", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeSearchQueryTooShort, "SEARCH_QUERY_TOO_SHORT", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeManagedResourceGroupDoesNotExist, "MANAGED_RESOURCE_GROUP_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodePermissionNotPropagated, "PERMISSION_NOT_PROPAGATED", 0, 0, grpcUnavailable, retryTransient},
+	{CodeDeploymentTimeout, "DEPLOYMENT_TIMEOUT", 0, 0, grpcDeadlineExceeded, retryNever},
+	{CodeGitConflict, "GIT_CONFLICT", 0, 0, grpcAborted, retryNever},
+	{CodeGitUnknownRef, "GIT_UNKNOWN_REF", 0, 0, grpcNotFound, retryNever},
+	{CodeGitSensitiveTokenDetected, "GIT_SENSITIVE_TOKEN_DETECTED", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeGitURLNotOnAllowList, "GIT_URL_NOT_ON_ALLOW_LIST", 0, 0, grpcPermissionDenied, retryNever},
+	{CodeGitRemoteError, "GIT_REMOTE_ERROR", 0, 0, grpcUnknown, retryNever},
+	{CodeProjectsOperationTimeout, "PROJECTS_OPERATION_TIMEOUT", 0, 0, grpcDeadlineExceeded, retryNever},
+	{CodeIPYNBFileInRepo, "IPYNB_FILE_IN_REPO", 0, 0, grpcInvalidArgument, retryNever},
+	{CodeInsecurePartnerResponse, "INSECURE_PARTNER_RESPONSE", 0, 0, grpcUnknown, retryNever},
+	{CodeMalformedPartnerResponse, "MALFORMED_PARTNER_RESPONSE", 0, 0, grpcUnknown, retryNever},
+	{CodeMetastoreDoesNotExist, "METASTORE_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeDACDoesNotExist, "DAC_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeCatalogDoesNotExist, "CATALOG_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeSchemaDoesNotExist, "SCHEMA_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeTableDoesNotExist, "TABLE_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeShareDoesNotExist, "SHARE_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeRecipientDoesNotExist, "RECIPIENT_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeStorageCredentialDoesNotExist, "STORAGE_CREDENTIAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeExternalLocationDoesNotExist, "EXTERNAL_LOCATION_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodePrincipalDoesNotExist, "PRINCIPAL_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeProviderDoesNotExist, "PROVIDER_DOES_NOT_EXIST", 0, 0, grpcNotFound, retryNever},
+	{CodeMetastoreAlreadyExists, "METASTORE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeDACAlreadyExists, "DAC_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeCatalogAlreadyExists, "CATALOG_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeSchemaAlreadyExists, "SCHEMA_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeTableAlreadyExists, "TABLE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeShareAlreadyExists, "SHARE_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeRecipientAlreadyExists, "RECIPIENT_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeStorageCredentialAlreadyExists, "STORAGE_CREDENTIAL_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeExternalLocationAlreadyExists, "EXTERNAL_LOCATION_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeProviderAlreadyExists, "PROVIDER_ALREADY_EXISTS", 0, 0, grpcAlreadyExists, retryNever},
+	{CodeCatalogNotEmpty, "CATALOG_NOT_EMPTY", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeSchemaNotEmpty, "SCHEMA_NOT_EMPTY", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeMetastoreNotEmpty, "METASTORE_NOT_EMPTY", 0, 0, grpcFailedPrecondition, retryNever},
+	{CodeProviderShareNotAccessible, "PROVIDER_SHARE_NOT_ACCESSIBLE", 0, 0, grpcPermissionDenied, retryNever},
 }
 
 const (
@@ -423,16 +421,16 @@ func (c Code) GRPC() uint32 {
 }
 
 // Retry returns the code's retry class. Unknown codes are never retried.
-func (c Code) Retry() RetryClass {
+func (c Code) retry() retryClass {
 	if r := c.row(); r != nil {
 		return r.retry
 	}
-	return RetryNever
+	return retryNever
 }
 
 // Retryable reports whether an operation that failed with c may succeed if
-// tried again (the class is RetryTransient or RetryThrottled).
-func (c Code) Retryable() bool { return c.Retry() != RetryNever }
+// tried again (the class is retryTransient or retryThrottled).
+func (c Code) Retryable() bool { return c.retry() != retryNever }
 
 // MarshalText encodes the code as its MLflow name.
 func (c Code) MarshalText() ([]byte, error) { return []byte(c.String()), nil }

@@ -83,34 +83,51 @@ func (c *Collector[T]) Result() ([]T, *BatchError[T]) {
 
 	ok = lastReportPerIndex(ok, func(s collectedSuccess[T]) (int, uint64) { return s.index, s.seq })
 	bad = lastReportPerIndex(bad, func(f collectedFailure[T]) (int, uint64) { return f.f.Index, f.seq })
-	items := make([]T, 0, len(ok))
-	failures := make([]Failure[T], 0, len(bad))
-	i, j := 0, 0
-	for i < len(ok) || j < len(bad) {
-		switch {
-		case j == len(bad) || i < len(ok) && ok[i].index < bad[j].f.Index:
-			items = append(items, ok[i].item)
-			i++
-		case i == len(ok) || bad[j].f.Index < ok[i].index:
-			failures = append(failures, bad[j].f)
-			j++
-		default: // both for one index: the later report wins
-			if ok[i].seq > bad[j].seq {
-				items = append(items, ok[i].item)
-			} else {
-				failures = append(failures, bad[j].f)
-			}
-			i++
-			j++
-		}
-	}
-	if n := len(items) + len(failures); total < n {
-		total = n
-	}
-	if n := len(ok); n > 0 && total <= ok[n-1].index {
-		total = ok[n-1].index + 1
+	items, failures := mergeReports(ok, bad)
+	total = max(total, len(items)+len(failures))
+	if n := len(ok); n > 0 {
+		total = max(total, ok[n-1].index+1)
 	}
 	return items, NewBatchError(total, failures)
+}
+
+// mergeReports merges the successes and the failures, each sorted by index
+// with one report per index, into the items that succeeded and the failures,
+// in index order; for an index reported both ways, the later report wins.
+func mergeReports[T any](ok []collectedSuccess[T], bad []collectedFailure[T]) ([]T, []Failure[T]) {
+	items := make([]T, 0, len(ok))
+	failures := make([]Failure[T], 0, len(bad))
+	for len(ok) > 0 || len(bad) > 0 {
+		switch next := nextReport(ok, bad); {
+		case next < 0:
+			items = append(items, ok[0].item)
+			ok = ok[1:]
+		case next > 0:
+			failures = append(failures, bad[0].f)
+			bad = bad[1:]
+		default:
+			if ok[0].seq > bad[0].seq {
+				items = append(items, ok[0].item)
+			} else {
+				failures = append(failures, bad[0].f)
+			}
+			ok, bad = ok[1:], bad[1:]
+		}
+	}
+	return items, failures
+}
+
+// nextReport compares the first success and the first failure left: below 0
+// when the success comes first (or no failure is left), above 0 when the
+// failure does, 0 when both are for one index.
+func nextReport[T any](ok []collectedSuccess[T], bad []collectedFailure[T]) int {
+	switch {
+	case len(bad) == 0:
+		return -1
+	case len(ok) == 0:
+		return 1
+	}
+	return cmp.Compare(ok[0].index, bad[0].f.Index)
 }
 
 // lastReportPerIndex sorts reports by index, then order of arrival, and keeps the last

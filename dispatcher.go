@@ -1,13 +1,11 @@
 package mlerr
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
-	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +21,11 @@ type event struct {
 // time, in the order the events were posted. Posting never blocks: when the
 // bounded queue is full the event is counted, and the dispatcher later tells
 // the callback concerned how many of its events were dropped.
+//
+// It marks the callback it is running with a number (running): that is how
+// Close and Terminate, which wait for the callbacks before they return,
+// avoid waiting for the very callback that called them (see
+// waitUnlessIn).
 type dispatcher struct {
 	events chan event
 	cbs    [numCallbacks]Callback
@@ -34,8 +37,12 @@ type dispatcher struct {
 	panics    atomic.Int64               // callbacks that panicked
 	delivered atomic.Int64               // callbacks run
 
-	gid  atomic.Uint64 // the dispatcher goroutine's id, once running
-	done chan struct{} // closed when the goroutine has returned
+	calls uint64        // callbacks started; the dispatcher goroutine's own
+	done  chan struct{} // closed when the goroutine has returned
+
+	curMu   sync.Mutex
+	cur     uint64        // the number of the callback running, 0 between callbacks
+	curDone chan struct{} // closed when it returns
 }
 
 func newDispatcher(cbs Callbacks, size int, logger *slog.Logger, clock Clock) *dispatcher {
@@ -76,7 +83,6 @@ func (d *dispatcher) post(to which, err error, ts time.Time) bool {
 // run delivers events until the channel is closed and drained.
 func (d *dispatcher) run() {
 	defer close(d.done)
-	d.gid.Store(goroutineID())
 	for ev := range d.events {
 		d.deliver(ev)
 		d.reportOverflow()
@@ -93,6 +99,17 @@ func (d *dispatcher) deliver(ev event) {
 				"callback", ev.to.String(), "panic", fmt.Sprint(p), "event", ev.err,
 				"stack", string(debug.Stack()))
 		}
+	}()
+	d.calls++
+	returned := make(chan struct{})
+	d.curMu.Lock()
+	d.cur, d.curDone = d.calls, returned
+	d.curMu.Unlock()
+	defer func() {
+		d.curMu.Lock()
+		d.cur = 0
+		d.curMu.Unlock()
+		close(returned)
 	}()
 	d.delivered.Add(1)
 	d.cbs[ev.to](ev.err, ev.ts)
@@ -113,33 +130,56 @@ func (d *dispatcher) reportOverflow() {
 	}
 }
 
-// onDispatcher reports whether the calling goroutine is the dispatcher's,
-// that is, whether the caller is a callback.
-func (d *dispatcher) onDispatcher() bool {
-	id := d.gid.Load()
-	return id != 0 && id == goroutineID()
+// current returns the number of the callback running now, 0 if none: a
+// mark that waitUnlessIn compares later.
+func (d *dispatcher) current() uint64 {
+	d.curMu.Lock()
+	defer d.curMu.Unlock()
+	return d.cur
 }
 
-// wait waits until the dispatcher goroutine has returned or ctx is done.
-func (d *dispatcher) wait(ctx context.Context) bool {
+// graceFor reports whether the callback numbered mark (0: none) has
+// returned, or was not running any more: it waits for it at most
+// callbackGrace, or while ctx lasts.
+func (d *dispatcher) graceFor(ctx context.Context, mark uint64) bool {
+	d.curMu.Lock()
+	running, returned := d.cur, d.curDone
+	d.curMu.Unlock()
+	if mark == 0 || running != mark {
+		return true
+	}
+	t := time.NewTimer(callbackGrace)
+	defer t.Stop()
+	select {
+	case <-returned:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// callbackGrace is how long waitUnlessIn waits for a callback that may be
+// its caller.
+const callbackGrace = 250 * time.Millisecond
+
+// waitUnlessIn waits until the dispatcher goroutine has returned (every
+// callback queued has run) or ctx is done, and reports whether it returned.
+// mark is what current said when the caller began (Close, Terminate). If
+// that callback is still running, the caller may be that very callback,
+// which cannot return before the caller does: nothing tells one goroutine
+// from another, so waitUnlessIn gives it callbackGrace to return, and if
+// it does not, returns without waiting (false). A caller that is not a
+// callback waits for every callback, unless one was already running when it
+// began and runs on for callbackGrace after it is done.
+func (d *dispatcher) waitUnlessIn(ctx context.Context, mark uint64) bool {
+	if !d.graceFor(ctx, mark) {
+		return false
+	}
 	select {
 	case <-d.done:
 		return true
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// goroutineID returns the calling goroutine's id, read from its stack
-// header ("goroutine 42 [running]:"). It costs about a microsecond and is
-// only used when closing a run, to tell whether a callback is closing it.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
 }

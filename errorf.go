@@ -21,34 +21,47 @@ func errorfMessage(format string, args []any) (msg string, cause error, ok bool)
 		}
 		return fmt.Sprintf(format, args...), nil, true
 	}
+	text, cause := bareCause(format, k, args)
+	if cause == nil {
+		return "", nil, false
+	}
+	return wrappedMessage(format, k, args[:len(args)-1], text), cause, true
+}
+
+// bareCause returns the operand of the %w at k in format and its text, when
+// the call has the one shape errorfMessage follows: nothing but literal text
+// after the %w, one operand per verb before it, and an error operand that is
+// no fmt.Formatter and whose Error does not panic. Otherwise cause is nil.
+func bareCause(format string, k int, args []any) (text string, cause error) {
 	if strings.IndexByte(format[k+2:], '%') >= 0 {
-		return "", nil, false
+		return "", nil
 	}
-	n, ok := countOperands(format[:k])
-	if !ok || n != len(args)-1 {
-		return "", nil, false
+	if n, ok := countOperands(format[:k]); !ok || n != len(args)-1 {
+		return "", nil
 	}
-	cause, ok = args[n].(error)
-	if !ok {
-		return "", nil, false
+	cause, ok := args[len(args)-1].(error)
+	if _, isFormatter := cause.(fmt.Formatter); !ok || isFormatter {
+		return "", nil
 	}
-	if _, isFormatter := cause.(fmt.Formatter); isFormatter {
-		return "", nil, false
+	if text, ok = errorText(cause); !ok {
+		return "", nil
 	}
-	text, ok := errorText(cause)
-	if !ok {
-		return "", nil, false
-	}
+	return text, cause
+}
+
+// wrappedMessage formats format, whose %w at k takes the text of the cause
+// and whose verbs before it take args.
+func wrappedMessage(format string, k int, args []any, text string) string {
 	var stack [128]byte
 	b := stack[:0]
-	if n == 0 && strings.IndexByte(format[:k], '%') < 0 {
+	if len(args) == 0 && strings.IndexByte(format[:k], '%') < 0 {
 		b = append(b, format[:k]...)
 	} else {
-		b = fmt.Appendf(b, format[:k], args[:n]...)
+		b = fmt.Appendf(b, format[:k], args...)
 	}
 	b = append(b, text...)
 	b = append(b, format[k+2:]...)
-	return string(b), cause, true
+	return string(b)
 }
 
 // errorText returns err.Error(), or false when it panics (fmt prints such
@@ -73,15 +86,7 @@ func countOperands(format string) (int, bool) {
 		if p < 0 {
 			return n, true
 		}
-		i += p + 1
-		for i < len(format) && strings.IndexByte("#0+- ", format[i]) >= 0 {
-			i++
-		}
-		i = skipDigits(format, i)
-		if i < len(format) && format[i] == '.' {
-			i = skipDigits(format, i+1)
-		}
-		if i >= len(format) {
+		if i = skipFlagsWidthPrecision(format, i+p+1); i >= len(format) {
 			return 0, false
 		}
 		verb, size := utf8.DecodeRuneInString(format[i:])
@@ -94,6 +99,19 @@ func countOperands(format string) (int, bool) {
 			n++
 		}
 	}
+}
+
+// skipFlagsWidthPrecision returns the position of the verb of the
+// directive whose flags start at i.
+func skipFlagsWidthPrecision(format string, i int) int {
+	for i < len(format) && strings.IndexByte("#0+- ", format[i]) >= 0 {
+		i++
+	}
+	i = skipDigits(format, i)
+	if i < len(format) && format[i] == '.' {
+		i = skipDigits(format, i+1)
+	}
+	return i
 }
 
 func skipDigits(s string, i int) int {

@@ -1,7 +1,6 @@
 package mlerr
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -350,125 +349,32 @@ func (e *Error) withObserved(status int, retryAfter time.Duration) *Error {
 // a Code() Code method (such as *BatchError) found in err's chain (depth first,
 // as errors.Is searches). Without one, context.Canceled
 // gives CANCELLED, context.DeadlineExceeded DEADLINE_EXCEEDED, and any other
-// error INTERNAL_ERROR. CodeOf(nil) is the zero code. It does not allocate.
+// error INTERNAL_ERROR. CodeOf(nil) is the zero code. Like Classify, it looks
+// at no more than 10,000 errors of err's tree. It does not allocate.
 func CodeOf(err error) Code {
 	if err == nil {
 		return 0
 	}
-	if c, ok := findCode(err); ok {
-		return c
-	}
-	return CodeInternalError
-}
-
-// coder is implemented by errors that carry an overall code of their own,
-// such as *BatchError; CodeOf takes it instead of searching their causes.
-type coder interface{ Code() Code }
-
-// maxVisits bounds how many errors of a chain or tree CodeOf and AsError
-// look at, so that a cyclic chain (an error that unwraps to itself, or joins
-// itself twice) ends the search instead of looping or exploding.
-const maxVisits = 100
-
-func findCode(err error) (Code, bool) {
-	f, _ := findCodeIn(err, maxVisits)
-	return f.code, f.ok
-}
-
-// found is what findCodeIn found: a code and the error of the chain that
-// gave it (an *Error, a Code, a *Kind, a coder, or a context error).
-type found struct {
-	code Code
-	src  error
-	ok   bool
-}
-
-// findCodeIn searches err's tree depth first, looking at most at budget
-// errors. It returns what it found and what is left of the budget.
-func findCodeIn(err error, budget int) (found, int) {
-	for ; err != nil && budget > 0; budget-- {
-		switch e := err.(type) {
-		case *Error:
-			return found{e.code, e, true}, budget
-		case Code:
-			return found{e, e, true}, budget
-		case *Kind:
-			if e.code != 0 {
-				return found{e.code, e, true}, budget
-			}
-		case coder:
-			return found{e.Code(), err, true}, budget
-		}
-		if err == context.Canceled {
-			return found{CodeCancelled, err, true}, budget
-		}
-		if err == context.DeadlineExceeded {
-			return found{CodeDeadlineExceeded, err, true}, budget
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			budget--
-			for _, inner := range u.Unwrap() {
-				var f found
-				if f, budget = findCodeIn(inner, budget); f.ok {
-					return f, budget
-				}
-			}
-			return found{}, budget
-		default:
-			return found{}, budget
-		}
-	}
-	return found{}, budget
+	return codeFound(walker{goal: goalCode}.find(err))
 }
 
 // HTTPStatusOf returns the HTTP status for err: the status of CodeOf(err),
 // or when that code comes from an *Error, the status that error observed on
 // the wire (Error.HTTPStatus). HTTPStatusOf(nil) is 200.
 func HTTPStatusOf(err error) int {
-	f, _ := findCodeIn(err, maxVisits)
-	if e, ok := f.src.(*Error); ok {
+	if err == nil {
+		return 200
+	}
+	found := walker{goal: goalCode}.find(err)
+	if e, ok := found.(*Error); ok {
 		return e.HTTPStatus()
 	}
-	c := f.code
-	if c == 0 && err != nil {
-		c = CodeInternalError
-	}
-	return c.HTTPStatus()
+	return codeFound(found).HTTPStatus()
 }
 
 // AsError returns the first *Error in err's chain, or nil. Unlike errors.As it
 // does not allocate.
-func AsError(err error) *Error { return findError(err) }
-
-func findError(err error) *Error {
-	e, _ := findErrorIn(err, maxVisits)
+func AsError(err error) *Error {
+	e, _ := walker{goal: goalError}.find(err).(*Error)
 	return e
-}
-
-// findErrorIn is findCodeIn for the first *Error.
-func findErrorIn(err error, budget int) (*Error, int) {
-	for ; err != nil && budget > 0; budget-- {
-		if e, ok := err.(*Error); ok {
-			return e, budget
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			budget--
-			for _, inner := range u.Unwrap() {
-				var e *Error
-				if e, budget = findErrorIn(inner, budget); e != nil {
-					return e, budget
-				}
-			}
-			return nil, budget
-		default:
-			return nil, budget
-		}
-	}
-	return nil, budget
 }

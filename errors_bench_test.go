@@ -195,6 +195,18 @@ func BenchmarkCodeOf(b *testing.B) {
 			sinkInt = mlerr.HTTPStatusOf(wrapped)
 		}
 	})
+	b.Run("err=wrapped/impl=mlerr-AsError", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = mlerr.AsError(wrapped)
+		}
+	})
+	b.Run("err=join+depth5/impl=mlerr-AsError", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkErr = mlerr.AsError(joined)
+		}
+	})
 }
 
 func BenchmarkHTTPStatus(b *testing.B) {
@@ -317,7 +329,7 @@ func BenchmarkDecode(b *testing.B) {
 		h := http.Header{"Content-Type": {"application/json"}}
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkErr = mlerr.DecodeError(404, h, plain)
+			sinkErr = mlerr.Decoder{}.DecodeError(404, h, plain)
 		}
 	})
 	b.Run("body=details/impl=std", func(b *testing.B) {

@@ -47,7 +47,7 @@ func snap(e *mlerr.Error) snapshot {
 func TestWithOnEveryShape(t *testing.T) {
 	cause := io.ErrUnexpectedEOF
 	decoded := func() *mlerr.Error {
-		return mlerr.DecodeError(429, http.Header{"Retry-After": {"7"}},
+		return mlerr.Decoder{}.DecodeError(429, http.Header{"Retry-After": {"7"}},
 			[]byte(`{"error_code":"MODEL_BUSY","message":"busy","limit":5}`))
 	}
 	bases := []struct {
@@ -178,7 +178,7 @@ func TestFromResponseReadErrorIsTheCause(t *testing.T) {
 	assert.Same(t, mlerr.ErrRest, e.Kind())
 	assert.Equal(t, 503, e.HTTPStatus())
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	again := mlerr.DecodeError(503, nil, []byte(`{"error_code":"TEMPORARILY_UNAVAILABLE"}`))
+	again := mlerr.Decoder{}.DecodeError(503, nil, []byte(`{"error_code":"TEMPORARILY_UNAVAILABLE"}`))
 	assert.Nil(t, again.Unwrap())
 }
 

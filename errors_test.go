@@ -252,14 +252,55 @@ func TestCyclesAreBounded(t *testing.T) {
 		assert.Nil(t, mlerr.AsError(err))
 		assert.Equal(t, 500, mlerr.HTTPStatusOf(err))
 	}
-	// A code deep in a very long chain is past the bound: CodeOf gives up
-	// rather than walking forever.
-	long := error(mlerr.New(mlerr.CodeDataLoss, "deep"))
-	for range 500 {
-		long = fmt.Errorf("w: %w", long)
-	}
+	// A code deep in a very long chain is past the bound (10,000 errors):
+	// CodeOf gives up rather than walking forever.
+	long := chained(mlerr.New(mlerr.CodeDataLoss, "deep"), 10_000)
 	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeOf(long))
 	assert.ErrorIs(t, long, mlerr.CodeDataLoss, "errors.Is itself has no bound")
+}
+
+// link wraps an error without formatting it, so that a chain of 10,000
+// costs no quadratic text.
+type link struct{ err error }
+
+func (l *link) Error() string { return "link" }
+func (l *link) Unwrap() error { return l.err }
+
+// chained wraps err in n links.
+func chained(err error, n int) error {
+	for range n {
+		err = &link{err}
+	}
+	return err
+}
+
+// TestOneBoundForEveryWalk: CodeOf, HTTPStatusOf, AsError and Classify look
+// at the same 10,000 errors of a tree, so they agree on what it holds: an
+// *Error that is the 10,000th error of a chain is seen by all four, one
+// further is seen by none.
+func TestOneBoundForEveryWalk(t *testing.T) {
+	leaf := mlerr.New(mlerr.CodeTemporarilyUnavailable, "down")
+	inside := chained(leaf, 9_999)
+	assert.Equal(t, mlerr.CodeTemporarilyUnavailable, mlerr.CodeOf(inside))
+	assert.Equal(t, 503, mlerr.HTTPStatusOf(inside))
+	assert.Same(t, leaf, mlerr.AsError(inside))
+	assert.Equal(t, mlerr.Decision{Retry: true, Reason: "code transient"}, mlerr.Classify(inside))
+
+	past := chained(leaf, 10_000)
+	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeOf(past))
+	assert.Equal(t, 500, mlerr.HTTPStatusOf(past))
+	assert.Nil(t, mlerr.AsError(past))
+	assert.Equal(t, mlerr.Decision{Reason: "not retryable"}, mlerr.Classify(past))
+
+	// The bound counts errors, not depth: a join of two such chains is
+	// read up to the 10,000th error in all, into the second one.
+	joined := errors.Join(chained(errors.New("x"), 5_000), chained(leaf, 4_997))
+	assert.Equal(t, mlerr.CodeTemporarilyUnavailable, mlerr.CodeOf(joined))
+	assert.Same(t, leaf, mlerr.AsError(joined))
+	joined = errors.Join(chained(errors.New("x"), 5_000), chained(leaf, 4_998))
+	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeOf(joined))
+	assert.Nil(t, mlerr.AsError(joined))
+	assert.Equal(t, mlerr.Decision{Reason: "not retryable"}, mlerr.Classify(joined))
 }
 
 func TestNoAllocations(t *testing.T) {
@@ -267,6 +308,7 @@ func TestNoAllocations(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.CodeOf(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.AsError(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.HTTPStatusOf(err) }))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.Classify(err) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = errors.Is(err, mlerr.CodeResourceDoesNotExist) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = errors.Is(err, mlerr.ErrTracing) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = mlerr.CodeForHTTPStatus(404) }))

@@ -59,7 +59,7 @@ func ExampleBatchError() {
 	for _, f := range be.Failures {
 		fmt.Printf("  #%d %s: %s (%v, retryable: %v)\n", f.Index, f.Item, f.Reason, f.Code, f.Code.Retryable())
 	}
-	if be.Exceeds(0.5) {
+	if be.FailureRate() > 0.5 {
 		return // more than half failed: stop
 	}
 
@@ -132,27 +132,30 @@ func ExampleCollector() {
 
 // Stop when more than 10% of a batch failed; go on with the partial result
 // otherwise.
-func ExampleCheckFailureRate() {
+func ExampleBatchError_FailureRate() {
 	upload := func(n, failed int) error {
 		var fs []mlerr.Failure[int]
 		for i := range failed {
 			fs = append(fs, mlerr.Failure[int]{Item: i, Index: i, Code: mlerr.CodeResourceDoesNotExist, Reason: "missing"})
 		}
-		return mlerr.NewBatchError(n, fs).Err()
+		return fmt.Errorf("upload: %w", mlerr.NewBatchError(n, fs).Err())
 	}
 	for _, failed := range []int{0, 5, 20} {
-		err := mlerr.CheckFailureRate(upload(100, failed), 0.10)
-		fmt.Printf("%d failed: %v (stop: %v)\n", failed, err, errors.Is(err, mlerr.ErrFailureRateExceeded))
+		err := upload(100, failed)
+		var be *mlerr.BatchError[int] // stays nil when nothing failed: its FailureRate is 0
+		errors.As(err, &be)
+		fmt.Printf("%d failed: rate %v, stop: %v\n", failed, be.FailureRate(), be.FailureRate() > 0.10)
 	}
 	// Output:
-	// 0 failed: <nil> (stop: false)
-	// 5 failed: <nil> (stop: false)
-	// 20 failed: RESOURCE_DOES_NOT_EXIST: failure rate 20% above the 10% tolerated: 20 of 100 items failed: 20 x missing (stop: true)
+	// 0 failed: rate 0, stop: false
+	// 5 failed: rate 0.05, stop: false
+	// 20 failed: rate 0.2, stop: true
 }
 
 // A batch error travels as MLflow JSON, with every failure in details, and
 // decodes back (into json.RawMessage items when their type is unknown).
-func ExampleParseBatchError() {
+// json.Unmarshal reads the problem+json form of MarshalProblem too.
+func ExampleBatchError_UnmarshalJSON() {
 	be := mlerr.NewBatchError(3, []mlerr.Failure[string]{{
 		Item: "b.jpg", Index: 1, Reason: "file not found", Code: mlerr.CodeResourceDoesNotExist,
 		Time: time.Date(2026, 2, 2, 15, 32, 30, 0, time.UTC),
@@ -160,10 +163,17 @@ func ExampleParseBatchError() {
 	b, _ := json.Marshal(be)
 	fmt.Println(string(b))
 
-	got, err := mlerr.ParseBatchError[json.RawMessage](b)
+	var got mlerr.BatchError[json.RawMessage]
+	err := json.Unmarshal(b, &got)
 	f := got.Failures[0]
-	fmt.Println(err, f.Index, string(f.Item), f.Code, f.Time, errors.Is(got, mlerr.CodeResourceDoesNotExist))
+	fmt.Println(err, f.Index, string(f.Item), f.Code, f.Time, errors.Is(&got, mlerr.CodeResourceDoesNotExist))
+
+	p, _ := be.MarshalProblem()
+	var fromProblem mlerr.BatchError[string]
+	err = json.Unmarshal(p, &fromProblem)
+	fmt.Println(err, fromProblem.Failed(), fromProblem.Total)
 	// Output:
 	// {"error_code":"RESOURCE_DOES_NOT_EXIST","message":"1 of 3 items failed: 1 x file not found","details":{"total":3,"failures":[{"index":1,"error_code":"RESOURCE_DOES_NOT_EXIST","reason":"file not found","time":"2026-02-02T15:32:30Z","item":"b.jpg"}]}}
 	// <nil> 1 "b.jpg" RESOURCE_DOES_NOT_EXIST 2026-02-02 15:32:30 +0000 UTC true
+	// <nil> [b.jpg] 3
 }

@@ -90,7 +90,7 @@ func ExampleClassify() {
 	for _, err := range []error{
 		mlerr.New(mlerr.CodeResourceDoesNotExist, "no such run"),
 		mlerr.New(mlerr.CodeRequestLimitExceeded, "slow down").WithRetryAfter(2 * time.Second),
-		mlerr.DecodeError(502, nil, []byte("<html>Bad Gateway</html>")),
+		mlerr.Decoder{}.DecodeError(502, nil, []byte("<html>Bad Gateway</html>")),
 		refused,
 		&net.DNSError{Err: "no such host", Name: "mlflow.invalid", IsNotFound: true},
 		context.Canceled,

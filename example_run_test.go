@@ -41,11 +41,12 @@ func ExampleNewRun() {
 }
 
 // A log call rejects invalid entries with an error naming each one, logs
-// the rest, and sends the same error to OnError.
+// the rest, and sends the same error to OnError. Here the run checks
+// entries with strict rules (MLflow's would store NaN and a lower step).
 func ExampleRun_LogMetrics() {
 	ctx := context.Background()
 	var lost []string // callbacks run on the run's own goroutine, one at a time
-	run, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithCallbacks(mlerr.Callbacks{
+	run, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnError: func(err error, ts time.Time) { lost = append(lost, mlerr.LostItems(err)[0].Key) },
 	}))
 	run.LogMetrics(1, map[string]float64{"loss": 0.5})
@@ -60,13 +61,36 @@ func ExampleRun_LogMetrics() {
 	}
 	report, _ := run.Close(ctx) // the callbacks have run when Close returns
 	fmt.Println("OnError saw:", lost)
-	fmt.Println(report.Sent, report.Dropped.Invalid)
+	fmt.Println(report.Sent, report.Invalid)
 	// Output:
-	// INVALID_PARAMETER_VALUE: metric "loss": value NaN is not finite (allow NaN and ±Inf with WithAllowNonFinite): 1 of 2 items failed: 1 x non-finite value
+	// INVALID_PARAMETER_VALUE: metric "loss": value NaN is not finite (the rules reject NaN and ±Inf): 1 of 2 items failed: 1 x non-finite value
 	// true
 	// true acc 1
 	// OnError saw: [loss acc]
 	// 3 2
+}
+
+// By default a Run checks entries with its backend's rules, MLflow's when
+// the backend declares none: NaN and ±Inf are logged, in any step order;
+// WithRules changes a rule, or makes them all strict.
+func ExampleWithRules() {
+	ctx := context.Background()
+	run, _ := mlerr.NewRun(ctx, fakebackend.New())
+	fmt.Println(run.LogMetrics(10, map[string]float64{"loss": math.NaN()}))
+	fmt.Println(run.LogMetrics(5, map[string]float64{"loss": 0.7})) // resumed from a checkpoint
+	run.Close(ctx)
+
+	strict, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithRules(mlerr.StrictSeriesRules, func(r *mlerr.Rules) {
+		r.RejectNonFinite = false // all strict but this
+	}), mlerr.WithCallbacks(mlerr.Callbacks{OnError: func(error, time.Time) {}}))
+	fmt.Println(strict.LogMetrics(10, map[string]float64{"loss": math.NaN()}))
+	fmt.Println(errors.Is(strict.LogMetrics(5, map[string]float64{"loss": 0.7}), mlerr.ErrStepNotIncreasing))
+	strict.Close(ctx)
+	// Output:
+	// <nil>
+	// <nil>
+	// <nil>
+	// true
 }
 
 // KeepTraining logs every event and never stops the training: here the

@@ -37,8 +37,8 @@ func ExampleFromResponse() {
 }
 
 // A proxy's HTML error page, an HTTP status or a protobuf number as the
-// error_code, an unknown name: DecodeError reads them all.
-func ExampleDecodeError() {
+// error_code, an unknown name: a Decoder reads them all.
+func ExampleDecoder_DecodeError() {
 	html := http.Header{"Content-Type": {"text/html"}}
 	for _, r := range []struct {
 		status int
@@ -51,7 +51,7 @@ func ExampleDecodeError() {
 		{400, nil, `{"error_code": "SOMETHING_NEW", "message": "from a newer server"}`},
 		{503, nil, `{"message": "no code: the status decides"}`},
 	} {
-		e := mlerr.DecodeError(r.status, r.header, []byte(r.body))
+		e := mlerr.Decoder{}.DecodeError(r.status, r.header, []byte(r.body))
 		fmt.Printf("%s | %s | %q\n", e.Code(), e.Name(), e.Message())
 	}
 	// Output:
@@ -86,6 +86,7 @@ func ExampleWriteError() {
 
 // Problem details (RFC 9457) carry the code and details as extension
 // members; type, title and instance are details of those names.
+// UnmarshalProblem reads them back.
 func ExampleError_MarshalProblem() {
 	e := mlerr.New(mlerr.CodeRequestLimitExceeded, "Too many requests").
 		WithDetail("type", "https://example.com/problems/rate-limit").
@@ -96,7 +97,8 @@ func ExampleError_MarshalProblem() {
 	b, _ := e.MarshalProblem()
 	fmt.Println(string(b))
 
-	back, _ := mlerr.ParseProblem(b)
+	var back mlerr.Error
+	_ = back.UnmarshalProblem(b)
 	fmt.Println(back.Code(), back.Message(), len(back.Details()))
 	// Output:
 	// {"type":"https://example.com/problems/rate-limit","status":429,"detail":"Too many requests","instance":"/api/2.0/mlflow/runs/log-batch","error_code":"REQUEST_LIMIT_EXCEEDED","limit":100}

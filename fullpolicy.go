@@ -44,6 +44,19 @@ func DropNewest() FullPolicy { return FullPolicy{mode: fullDropNewest} }
 // the spool. A log call that spills writes to the spool before it returns.
 func Spill(spool Spool) FullPolicy { return FullPolicy{mode: fullSpill, spool: spool} }
 
+// problem says why p is not a policy a Run can use, or "".
+func (p FullPolicy) problem() string {
+	switch {
+	case p.mode == 0:
+		return "the zero FullPolicy is not a policy: use Block, DropOldest, DropNewest or Spill"
+	case p.mode == fullBlock && p.maxWait < 0:
+		return "Block's maximum wait must not be negative, got " + p.maxWait.String()
+	case p.mode == fullSpill && p.spool == nil:
+		return "Spill needs a Spool, got nil"
+	}
+	return ""
+}
+
 // String returns "block", "block(1m0s)", "drop-oldest", "drop-newest" or
 // "spill".
 func (p FullPolicy) String() string {

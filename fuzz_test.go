@@ -58,7 +58,7 @@ func checkRoundTrip(t *testing.T, e *mlerr.Error) {
 	p, err := e.MarshalProblem()
 	require.NoError(t, err)
 	require.True(t, json.Valid(p), "%s", p)
-	pe, err := mlerr.ParseProblem(p)
+	pe, err := parseProblem(p)
 	require.NoError(t, err, "%s", p)
 	require.Equal(t, viewOf(e), viewOf(pe), "problem %s", p)
 	require.Equal(t, e.HTTPStatus(), pe.HTTPStatus(), "problem %s", p)
@@ -75,7 +75,7 @@ func FuzzDecodeError(f *testing.F) {
 		h.Set("Content-Type", ctype)
 		h.Set("Retry-After", retryAfter)
 		var e *mlerr.Error
-		n := allocated(func() { e = mlerr.DecodeError(status, h, body) })
+		n := allocated(func() { e = mlerr.Decoder{}.DecodeError(status, h, body) })
 		require.LessOrEqual(t, n, allocBound(len(body)), "allocated %d for %d bytes", n, len(body))
 		require.NotNil(t, e)
 		if status >= 100 && status <= 999 {
@@ -87,7 +87,7 @@ func FuzzDecodeError(f *testing.F) {
 
 		// Decoding the MLflow JSON encoding as a response gives e again.
 		j, _ := e.MarshalJSON()
-		again := mlerr.DecodeError(status, nil, j)
+		again := mlerr.Decoder{}.DecodeError(status, nil, j)
 		require.Equal(t, viewOf(e), viewOf(again))
 	})
 }
@@ -114,14 +114,14 @@ func FuzzUnmarshalJSON(f *testing.F) {
 	})
 }
 
-func FuzzParseProblem(f *testing.F) {
+func FuzzUnmarshalProblem(f *testing.F) {
 	for _, b := range fuzzBodies {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e *mlerr.Error
 		var err error
-		n := allocated(func() { e, err = mlerr.ParseProblem(data) })
+		n := allocated(func() { e, err = parseProblem(data) })
 		require.LessOrEqual(t, n, allocBound(len(data)))
 		checkAgainstEncodingJSON(t, data, err == nil, true)
 		if err != nil {

@@ -11,8 +11,12 @@ type Health struct {
 	// Started is true once the backend started the run; RunID is its id.
 	Started bool
 	RunID   string
-	// Closed is true once Close or Terminate was called.
+	// Closed is true once Close or Terminate was called, or the run could
+	// not be started.
 	Closed bool
+	// Logged is the number of items the log calls accepted so far (see
+	// Report.Logged), Invalid the number of entries they rejected.
+	Logged, Invalid int64
 	// Queued and QueuedBytes are the items waiting in memory and their
 	// weight; Spooled the items waiting in the spool; InFlight the items
 	// being sent.

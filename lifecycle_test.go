@@ -16,7 +16,7 @@ import (
 )
 
 func TestCloseTimeoutWithDeadServer(t *testing.T) {
-	f := newFixture(t, mlerr.WithCloseTimeout(20*time.Millisecond))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{CloseTimeout: 20 * time.Millisecond}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())
 	f.logSteps("x", 0, 10)
@@ -64,7 +64,7 @@ func TestHangIsAnOutage(t *testing.T) {
 	err := f.rec.waitFor(t, "network", mlerr.ErrNetwork)
 	var te *mlerr.TimeoutError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, mlerr.TimeoutAttempt, te.Kind)
+	assert.Equal(t, "attempt", te.Kind)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	h := f.run.Health()
 	assert.True(t, h.Outage)
@@ -91,12 +91,14 @@ func TestTerminateDuringHang(t *testing.T) {
 	f.b.Inject(fb.Write, -1, fb.Hang())
 	f.logSteps("x", 0, 5)
 	f.run.Wait(canceledCtx())
+	require.Eventually(t, func() bool { return f.b.Calls(fb.Write) == 1 }, safety, time.Millisecond, "the write hangs")
 	f.run.Terminate()
 	assert.ErrorIs(t, f.run.LogMetrics(9, map[string]float64{"x": 9}), mlerr.ErrClosed)
 	rep, err := f.close()
 	require.Error(t, err)
 	assert.Equal(t, mlerr.RunKilled, rep.Status)
-	assert.Equal(t, int64(5), rep.Dropped.Unsent)
+	assert.Equal(t, int64(5), rep.Unacknowledged, "the write in flight may have been applied")
+	assert.Zero(t, rep.Dropped.Unsent)
 	rec, _ := f.b.Run(rep.RunID)
 	assert.Equal(t, mlerr.RunKilled, rec.Status)
 	f.run.Terminate() // again: nothing happens
@@ -214,7 +216,7 @@ func TestCallbackPanicIsRecovered(t *testing.T) {
 	f := newBare(t)
 	var buf syncBuffer
 	var calls atomic.Int32
-	f.start(mlerr.WithLogger(newTextLogger(&buf)), mlerr.WithCallbacks(mlerr.Callbacks{
+	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLogger(newTextLogger(&buf)), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnWarning: func(err error, ts time.Time) {
 			if calls.Add(1) == 1 {
 				panic("callback bug")
@@ -233,7 +235,7 @@ func TestCallbackPanicIsRecovered(t *testing.T) {
 }
 
 func TestEventThrottle(t *testing.T) {
-	f := newFixture(t, mlerr.WithEventThrottle(3, time.Minute))
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLimits(mlerr.Limits{EventBurst: 3, EventWindow: time.Minute}))
 	for range 10 {
 		require.NoError(t, f.run.LogMetrics(1, map[string]float64{"x": 1}))
 	}
@@ -267,7 +269,7 @@ func TestEventQueueOverflow(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var got []error
-	f.start(mlerr.WithEventQueue(2), mlerr.WithEventThrottle(0, 0), mlerr.WithCallbacks(mlerr.Callbacks{
+	f.start(mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithLimits(mlerr.Limits{EventQueue: 2}), mlerr.WithLimits(mlerr.Limits{EventBurst: -1}), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnWarning: func(err error, ts time.Time) {
 			<-release
 			mu.Lock()
@@ -364,7 +366,7 @@ func TestWaitAfterTerminate(t *testing.T) {
 func TestWaitEndsTheOutagePause(t *testing.T) {
 	// Real clock, one attempt per round and an hour between rounds: only
 	// the flush Wait asks for can retry before the hour is up.
-	f := newFixture(t, mlerr.WithClock(mlerr.SystemClock()),
+	f := newFixture(t, mlerr.WithClock(realClock{}),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 1, MaxDelay: time.Hour, AttemptTimeout: mlerr.Off}))
 	require.NoError(t, f.run.Started(context.Background()))
 	f.b.Inject(fb.Write, -1, fb.Refused())
@@ -377,4 +379,51 @@ func TestWaitEndsTheOutagePause(t *testing.T) {
 	require.NoError(t, f.run.Wait(ctx))
 	assert.Equal(t, seq(0, 3), steps(f.stored(), "x"))
 	f.rec.waitFor(t, "warning", mlerr.ErrRecovered)
+}
+
+func TestFailEndsTheRunFailed(t *testing.T) {
+	f := newFixture(t)
+	f.logSteps("x", 0, 3)
+	train := func() (err error) {
+		defer func() { f.run.Fail(err) }()
+		return errors.New("CUDA out of memory")
+	}
+	trainErr := train()
+	f.run.Fail(errors.New("a second failure is ignored"))
+	rep, err := f.close()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, trainErr, "Close's error wraps the training's")
+	assert.Contains(t, err.Error(), "the training failed")
+	assert.Equal(t, mlerr.RunFailed, rep.Status)
+	rec, _ := f.b.Run(rep.RunID)
+	assert.Equal(t, mlerr.RunFailed, rec.Status)
+	var tag string
+	for _, it := range f.b.Items(rep.RunID) {
+		if it.Kind == mlerr.ItemTag && it.Key == "mlerr.error" {
+			tag = it.Text
+		}
+	}
+	assert.Equal(t, "CUDA out of memory", tag, "the error is on the run")
+	assert.Equal(t, seq(0, 3), steps(f.b.Items(rep.RunID), "x"), "nothing lost")
+	assert.Zero(t, rep.Dropped.Total())
+}
+
+func TestFailNilAndAfterClose(t *testing.T) {
+	f := newFixture(t)
+	f.run.Fail(nil)
+	rep, err := f.close()
+	require.NoError(t, err)
+	assert.Equal(t, mlerr.RunFinished, rep.Status)
+	f.run.Fail(errors.New("too late"))
+	rep, err = f.close()
+	require.NoError(t, err)
+	assert.Equal(t, mlerr.RunFinished, rep.Status)
+}
+
+func TestFailThenTerminateIsKilled(t *testing.T) {
+	f := newFixture(t)
+	f.run.Fail(errors.New("boom"))
+	f.run.Terminate()
+	rep, _ := f.close()
+	assert.Equal(t, mlerr.RunKilled, rep.Status)
 }

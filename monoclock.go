@@ -15,7 +15,7 @@ const monoRebase = time.Second
 // before: time.Now reads both clocks, and on a virtual machine each read can
 // cost several times an uncontended mutex, which matters on a log call's
 // path. A wall clock step (NTP) is seen within a second, a slew of at most
-// 0.5 ms/s is absorbed at each re-read. Sleep is SystemClock's.
+// 0.5 ms/s is absorbed at each re-read. Sleep is the system clock's.
 type monoClock struct {
 	base atomic.Pointer[monoBase]
 }
@@ -50,7 +50,7 @@ func (c *monoClock) Now() time.Time {
 	return time.Unix(0, b.wall+int64(d))
 }
 
-// Sleep is SystemClock().Sleep.
+// Sleep is the system clock's Sleep.
 func (c *monoClock) Sleep(ctx context.Context, d time.Duration) error {
 	return systemClock{}.Sleep(ctx, d)
 }

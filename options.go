@@ -4,34 +4,27 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Defaults of a Run's options.
+// The defaults of a Run's options: see Limits for the sizes and times;
+// WithFullPolicy's is DropOldest(), WithRetryPolicy's DefaultPolicy(),
+// WithRules' the backend's rules.
 const (
-	// DefaultQueueItems and DefaultQueueBytes bound the queue of items
-	// waiting to be sent (WithQueueLimits).
-	DefaultQueueItems = 100_000
-	DefaultQueueBytes = 64 << 20
-	// DefaultBatchItems, DefaultBatchBytes and DefaultBatchInterval shape the
-	// batches (WithBatching): MLflow's log-batch takes at most 1000 metrics.
-	DefaultBatchItems    = 1000
-	DefaultBatchBytes    = 1 << 20
-	DefaultBatchInterval = time.Second
-	// DefaultCloseTimeout bounds Close when its context has no earlier
-	// deadline (WithCloseTimeout).
-	DefaultCloseTimeout = 30 * time.Second
-	// DefaultEventQueue is the number of events waiting for the callbacks
-	// (WithEventQueue).
-	DefaultEventQueue = 1024
-	// DefaultEventBurst and DefaultEventWindow throttle repeated events
-	// (WithEventThrottle).
-	DefaultEventBurst  = 10
-	DefaultEventWindow = 10 * time.Second
-	// QueueFullInterval is the least time between two OnQueueFull calls; the
-	// drops and waits in between are added up.
-	QueueFullInterval = time.Second
+	defaultQueueItems    = 100_000
+	defaultQueueBytes    = 64 << 20
+	defaultBatchItems    = 1000
+	defaultBatchBytes    = 1 << 20
+	defaultBatchInterval = time.Second
+	defaultCloseTimeout  = 30 * time.Second
+	defaultEventQueue    = 1024
+	defaultEventBurst    = 10
+	defaultEventWindow   = 10 * time.Second
+	// queueFullInterval is the least time between two OnQueueFull calls;
+	// the drops and waits in between are added up.
+	queueFullInterval = time.Second
 )
 
 // RunOption configures a Run (see NewRun). An option given an invalid value
@@ -53,12 +46,11 @@ type runConfig struct {
 	batchItems, batchBytes int
 	interval               time.Duration
 
-	logger         *slog.Logger
-	allowNonFinite bool
-	truncate       bool
-	typeCheck      bool
-	closeTimeout   time.Duration
-	clock          Clock
+	logger       *slog.Logger
+	ruleChanges  []func(*Rules)
+	rules        Rules // the backend's, changed by ruleChanges, with the limits set (by apply)
+	closeTimeout time.Duration
+	clock        Clock
 
 	eventQueue  int
 	eventBurst  int
@@ -68,16 +60,16 @@ type runConfig struct {
 func defaultConfig() runConfig {
 	return runConfig{
 		policy:       DefaultPolicy(),
-		maxItems:     DefaultQueueItems,
-		maxBytes:     DefaultQueueBytes,
+		maxItems:     defaultQueueItems,
+		maxBytes:     defaultQueueBytes,
 		full:         DropOldest(),
-		batchItems:   DefaultBatchItems,
-		batchBytes:   DefaultBatchBytes,
-		interval:     DefaultBatchInterval,
-		closeTimeout: DefaultCloseTimeout,
-		eventQueue:   DefaultEventQueue,
-		eventBurst:   DefaultEventBurst,
-		eventWindow:  DefaultEventWindow,
+		batchItems:   defaultBatchItems,
+		batchBytes:   defaultBatchBytes,
+		interval:     defaultBatchInterval,
+		closeTimeout: defaultCloseTimeout,
+		eventQueue:   defaultEventQueue,
+		eventBurst:   defaultEventBurst,
+		eventWindow:  defaultEventWindow,
 	}
 }
 
@@ -108,8 +100,8 @@ func WithRunID(id string) RunOption {
 // WithRunName sets the run's display name (at most 250 characters).
 func WithRunName(name string) RunOption {
 	return func(c *runConfig) error {
-		if name == "" || tooLong(name, MaxKeyLength) {
-			return optionError("WithRunName", "the name must have 1 to %d characters", MaxKeyLength)
+		if name == "" || tooLong(name, maxKeyLength) {
+			return optionError("WithRunName", "the name must have 1 to %d characters", maxKeyLength)
 		}
 		c.spec.Name = name
 		return nil
@@ -146,20 +138,9 @@ func WithFork(parentID string, step int64) RunOption {
 }
 
 // WithTags sets tags on the run when it is created. Keys and values follow
-// the rules of SetTags.
+// the rules of SetTags (checked in NewRun, against the run's rules).
 func WithTags(tags map[string]string) RunOption {
 	return func(c *runConfig) error {
-		var bad []string
-		for k, v := range tags {
-			if why := keyProblem(k); why != "" {
-				bad = append(bad, fmt.Sprintf("%s: %s", quoteKey(k), why))
-			} else if tooLong(v, MaxTagValueLength) {
-				bad = append(bad, fmt.Sprintf("%s: the value is longer than %d characters", quoteKey(k), MaxTagValueLength))
-			}
-		}
-		if len(bad) > 0 {
-			return optionError("WithTags", "%s", strings.Join(bad, "; "))
-		}
 		if c.spec.Tags == nil {
 			c.spec.Tags = make(map[string]string, len(tags))
 		}
@@ -168,6 +149,24 @@ func WithTags(tags map[string]string) RunOption {
 		}
 		return nil
 	}
+}
+
+// checkTags returns the error naming the tags of WithTags that break the
+// rules, or nil.
+func (c *runConfig) checkTags() error {
+	var bad []string
+	for k, v := range c.spec.Tags {
+		if why := keyProblem(k, c.rules.MaxKeyLength); why != "" {
+			bad = append(bad, fmt.Sprintf("%s: %s", quoteKey(k), why))
+		} else if tooLong(v, c.rules.MaxTagLength) {
+			bad = append(bad, fmt.Sprintf("%s: the value is longer than %d characters", quoteKey(k), c.rules.MaxTagLength))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return optionError("WithTags", "%s", strings.Join(bad, "; "))
 }
 
 // WithCallbacks sets the callbacks the run reports its events to; nil
@@ -199,58 +198,35 @@ func WithCallbacksFor(f func(r *Run) Callbacks) RunOption {
 // run's (WithClock).
 func WithRetryPolicy(p Policy) RunOption {
 	return func(c *runConfig) error {
-		if p.InitialDelay < Off || p.MaxDelay < Off || p.MaxElapsed < Off || p.AttemptTimeout < Off || p.MaxRetryAfter < Off {
-			return optionError("WithRetryPolicy", "durations must be positive, 0 (default) or Off")
-		}
-		if p.Multiplier < 0 || p.Multiplier != p.Multiplier {
-			return optionError("WithRetryPolicy", "the multiplier must be 0 (default) or positive, got %v", p.Multiplier)
+		if why := policyProblem(&p); why != "" {
+			return optionError("WithRetryPolicy", "%s", why)
 		}
 		c.policy = p
 		return nil
 	}
 }
 
-// WithQueueLimits bounds the items waiting to be sent: at most items of
-// them, weighing at most bytes (an item weighs its key and text lengths plus
-// 64 bytes). The memory a run holds stays below these limits plus one batch,
-// however long the backend is down; what happens to items that do not fit is
-// the full policy's choice (WithFullPolicy).
-func WithQueueLimits(items, bytes int) RunOption {
-	return func(c *runConfig) error {
-		if items <= 0 || bytes <= 0 {
-			return optionError("WithQueueLimits", "the limits must be positive, got %d items and %d bytes", items, bytes)
+// policyProblem says why a Run cannot use p, or "".
+func policyProblem(p *Policy) string {
+	for _, d := range []time.Duration{p.InitialDelay, p.MaxDelay, p.MaxElapsed, p.AttemptTimeout, p.MaxRetryAfter} {
+		if d < Off {
+			return "durations must be positive, 0 (default) or Off"
 		}
-		c.maxItems, c.maxBytes = items, bytes
-		return nil
 	}
+	if p.Multiplier < 0 || p.Multiplier != p.Multiplier {
+		return fmt.Sprintf("the multiplier must be 0 (default) or positive, got %v", p.Multiplier)
+	}
+	return ""
 }
 
 // WithFullPolicy says what a log call does when the queue is full: Block,
 // DropOldest (the default), DropNewest or Spill.
 func WithFullPolicy(p FullPolicy) RunOption {
 	return func(c *runConfig) error {
-		switch {
-		case p.mode == 0:
-			return optionError("WithFullPolicy", "the zero FullPolicy is not a policy: use Block, DropOldest, DropNewest or Spill")
-		case p.mode == fullBlock && p.maxWait < 0:
-			return optionError("WithFullPolicy", "Block's maximum wait must not be negative, got %s", p.maxWait)
-		case p.mode == fullSpill && p.spool == nil:
-			return optionError("WithFullPolicy", "Spill needs a Spool, got nil")
+		if why := p.problem(); why != "" {
+			return optionError("WithFullPolicy", "%s", why)
 		}
 		c.full = p
-		return nil
-	}
-}
-
-// WithBatching shapes the batches the run sends: at most items items and
-// bytes bytes each, and a batch leaves at the latest interval after its
-// first item was queued. Wait and Close send what is queued at once.
-func WithBatching(items, bytes int, interval time.Duration) RunOption {
-	return func(c *runConfig) error {
-		if items <= 0 || bytes <= 0 || interval <= 0 {
-			return optionError("WithBatching", "items, bytes and interval must be positive, got %d, %d, %s", items, bytes, interval)
-		}
-		c.batchItems, c.batchBytes, c.interval = items, bytes, interval
 		return nil
 	}
 }
@@ -260,50 +236,6 @@ func WithBatching(items, bytes int, interval time.Duration) RunOption {
 func WithLogger(l *slog.Logger) RunOption {
 	return func(c *runConfig) error {
 		c.logger = l
-		return nil
-	}
-}
-
-// WithAllowNonFinite lets NaN and infinite metric values through (MLflow
-// stores them); by default they are rejected with ErrNonFiniteValue.
-func WithAllowNonFinite() RunOption {
-	return func(c *runConfig) error {
-		c.allowNonFinite = true
-		return nil
-	}
-}
-
-// WithTruncateLongValues shortens param and tag values longer than MLflow
-// accepts (MaxParamValueLength, MaxTagValueLength) and reports it to
-// OnWarning as ErrValueTruncated, as MLflow's client does by default; by
-// default a Run rejects them with ErrValueTooLarge.
-func WithTruncateLongValues() RunOption {
-	return func(c *runConfig) error {
-		c.truncate = true
-		return nil
-	}
-}
-
-// WithKeyTypeCheck rejects a key used as two kinds of entry (a metric and a
-// param, say) with ErrTypeMismatch, as Neptune's single namespace does. By
-// default metrics, params and tags are separate namespaces, as in MLflow,
-// where a param "lr" and a metric "lr" are common.
-func WithKeyTypeCheck() RunOption {
-	return func(c *runConfig) error {
-		c.typeCheck = true
-		return nil
-	}
-}
-
-// WithCloseTimeout bounds Close when its context has no earlier deadline
-// (default 30 s), so that a dead server never hangs the program's exit:
-// items still queued then are reported lost.
-func WithCloseTimeout(d time.Duration) RunOption {
-	return func(c *runConfig) error {
-		if d <= 0 {
-			return optionError("WithCloseTimeout", "the timeout must be positive, got %s", d)
-		}
-		c.closeTimeout = d
 		return nil
 	}
 }
@@ -324,36 +256,77 @@ func WithClock(clock Clock) RunOption {
 	}
 }
 
-// WithEventQueue sets how many events may wait for the callbacks (default
-// 1024). When it is full, further events are counted and the callback
-// concerned is told how many it missed.
-func WithEventQueue(size int) RunOption {
+// Limits are the sizes and times a Run works within, set with WithLimits.
+// A zero field keeps the default (or the value a previous WithLimits set);
+// a value that makes no sense (a negative size, a batch larger than the
+// queue) makes NewRun fail with an error of kind ErrInvalidRunParameters
+// naming the field.
+type Limits struct {
+	// QueueItems and QueueBytes bound the items waiting to be sent (default
+	// 100,000 items, 64 MiB; an item weighs its key and text lengths plus 64
+	// bytes). The memory a run holds stays below them plus one batch,
+	// however long the backend is down; what happens to items that do not
+	// fit is the full policy's choice (WithFullPolicy).
+	QueueItems, QueueBytes int
+	// BatchItems and BatchBytes bound each batch sent (default 1000 items,
+	// MLflow's log-batch limit, and 1 MiB); BatchInterval is the longest a
+	// queued item waits for its batch to fill (default 1 s). Wait and Close
+	// send what is queued at once.
+	BatchItems, BatchBytes int
+	BatchInterval          time.Duration
+	// CloseTimeout bounds Close when its context has no earlier deadline
+	// (default 30 s), so that a dead server never hangs the program's exit.
+	CloseTimeout time.Duration
+	// EventQueue is how many events may wait for the callbacks (default
+	// 1024): past it, events are counted and the callback concerned is told
+	// how many it missed.
+	EventQueue int
+	// EventBurst events of one kind (same callback, kind and code) reach the
+	// callbacks per EventWindow (default 10 per 10 s); the others are counted
+	// and delivered as one summary event at the end of the window (see
+	// Callbacks). A negative EventBurst turns throttling off.
+	EventBurst  int
+	EventWindow time.Duration
+}
+
+// WithLimits sets the sizes and times the run works within: the non-zero
+// fields of l (see Limits).
+func WithLimits(l Limits) RunOption {
 	return func(c *runConfig) error {
-		if size <= 0 {
-			return optionError("WithEventQueue", "the size must be positive, got %d", size)
+		var bad []string
+		for _, f := range []struct {
+			name string
+			n    int64
+			dst  func()
+		}{
+			{"QueueItems", int64(l.QueueItems), func() { c.maxItems = l.QueueItems }},
+			{"QueueBytes", int64(l.QueueBytes), func() { c.maxBytes = l.QueueBytes }},
+			{"BatchItems", int64(l.BatchItems), func() { c.batchItems = l.BatchItems }},
+			{"BatchBytes", int64(l.BatchBytes), func() { c.batchBytes = l.BatchBytes }},
+			{"BatchInterval", int64(l.BatchInterval), func() { c.interval = l.BatchInterval }},
+			{"CloseTimeout", int64(l.CloseTimeout), func() { c.closeTimeout = l.CloseTimeout }},
+			{"EventQueue", int64(l.EventQueue), func() { c.eventQueue = l.EventQueue }},
+			{"EventWindow", int64(l.EventWindow), func() { c.eventWindow = l.EventWindow }},
+		} {
+			switch {
+			case f.n < 0:
+				bad = append(bad, fmt.Sprintf("%s must not be negative, got %d", f.name, f.n))
+			case f.n > 0:
+				f.dst()
+			}
 		}
-		c.eventQueue = size
+		c.setEventBurst(l.EventBurst)
+		if len(bad) > 0 {
+			return optionError("WithLimits", "%s", strings.Join(bad, "; "))
+		}
 		return nil
 	}
 }
 
-// WithEventThrottle lets at most burst events of one kind (same callback,
-// kind and code) reach the callbacks per window; the others are counted and
-// delivered as one summary event at the end of the window (see Callbacks).
-// burst 0 turns throttling off.
-func WithEventThrottle(burst int, window time.Duration) RunOption {
-	return func(c *runConfig) error {
-		if burst < 0 || burst > 0 && window <= 0 {
-			return optionError("WithEventThrottle", "burst must not be negative and window must be positive, got %d and %s", burst, window)
-		}
-		c.eventBurst, c.eventWindow = burst, window
-		return nil
-	}
-}
-
-// apply runs the options and checks them together. It returns one error of
-// kind ErrInvalidRunParameters naming every bad option.
-func (c *runConfig) apply(opts []RunOption) error {
+// apply runs the options and checks them together, with base the
+// backend's rules. It returns one error of kind ErrInvalidRunParameters
+// naming every bad option.
+func (c *runConfig) apply(opts []RunOption, base Rules) error {
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -363,16 +336,52 @@ func (c *runConfig) apply(opts []RunOption) error {
 			errs = append(errs, err)
 		}
 	}
-	if c.batchItems > c.maxItems {
-		errs = append(errs, optionError("WithBatching", "a batch of %d items does not fit in a queue of %d items (WithQueueLimits)", c.batchItems, c.maxItems))
+	return joinOptionErrors(append(errs, c.checkTogether(base)...))
+}
+
+// setEventBurst sets the throttle's burst: a negative one turns throttling
+// off, 0 keeps it.
+func (c *runConfig) setEventBurst(n int) {
+	switch {
+	case n < 0:
+		c.eventBurst = 0 // no throttling
+	case n > 0:
+		c.eventBurst = n
 	}
+}
+
+// checkTogether checks what the options set together, and sets the rules:
+// base changed by WithRules, with their limits.
+func (c *runConfig) checkTogether(base Rules) []error {
+	var errs []error
+	if c.batchItems > c.maxItems {
+		errs = append(errs, optionError("WithLimits", "a batch of %d items (BatchItems) does not fit in a queue of %d items (QueueItems)", c.batchItems, c.maxItems))
+	}
+	c.rules = base
+	for _, f := range c.ruleChanges {
+		f(&c.rules)
+	}
+	if err := c.rules.check(); err != nil {
+		errs = append(errs, err)
+	}
+	c.rules = c.rules.withLimits()
+	if err := c.checkTags(); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// joinOptionErrors returns nil, the one error, or one error of kind
+// ErrInvalidRunParameters naming every bad option ("options" detail).
+func joinOptionErrors(errs []error) error {
 	switch len(errs) {
 	case 0:
 		return nil
 	case 1:
 		return errs[0]
 	}
-	var names, msgs []string
+	names := make([]string, 0, len(errs))
+	msgs := make([]string, 0, len(errs))
 	for _, err := range errs {
 		e := AsError(err)
 		var name string

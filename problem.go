@@ -2,6 +2,8 @@ package mlerr
 
 import (
 	"strconv"
+
+	"github.com/mlerr/mlerr/internal/jsonwire"
 )
 
 // RFC 9457 problem details ("application/problem+json"):
@@ -16,7 +18,8 @@ import (
 // "type" detail the type is about:blank by the RFC's default, and without a
 // "title" detail there is no title. Details named error_code, status or
 // detail are written with one more leading underscore and read back without
-// it, so that ParseProblem(MarshalProblem(e)) == e (see MarshalJSON).
+// it, so that decoding with UnmarshalProblem what MarshalProblem wrote gives e
+// back (see MarshalJSON).
 
 // problemMediaType is the media type of RFC 9457 problem details.
 const problemMediaType = "application/problem+json"
@@ -38,16 +41,9 @@ func (e *Error) MarshalProblem() ([]byte, error) {
 	var buf [20]byte
 	n += len(`{"status":,"error_code":}`) + len(strconv.AppendInt(buf[:0], int64(e.HTTPStatus()), 10)) + e.nameLen()
 	if e.message != "" {
-		n += len(`,"detail":`) + quotedLen(e.message)
+		n += len(`,"detail":`) + jsonwire.QuotedLen(e.message)
 	}
 	return e.appendProblem(make([]byte, 0, n), details), nil
-}
-
-// AppendProblem appends e's problem+json encoding (see MarshalProblem) to b.
-func (e *Error) AppendProblem(b []byte) []byte {
-	var arr [8]detail
-	details, _ := e.sortedDetails(arr[:0], true)
-	return e.appendProblem(b, details)
 }
 
 func (e *Error) appendProblem(b []byte, details []detail) []byte {
@@ -58,7 +54,7 @@ func (e *Error) appendProblem(b []byte, details []detail) []byte {
 	b = strconv.AppendInt(b, int64(e.HTTPStatus()), 10)
 	if e.message != "" {
 		b = append(b, `,"detail":`...)
-		b = appendQuoted(b, e.message)
+		b = jsonwire.AppendQuoted(b, e.message)
 	}
 	b = appendMember(b, details, "instance", ",", "")
 	b = append(b, `,"error_code":`...)
@@ -82,17 +78,20 @@ func appendMember(b []byte, details []detail, key, before, after string) []byte 
 	return b
 }
 
-// ParseProblem decodes RFC 9457 problem+json (see MarshalProblem). The code
+// UnmarshalProblem decodes RFC 9457 problem+json (see MarshalProblem) into
+// e, replacing all of e (kind, cause and Retry-After become zero). The code
 // is error_code's (read as FromResponse reads it) or, without one, the
 // status member's; a status member other than the code's HTTP status is kept
-// as the error's HTTPStatus. A document that is not a JSON object gives an
-// *Error with code MALFORMED_REQUEST.
-func ParseProblem(data []byte) (*Error, error) {
-	e, ok := decodeProblem(data, 0)
+// as the error's HTTPStatus. A document that is not a JSON object (null
+// included) gives an *Error with code MALFORMED_REQUEST and leaves e
+// unchanged.
+func (e *Error) UnmarshalProblem(data []byte) error {
+	d, ok := decodeProblem(data, 0)
 	if !ok {
-		return nil, Errorf(CodeMalformedRequest, "mlerr: problem details are not a JSON object: %s", excerpt(data, "", 64))
+		return Errorf(CodeMalformedRequest, "mlerr: problem details are not a JSON object: %s", excerpt(data, "", 64))
 	}
-	return e, nil
+	*e = *d
+	return nil
 }
 
 // decodeProblem decodes problem+json; status is the HTTP status observed, 0

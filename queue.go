@@ -106,35 +106,53 @@ func (q *queue) dropOldest() {
 
 // take moves up to maxCount oldest items, weighing at most maxBytes (but at
 // least one item), to dst and returns it with their total size. It copies
-// a segment's run of items at once.
+// a segment's run of items at once. Artifacts and other items never share
+// a batch: it stops before the first item of the other sort than the
+// first one taken (artifacts are uploaded one by one, the others written
+// together).
 func (q *queue) take(dst []Item, maxCount, maxBytes int) ([]Item, int) {
 	size := 0
+	art := q.n > 0 && q.segs[0][q.headOff].Kind == ItemArtifact
 	for q.n > 0 && len(dst) < maxCount {
-		seg := q.segs[0]
 		first := q.headOff
 		end := min(segmentItems, first+q.n, first+maxCount-len(dst))
-		k, chunk := first, 0
-		for ; k < end; k++ {
-			s := itemSize(&seg[k])
-			if (len(dst) > 0 || k > first) && size+chunk+s > maxBytes {
-				break
-			}
-			chunk += s
-		}
-		dst = append(dst, seg[first:k]...)
-		for i := first; i < k; i++ {
-			if seg[i].Text != "" {
-				seg[i].Text = "" // release a long value; keys are shared with the run's key table
-			}
-		}
+		k, chunk := q.run(first, end, len(dst) == 0, maxBytes-size, art)
+		dst = append(dst, q.segs[0][first:k]...)
+		releaseTexts(q.segs[0][first:k])
 		size += chunk
 		q.bytes -= chunk
 		q.advance(k - first)
 		if k < end {
-			break // the byte limit
+			break // the byte limit, or the other sort
 		}
 	}
 	return dst, size
+}
+
+// run returns how far, from first up to end, the head segment's items can
+// be taken within room bytes (at least one when empty is true: the batch
+// has nothing yet) and of the same sort (art: artifacts or not), and their
+// weight.
+func (q *queue) run(first, end int, empty bool, room int, art bool) (k, chunk int) {
+	seg := q.segs[0]
+	for k = first; k < end; k++ {
+		s := itemSize(&seg[k])
+		if !(empty && k == first) && chunk+s > room || (seg[k].Kind == ItemArtifact) != art {
+			break
+		}
+		chunk += s
+	}
+	return k, chunk
+}
+
+// releaseTexts drops the long values of taken slots, which stay in the
+// segment until it is reused; keys are shared with the run's key table.
+func releaseTexts(items []Item) {
+	for i := range items {
+		if items[i].Text != "" {
+			items[i].Text = ""
+		}
+	}
 }
 
 // drain removes every item, appending them to dst.

@@ -34,13 +34,13 @@ func heldFixture(t *testing.T, opts ...mlerr.RunOption) (*fixture, func()) {
 func totalDrops(errs []error) int64 {
 	var n int64
 	for _, err := range errs {
-		n += mlerr.QueueFullDrops(err)
+		n += mlerr.LostCount(err)
 	}
 	return n
 }
 
 func TestQueueDropOldest(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(5, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropOldest()))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.DropOldest()))
 	f.logSteps("x", 0, 25)
 	h := f.run.Health()
 	assert.Equal(t, 10, h.Queued, "the queue holds at most its limit")
@@ -62,7 +62,7 @@ func TestQueueDropOldest(t *testing.T) {
 }
 
 func TestQueueDropNewest(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(5, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropNewest()))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.DropNewest()))
 	f.logSteps("x", 0, 25)
 	release()
 	rep, _ := f.close()
@@ -73,7 +73,7 @@ func TestQueueDropNewest(t *testing.T) {
 
 func TestQueueByteLimit(t *testing.T) {
 	// Each item weighs len(key) + 64 bytes: 65 here; 300 bytes hold 4.
-	f, release := heldFixture(t, mlerr.WithQueueLimits(1000, 300), mlerr.WithBatching(4, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropOldest()))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 1000, QueueBytes: 300}), mlerr.WithLimits(mlerr.Limits{BatchItems: 4, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.DropOldest()))
 	f.logSteps("x", 0, 10)
 	h := f.run.Health()
 	assert.Equal(t, 4, h.Queued)
@@ -84,20 +84,20 @@ func TestQueueByteLimit(t *testing.T) {
 }
 
 func TestQueueCoalescingByClock(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(1, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.DropNewest()))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 1, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.DropNewest()))
 	defer release()
 	f.logSteps("x", 0, 5) // 3 drops: the first reported at once, 2 held
-	f.clock.Advance(mlerr.QueueFullInterval)
+	f.clock.Advance(time.Second)
 	f.logSteps("x", 5, 6) // a drop a second later: reported with the held ones
 	f.rec.waitFor(t, "full", nil)
 	require.Eventually(t, func() bool { return len(f.rec.errs("full")) == 2 }, safety, time.Millisecond)
 	full := f.rec.errs("full")
-	assert.Equal(t, int64(1), mlerr.QueueFullDrops(full[0]))
-	assert.Equal(t, int64(3), mlerr.QueueFullDrops(full[1]))
+	assert.Equal(t, int64(1), mlerr.LostCount(full[0]))
+	assert.Equal(t, int64(3), mlerr.LostCount(full[1]))
 }
 
 func TestQueueBlock(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(4, 1<<20), mlerr.WithBatching(4, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(0)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 4, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 4, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(0)))
 	f.logSteps("x", 0, 4)
 
 	// A call that cannot fit waits until its context ends, then drops its
@@ -138,7 +138,7 @@ func TestQueueBlock(t *testing.T) {
 }
 
 func TestQueueBlockMaxWait(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(time.Millisecond)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(time.Millisecond)))
 	defer release()
 	f.logSteps("x", 0, 2)
 	err := f.run.LogParams(map[string]string{"p": "v"})
@@ -147,7 +147,7 @@ func TestQueueBlockMaxWait(t *testing.T) {
 }
 
 func TestQueueBlockEndsOnClose(t *testing.T) {
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Block(0)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(0)))
 	f.logSteps("x", 0, 2)
 	done := make(chan error, 1)
 	go func() { done <- f.run.LogMetrics(2, map[string]float64{"x": 2}) }()
@@ -166,7 +166,7 @@ func TestQueueBlockEndsOnClose(t *testing.T) {
 
 func TestQueueSpill(t *testing.T) {
 	spool := &memSpool{}
-	f, release := heldFixture(t, mlerr.WithQueueLimits(5, 1<<20), mlerr.WithBatching(3, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Spill(spool)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 5, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 3, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Spill(spool)))
 	f.logSteps("x", 0, 20)
 	require.NoError(t, f.run.LogParams(map[string]string{"p": "v"}))
 	h := f.run.Health()
@@ -187,7 +187,7 @@ func TestQueueSpill(t *testing.T) {
 
 func TestQueueSpillFailure(t *testing.T) {
 	spool := &memSpool{failErr: errors.New("disk full")}
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour), mlerr.WithFullPolicy(mlerr.Spill(spool)))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Spill(spool)))
 	f.logSteps("x", 0, 5)
 	release()
 	rep, err := f.close()
@@ -204,8 +204,8 @@ func TestQueueSpillFailure(t *testing.T) {
 
 func TestQueueSpoolLeftOnClose(t *testing.T) {
 	spool := &memSpool{}
-	f, release := heldFixture(t, mlerr.WithQueueLimits(2, 1<<20), mlerr.WithBatching(2, 1<<20, time.Hour),
-		mlerr.WithFullPolicy(mlerr.Spill(spool)), mlerr.WithCloseTimeout(time.Millisecond))
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}),
+		mlerr.WithFullPolicy(mlerr.Spill(spool)), mlerr.WithLimits(mlerr.Limits{CloseTimeout: time.Millisecond}))
 	f.logSteps("x", 0, 6)
 	rep, err := f.close()
 	release()
@@ -216,7 +216,7 @@ func TestQueueSpoolLeftOnClose(t *testing.T) {
 }
 
 func TestQueueMemoryBoundedInOutage(t *testing.T) {
-	f := newFixture(t, mlerr.WithQueueLimits(100, 1<<20), mlerr.WithBatching(10, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 100, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 10, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	f.b.Inject(fb.Write, -1, fb.Refused())
 	for s := int64(0); s < 5000; s++ {
 		require.NoError(t, f.run.LogMetrics(s, map[string]float64{"x": 1}))

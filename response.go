@@ -7,28 +7,32 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mlerr/mlerr/internal/jsonwire"
 )
 
-// Limits of the response decoder's defaults.
+// Limits of the zero Decoder.
 const (
-	// DefaultMaxBodyBytes is how much of an error response's body
-	// FromResponse reads (1 MiB); the rest is discarded unread.
-	DefaultMaxBodyBytes = 1 << 20
-	// DefaultExcerptBytes bounds the message kept from a body that is not
-	// JSON (an HTML page from a proxy, say).
-	DefaultExcerptBytes = 512
+	// defaultMaxBodyBytes is how much of an error response's body a Decoder
+	// reads by default.
+	defaultMaxBodyBytes = 1 << 20
+	// defaultExcerptBytes bounds by default the message kept from a body
+	// that is not JSON.
+	defaultExcerptBytes = 512
 	// maxDrainBytes is how much more than the body limit FromResponse reads
 	// and discards before closing, so that the connection can be reused.
 	maxDrainBytes = 64 << 10
 )
 
 // A Decoder turns HTTP error responses into *Error values. The zero value
-// is ready to use and is what FromResponse and DecodeError use.
+// is ready to use and is what FromResponse uses: it reads at most 1 MiB of a
+// body, keeps at most 512 bytes of a body that is not JSON as the message,
+// and measures an HTTP-date Retry-After from time.Now.
 type Decoder struct {
-	// MaxBodyBytes is the most of a body read; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes is the most of a body read; 0 means 1 MiB (1 << 20).
 	MaxBodyBytes int64
-	// MaxExcerptBytes bounds the message taken from a non-JSON body; 0
-	// means DefaultExcerptBytes.
+	// MaxExcerptBytes bounds the message taken from a body that is not JSON
+	// (an HTML page from a proxy, say); 0 means 512.
 	MaxExcerptBytes int
 	// Now gives the time an HTTP-date Retry-After is measured from; nil
 	// means time.Now.
@@ -36,19 +40,15 @@ type Decoder struct {
 }
 
 // FromResponse returns nil when resp has a 2xx status, leaving its body
-// untouched. Otherwise it reads at most DefaultMaxBodyBytes of the body,
-// discards a bounded remainder, closes the body and decodes the response as
-// DecodeError does. A failure to read the body is kept as the error's cause.
-// A nil resp gives an INTERNAL_ERROR.
+// untouched. Otherwise it reads at most 1 MiB of the body, discards a
+// bounded remainder, closes the body and decodes the response as
+// Decoder.DecodeError does. A failure to read the body is kept as the
+// error's cause. A nil resp gives an INTERNAL_ERROR. It is
+// Decoder{}.FromResponse: the one call an HTTP client needs.
 func FromResponse(resp *http.Response) error { return Decoder{}.FromResponse(resp) }
 
-// DecodeError decodes an error response from its status, headers and body,
-// using a zero Decoder: see Decoder.DecodeError.
-func DecodeError(status int, header http.Header, body []byte) *Error {
-	return Decoder{}.DecodeError(status, header, body)
-}
-
-// FromResponse is the package's FromResponse with d's limits and clock.
+// FromResponse is the package's FromResponse with d's limits and clock: it
+// reads at most d's MaxBodyBytes of the body.
 func (d Decoder) FromResponse(resp *http.Response) error {
 	if resp == nil {
 		return New(CodeInternalError, "mlerr: FromResponse: nil *http.Response").WithKind(ErrRest)
@@ -59,20 +59,25 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	var body []byte
 	var readErr error
 	if resp.Body != nil {
-		limit := d.maxBody()
-		body, readErr = io.ReadAll(io.LimitReader(resp.Body, limit))
-		if readErr == nil && int64(len(body)) == limit {
-			// Let the connection be reused when little is left; never
-			// read an endless body.
-			_, _ = io.CopyN(io.Discard, resp.Body, maxDrainBytes)
-		}
-		_ = resp.Body.Close()
+		body, readErr = readBody(resp.Body, d.maxBody())
 	}
 	e := d.DecodeError(resp.StatusCode, resp.Header, body)
 	if readErr != nil {
 		e.x.cause = readErr // e is DecodeError's own, not shared yet
 	}
 	return e
+}
+
+// readBody reads at most limit bytes of body, discards a bounded remainder
+// so that the connection can be reused when little is left (an endless body
+// is never read to its end), and closes body.
+func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, limit))
+	if err == nil && int64(len(b)) == limit {
+		_, _ = io.CopyN(io.Discard, body, maxDrainBytes)
+	}
+	_ = body.Close()
+	return b, err
 }
 
 // DecodeError decodes an error response from its status, headers and body.
@@ -107,7 +112,7 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 		e.x.wire.status = status
 	}
 	if v := header.Get("Retry-After"); v != "" {
-		e.x.wire.retryAfter, _ = ParseRetryAfter(v, d.now())
+		e.x.wire.retryAfter, _ = parseRetryAfter(v, d.now())
 	}
 	return e
 }
@@ -119,14 +124,14 @@ func (d Decoder) maxBody() int64 {
 	if d.MaxBodyBytes > 0 {
 		return d.MaxBodyBytes
 	}
-	return DefaultMaxBodyBytes
+	return defaultMaxBodyBytes
 }
 
 func (d Decoder) maxExcerpt() int {
 	if d.MaxExcerptBytes > 0 {
 		return d.MaxExcerptBytes
 	}
-	return DefaultExcerptBytes
+	return defaultExcerptBytes
 }
 
 func (d Decoder) now() time.Time {
@@ -148,27 +153,17 @@ func isProblemType(contentType string) bool {
 // maxRetryAfter caps a Retry-After delay so that it cannot overflow.
 const maxRetryAfter = 1<<31 - 1 // seconds, about 68 years
 
-// ParseRetryAfter reads a Retry-After header value: a number of seconds, or
+// parseRetryAfter reads a Retry-After header value: a number of seconds, or
 // an HTTP-date measured from now. A date in the past, or "0", gives 0 and
 // true. A value that is neither (a negative number, garbage) gives 0 and
 // false. Very large values are capped at about 68 years.
-func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
+func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false
 	}
 	if c := value[0]; c >= '0' && c <= '9' {
-		var secs int64
-		for i := 0; i < len(value); i++ {
-			c := value[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			if secs < maxRetryAfter {
-				secs = secs*10 + int64(c-'0')
-			}
-		}
-		return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+		return parseDelaySeconds(value)
 	}
 	t, err := http.ParseTime(value)
 	if err != nil {
@@ -180,46 +175,95 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-// excerpt returns a bounded, readable text from a body that is not JSON.
-func excerpt(body []byte, contentType string, limit int) string {
-	html := strings.Contains(contentType, "html")
-	if !html {
-		t := trimSpace(body)
-		html = len(t) > 0 && t[0] == '<' && contentType == ""
+// parseDelaySeconds reads a Retry-After number of seconds, capped at
+// maxRetryAfter.
+func parseDelaySeconds(value string) (time.Duration, bool) {
+	var secs int64
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if secs < maxRetryAfter {
+			secs = secs*10 + int64(c-'0')
+		}
 	}
-	out := make([]byte, 0, min(len(body), limit)+len("…"))
-	inTag, space := false, false
+	return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
+}
+
+// excerpt returns a bounded, readable text from a body that is not JSON: the
+// tags of an HTML page removed, each run of white space and control
+// characters one space, invalid UTF-8 replaced, at most limit bytes ("…"
+// marks a cut).
+func excerpt(body []byte, contentType string, limit int) string {
+	x := excerpter{out: make([]byte, 0, min(len(body), limit)+len("…")), limit: limit}
+	html := looksHTML(body, contentType)
+	inTag := false
 	for i := 0; i < len(body); {
-		c := body[i]
-		if html && (inTag || c == '<') {
+		if c := body[i]; html && (inTag || c == '<') {
 			inTag = c != '>'
-			if !inTag {
-				space = true // a tag separates words
-			}
+			x.space = x.space || !inTag // a tag separates words
 			i++
 			continue
 		}
-		r, size := rune(c), 1
-		if c >= utf8.RuneSelf {
-			r, size = utf8.DecodeRune(body[i:])
-		}
+		r, size := decodeRune(body[i:])
 		i += size
-		if r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029' {
-			space = true
-			continue
+		if !x.add(r) {
+			return string(append(x.out, "…"...))
 		}
-		n := utf8.RuneLen(r)
-		if space && len(out) > 0 {
-			n++
-		}
-		if len(out)+n > limit {
-			return string(append(out, "…"...))
-		}
-		if space && len(out) > 0 {
-			out = append(out, ' ')
-		}
-		space = false
-		out = utf8.AppendRune(out, r)
 	}
-	return string(out)
+	return string(x.out)
+}
+
+// looksHTML reports whether the body is an HTML page: by its Content-Type,
+// or without one, by its first byte.
+func looksHTML(body []byte, contentType string) bool {
+	if strings.Contains(contentType, "html") {
+		return true
+	}
+	t := jsonwire.TrimSpace(body)
+	return len(t) > 0 && t[0] == '<' && contentType == ""
+}
+
+// decodeRune is utf8.DecodeRune with a fast path for ASCII.
+func decodeRune(b []byte) (rune, int) {
+	if b[0] < utf8.RuneSelf {
+		return rune(b[0]), 1
+	}
+	return utf8.DecodeRune(b)
+}
+
+// excerpter builds an excerpt's text.
+type excerpter struct {
+	out   []byte
+	limit int
+	space bool // a separator is due before the next rune
+}
+
+// add appends r, or notes a separator when r is white space or a control
+// character. It reports false when r does not fit in the limit.
+func (x *excerpter) add(r rune) bool {
+	if isExcerptSpace(r) {
+		x.space = true
+		return true
+	}
+	sep := x.space && len(x.out) > 0
+	n := utf8.RuneLen(r)
+	if sep {
+		n++
+	}
+	if len(x.out)+n > x.limit {
+		return false
+	}
+	if sep {
+		x.out = append(x.out, ' ')
+	}
+	x.space = false
+	x.out = utf8.AppendRune(x.out, r)
+	return true
+}
+
+// isExcerptSpace reports whether r separates words in an excerpt.
+func isExcerptSpace(r rune) bool {
+	return r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029'
 }

@@ -111,14 +111,14 @@ func TestFromResponseEndlessBody(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, body.closed)
 	assert.LessOrEqual(t, body.read, int64(4096+64<<10+32<<10), "reads are bounded")
-	assert.LessOrEqual(t, len(mlerr.AsError(err).Message()), mlerr.DefaultExcerptBytes+len("…"))
+	assert.LessOrEqual(t, len(mlerr.AsError(err).Message()), defaultExcerptBytes+len("…"))
 
 	// The default limit bounds an endless body too (a 1 GB body is never read).
 	body = &endless{}
 	err = mlerr.FromResponse(response(502, body))
 	require.Error(t, err)
 	assert.True(t, body.closed)
-	assert.LessOrEqual(t, body.read, int64(mlerr.DefaultMaxBodyBytes+128<<10))
+	assert.LessOrEqual(t, body.read, int64(defaultMaxBodyBytes+128<<10))
 	assert.Equal(t, mlerr.CodeInternalError, mlerr.CodeOf(err))
 }
 

@@ -67,10 +67,11 @@ func BenchmarkClassify(b *testing.B) {
 		err  error
 	}{
 		{"code", errUnavailable},
-		{"status", mlerr.DecodeError(502, nil, []byte("<html>bad gateway</html>"))},
+		{"status", mlerr.Decoder{}.DecodeError(502, nil, []byte("<html>bad gateway</html>"))},
 		{"retry-after", errUnavailable.WithRetryAfter(1e9)},
 		{"refused", refused},
 		{"wrapped-3", fmt.Errorf("a: %w", fmt.Errorf("b: %w", fmt.Errorf("c: %w", errUnavailable)))},
+		{"join+depth5", errors.Join(errors.New("disk full"), wrapN(errUnavailable, 5))},
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/errors.Is", func(b *testing.B) {

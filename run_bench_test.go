@@ -183,6 +183,18 @@ func BenchmarkLogMetrics1Key(b *testing.B) {
 	reportDrops(b, run)
 }
 
+// BenchmarkLogMetric logs one metric per call with LogMetric: no map.
+func BenchmarkLogMetric(b *testing.B) {
+	run := benchRun(b, fb.NewDiscard())
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := run.LogMetric("loss", float64(i), int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportDrops(b, run)
+}
+
 // reportDrops reports the share of points the full queue dropped: the
 // sender not keeping up with a tight logging loop.
 func reportDrops(b *testing.B, run *mlerr.Run) {
@@ -249,7 +261,7 @@ func BenchmarkLogMetricsOutage(b *testing.B) {
 	backend := fb.New()
 	backend.Inject(fb.Write, -1, fb.Refused())
 	run := benchRun(b, backend,
-		mlerr.WithQueueLimits(10_000, 64<<20),
+		mlerr.WithLimits(mlerr.Limits{QueueItems: 10_000, QueueBytes: 64 << 20}),
 		mlerr.WithFullPolicy(mlerr.DropOldest()),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 3, InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
 	m := map[string]float64{"loss": 0}
@@ -305,7 +317,7 @@ func BenchmarkLogMetricsOutageFill(b *testing.B) {
 		}
 		m := map[string]float64{"loss": 0}
 		b.StartTimer()
-		for i := range mlerr.DefaultQueueItems + 20_000 {
+		for i := range 100_000 + 20_000 {
 			m["loss"] = float64(i)
 			t0 := time.Now()
 			run.LogMetrics(int64(i), m)
@@ -369,7 +381,7 @@ func BenchmarkOutageMemory(b *testing.B) {
 	for b.Loop() {
 		backend := fb.New()
 		backend.Inject(fb.Write, -1, fb.Refused())
-		run := benchRun(b, backend, mlerr.WithQueueLimits(10_000, 64<<20),
+		run := benchRun(b, backend, mlerr.WithLimits(mlerr.Limits{QueueItems: 10_000, QueueBytes: 64 << 20}),
 			mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 2, InitialDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
 		var before, after runtime.MemStats
 		runtime.GC()

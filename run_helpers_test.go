@@ -123,7 +123,7 @@ func testPolicy(clock mlerr.Clock) mlerr.Policy {
 		MaxAttempts:    3,
 		InitialDelay:   time.Millisecond,
 		MaxDelay:       8 * time.Millisecond,
-		Jitter:         mlerr.JitterNone,
+		NoJitter:       true,
 		AttemptTimeout: mlerr.Off,
 		MaxElapsed:     mlerr.Off,
 		Clock:          clock,
@@ -160,8 +160,8 @@ func (f *fixture) start(opts ...mlerr.RunOption) *fixture {
 		mlerr.WithClock(f.clock),
 		mlerr.WithRetryPolicy(testPolicy(f.clock)),
 		mlerr.WithCallbacks(f.rec.callbacks()),
-		mlerr.WithBatching(mlerr.DefaultBatchItems, mlerr.DefaultBatchBytes, time.Hour),
-		mlerr.WithCloseTimeout(safety),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 1000, BatchBytes: 1 << 20, BatchInterval: time.Hour}),
+		mlerr.WithLimits(mlerr.Limits{CloseTimeout: safety}),
 	}
 	run, err := mlerr.NewRun(context.Background(), f.b, append(base, opts...)...)
 	require.NoError(f.t, err)
@@ -292,4 +292,20 @@ func newTextLogger(w io.Writer) *slog.Logger {
 		}
 		return a
 	}}))
+}
+
+// realClock is the system's clock, for tests that need real time.
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

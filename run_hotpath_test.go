@@ -131,7 +131,7 @@ func TestRunOneEntryMaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules))
 			tt.log(t, f.run)
 			require.NoError(t, f.run.Wait(context.Background()))
 			want := map[string][]int64{}
@@ -152,7 +152,7 @@ func TestRunOneEntryMaps(t *testing.T) {
 // sender took the last one wakes it again, so full batches leave without
 // waiting for the batching interval (an hour here) or a flush.
 func TestRunWakesTheSenderForEveryFullBatch(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(10, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 10, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	require.NoError(t, f.run.Started(context.Background()))
 	m := map[string]float64{"loss": 0}
 	step := int64(0)
@@ -187,4 +187,23 @@ func waitSent(t *testing.T, run *mlerr.Run, n int64) {
 		}
 		runtime.Gosched()
 	}
+}
+
+func TestRunLogMetric(t *testing.T) {
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules))
+	for s := int64(0); s < 3; s++ {
+		require.NoError(t, f.run.LogMetric("loss", float64(s), s))
+		require.NoError(t, f.run.LogMetric("acc", float64(s)/10, s))
+	}
+	err := f.run.LogMetric("loss", 1, 1)
+	require.ErrorIs(t, err, mlerr.ErrStepNotIncreasing)
+	var be *mlerr.BatchError[mlerr.Item]
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "loss", be.Failures[0].Item.Key)
+	assert.ErrorIs(t, f.run.LogMetric("bad key!", 1, 1), mlerr.ErrInvalidName)
+	rep, cerr := f.close()
+	require.NoError(t, cerr)
+	assert.Equal(t, seq(0, 3), steps(f.b.Items(rep.RunID), "loss"))
+	assert.Equal(t, seq(0, 3), steps(f.b.Items(rep.RunID), "acc"))
+	assert.Equal(t, int64(2), rep.Invalid)
 }

@@ -45,7 +45,7 @@ func TestRunLogsEverythingOnce(t *testing.T) {
 }
 
 func TestRunBatchesKeepOrderAndSeq(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(7, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 7, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	for s := int64(0); s < 100; s++ {
 		require.NoError(t, f.run.LogMetrics(s, map[string]float64{"a": float64(s), "b": -float64(s)}))
 	}
@@ -68,57 +68,62 @@ func TestRunValidation(t *testing.T) {
 		kind    *mlerr.Kind
 		badKeys []string
 		stored  []string // keys stored, sorted
+		strict  bool     // under StrictSeriesRules (the other faults are MLflow's)
 	}{
 		{"NaN", func(r *mlerr.Run) error {
 			return r.LogMetrics(1, map[string]float64{"loss": math.NaN(), "ok": 1})
-		}, mlerr.ErrNonFiniteValue, []string{"loss"}, []string{"ok"}},
+		}, mlerr.ErrNonFiniteValue, []string{"loss"}, []string{"ok"}, true},
 		{"Inf", func(r *mlerr.Run) error {
 			return r.LogMetrics(1, map[string]float64{"loss": math.Inf(-1)})
-		}, mlerr.ErrNonFiniteValue, []string{"loss"}, nil},
+		}, mlerr.ErrNonFiniteValue, []string{"loss"}, nil, true},
 		{"empty key", func(r *mlerr.Run) error {
 			return r.LogMetrics(1, map[string]float64{"": 1, "ok": 2})
-		}, mlerr.ErrInvalidName, []string{""}, []string{"ok"}},
+		}, mlerr.ErrInvalidName, []string{""}, []string{"ok"}, false},
 		{"long key", func(r *mlerr.Run) error {
 			return r.LogParams(map[string]string{long: "v"})
-		}, mlerr.ErrInvalidName, []string{long}, nil},
+		}, mlerr.ErrInvalidName, []string{long}, nil, false},
 		{"illegal chars", func(r *mlerr.Run) error {
 			return r.SetTags(map[string]string{"a$b": "v", "a/b c:d-e_f.g": "ok"})
-		}, mlerr.ErrInvalidName, []string{"a$b"}, []string{"a/b c:d-e_f.g"}},
+		}, mlerr.ErrInvalidName, []string{"a$b"}, []string{"a/b c:d-e_f.g"}, false},
 		{"path keys", func(r *mlerr.Run) error {
 			return r.LogMetrics(1, map[string]float64{".": 1, "..a": 1, "/a": 1, "a//b": 1, "a/": 1, "a/./b": 1, "a/../b": 1, "a/..b": 1})
-		}, mlerr.ErrInvalidName, []string{".", "..a", "/a", "a//b", "a/", "a/./b", "a/../b"}, []string{"a/..b"}},
+		}, mlerr.ErrInvalidName, []string{".", "..a", "/a", "a//b", "a/", "a/./b", "a/../b"}, []string{"a/..b"}, false},
 		{"step backwards", func(r *mlerr.Run) error {
 			if err := r.LogMetrics(5, map[string]float64{"loss": 1, "acc": 1}); err != nil {
 				return err
 			}
 			return r.LogMetrics(4, map[string]float64{"loss": 2, "lr": 1})
-		}, mlerr.ErrStepNotIncreasing, []string{"loss"}, []string{"acc", "loss", "lr"}},
+		}, mlerr.ErrStepNotIncreasing, []string{"loss"}, []string{"acc", "loss", "lr"}, true},
 		{"timestamp backwards at a step", func(r *mlerr.Run) error {
 			t0 := time.Unix(1000, 0)
 			if err := r.LogMetricsAt(3, t0, map[string]float64{"loss": 1}); err != nil {
 				return err
 			}
 			return r.LogMetricsAt(3, t0.Add(-time.Second), map[string]float64{"loss": 2})
-		}, mlerr.ErrTimestampDecreasing, []string{"loss"}, []string{"loss"}},
+		}, mlerr.ErrTimestampDecreasing, []string{"loss"}, []string{"loss"}, true},
 		{"param changed", func(r *mlerr.Run) error {
 			if err := r.LogParams(map[string]string{"lr": "0.1"}); err != nil {
 				return err
 			}
 			return r.LogParams(map[string]string{"lr": "0.2", "bs": "32"})
-		}, mlerr.ErrParamChanged, []string{"lr"}, []string{"bs", "lr"}},
+		}, mlerr.ErrParamChanged, []string{"lr"}, []string{"bs", "lr"}, false},
 		{"param too long", func(r *mlerr.Run) error {
 			return r.LogParams(map[string]string{"p": strings.Repeat("é", 6001), "q": strings.Repeat("é", 6000)})
-		}, mlerr.ErrValueTooLarge, []string{"p"}, []string{"q"}},
+		}, mlerr.ErrValueTooLarge, []string{"p"}, []string{"q"}, false},
 		{"tag too long", func(r *mlerr.Run) error {
 			return r.SetTags(map[string]string{"t": strings.Repeat("x", 8001)})
-		}, mlerr.ErrValueTooLarge, []string{"t"}, nil},
+		}, mlerr.ErrValueTooLarge, []string{"t"}, nil, false},
 		{"mixed faults", func(r *mlerr.Run) error {
 			return r.LogMetrics(1, map[string]float64{"a b$": 1, "x": math.NaN(), "y": 1})
-		}, mlerr.ErrInvalidValue, []string{"a b$", "x"}, []string{"y"}},
+		}, mlerr.ErrInvalidValue, []string{"a b$", "x"}, []string{"y"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
+			var opts []mlerr.RunOption
+			if tc.strict {
+				opts = append(opts, mlerr.WithRules(mlerr.StrictSeriesRules))
+			}
+			f := newFixture(t, opts...)
 			err := tc.log(f.run)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.kind)
@@ -143,7 +148,7 @@ func TestRunValidation(t *testing.T) {
 			rep, cerr := f.close()
 			require.NoError(t, cerr, "rejected entries do not fail the run")
 			assert.Equal(t, mlerr.RunFinished, rep.Status)
-			assert.Equal(t, int64(len(tc.badKeys)), rep.Dropped.Invalid)
+			assert.Equal(t, int64(len(tc.badKeys)), rep.Invalid)
 			got := f.rec.errs("error")
 			require.Len(t, got, 1, "the same error goes to OnError")
 			assert.Same(t, e, mlerr.AsError(got[0]))
@@ -178,16 +183,16 @@ func uniq(s []string) []string {
 
 func TestRunValidKeys(t *testing.T) {
 	for _, k := range []string{"a", "A-b_c.d/e f:g", "x/..y", ".a", strings.Repeat("k", 250), strings.Repeat("é", 250), "0", "lösung", "損失/訓練", "x²"} {
-		assert.NoError(t, mlerr.ValidateKey(mlerr.ItemMetric, k), k)
+		assert.NoError(t, (mlerr.Rules{}).ValidateKey(mlerr.ItemMetric, k), k)
 	}
 	for _, k := range []string{"", ".", "..", "..x", "/x", "x/", "x//y", "x/./y", "x/../y", "x/.", "a\tb", "a$", "e\u0301", "\xff", "a\x00", strings.Repeat("k", 251), strings.Repeat("é", 251)} {
-		err := mlerr.ValidateKey(mlerr.ItemParam, k)
+		err := (mlerr.Rules{}).ValidateKey(mlerr.ItemParam, k)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidName, "%q", k)
 	}
 }
 
 func TestRunDuplicatePoint(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"loss": 0.5}))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"loss": 0.5}), "a duplicate is no error")
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"loss": 0.4}), "same step, another value is fine")
@@ -221,7 +226,7 @@ func TestRunParamsAndTags(t *testing.T) {
 }
 
 func TestRunTruncateAndTypeCheck(t *testing.T) {
-	f := newFixture(t, mlerr.WithTruncateLongValues(), mlerr.WithKeyTypeCheck())
+	f := newFixture(t, mlerr.WithRules(func(r *mlerr.Rules) { r.TruncateLongValues, r.OneNamespace = true, true }))
 	require.NoError(t, f.run.LogParams(map[string]string{"p": strings.Repeat("é", 7000)}))
 	err := f.run.LogMetrics(1, map[string]float64{"p": 1})
 	assert.ErrorIs(t, err, mlerr.ErrTypeMismatch)
@@ -235,8 +240,8 @@ func TestRunTruncateAndTypeCheck(t *testing.T) {
 	assert.ErrorIs(t, warns[0], mlerr.ErrValueTruncated)
 }
 
-func TestRunAllowNonFinite(t *testing.T) {
-	f := newFixture(t, mlerr.WithAllowNonFinite())
+func TestRunStrictButNonFiniteAllowed(t *testing.T) {
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules, func(r *mlerr.Rules) { r.RejectNonFinite = false }))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"a": math.NaN(), "b": math.Inf(1)}))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"a": math.NaN()}), "NaN equals NaN for duplicates")
 	rep, err := f.close()
@@ -245,8 +250,69 @@ func TestRunAllowNonFinite(t *testing.T) {
 	assert.Equal(t, int64(1), rep.Duplicates)
 }
 
-func TestRunLogItems(t *testing.T) {
+func TestRunMLflowRulesByDefault(t *testing.T) {
+	// A backend that declares no rules gets MLflow's: what MLflow stores is
+	// logged.
 	f := newFixture(t)
+	t0 := time.Unix(1000, 0)
+	require.NoError(t, f.run.LogMetricsAt(10, t0, map[string]float64{"loss": math.NaN(), "acc": math.Inf(1)}))
+	require.NoError(t, f.run.LogMetricsAt(5, t0.Add(time.Second), map[string]float64{"loss": 1}), "a lower step: resuming from a checkpoint")
+	require.NoError(t, f.run.LogMetricsAt(5, t0.Add(2*time.Second), map[string]float64{"loss": 1}), "the same value at a new time")
+	require.NoError(t, f.run.LogMetricsAt(5, t0.Add(2*time.Second), map[string]float64{"loss": 1}), "identical: not sent twice")
+	require.NoError(t, f.run.LogMetricsAt(5, t0, map[string]float64{"loss": 2}), "an earlier time at the same step")
+	rep, err := f.close()
+	require.NoError(t, err)
+	assert.Equal(t, []int64{10, 5, 5, 5}, steps(f.b.Items(rep.RunID), "loss"))
+	assert.Equal(t, []int64{10}, steps(f.b.Items(rep.RunID), "acc"))
+	assert.Equal(t, int64(1), rep.Duplicates)
+	assert.Empty(t, f.rec.errs("warning"), "no warning under MLflow's rules")
+	assert.Empty(t, f.rec.errs("error"))
+}
+
+// rulesBackend is a fake that declares rules.
+type rulesBackend struct {
+	*fakebackend.Backend
+	rules mlerr.Rules
+}
+
+func (b rulesBackend) Rules() mlerr.Rules { return b.rules }
+
+func TestRunRulesComeFromTheBackend(t *testing.T) {
+	var rules mlerr.Rules
+	mlerr.StrictSeriesRules(&rules)
+	rules.MaxTagLength = 3
+	b := rulesBackend{fakebackend.New(), rules}
+	run, err := mlerr.NewRun(context.Background(), b, mlerr.WithCallbacks(mlerr.Callbacks{OnError: func(error, time.Time) {}}),
+		mlerr.WithRules(func(r *mlerr.Rules) { r.RejectNonFinite = false }))
+	require.NoError(t, err)
+	assert.ErrorIs(t, run.SetTags(map[string]string{"t": "long"}), mlerr.ErrValueTooLarge, "the backend's limit")
+	assert.NoError(t, run.LogMetrics(2, map[string]float64{"x": math.NaN()}), "overridden by WithRules")
+	assert.ErrorIs(t, run.LogMetrics(1, map[string]float64{"x": 1}), mlerr.ErrStepNotIncreasing, "the backend's strict rule")
+	_, err = run.Close(context.Background())
+	require.NoError(t, err)
+}
+
+func TestRunRulesThatMakeNoSense(t *testing.T) {
+	for name, change := range map[string]func(*mlerr.Rules){
+		"MaxKeyLength":   func(r *mlerr.Rules) { r.MaxKeyLength = -1 },
+		"MaxParamLength": func(r *mlerr.Rules) { r.MaxParamLength = -1 },
+		"MaxTagLength":   func(r *mlerr.Rules) { r.MaxTagLength = -8000 },
+	} {
+		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(change))
+		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters, name)
+		assert.Contains(t, err.Error(), name)
+		assert.Contains(t, err.Error(), "WithRules")
+	}
+	_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(nil))
+	require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
+	_, err = mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(func(r *mlerr.Rules) { r.MaxTagLength = 2 }),
+		mlerr.WithTags(map[string]string{"team": "vision"}))
+	require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters, "WithTags is checked against the rules")
+	assert.Contains(t, err.Error(), "WithTags")
+}
+
+func TestRunLogItems(t *testing.T) {
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules))
 	err := f.run.LogItems(context.Background(), []mlerr.Item{
 		{Kind: mlerr.ItemMetric, Key: "m", Value: 1, Step: 1},
 		{Kind: mlerr.ItemParam, Key: "p", Text: "x"},
@@ -286,18 +352,17 @@ func TestRunOptionsInvalid(t *testing.T) {
 		{"WithCallbacksFor", mlerr.WithCallbacksFor(nil)},
 		{"WithRetryPolicy", mlerr.WithRetryPolicy(mlerr.Policy{InitialDelay: -5})},
 		{"WithRetryPolicy", mlerr.WithRetryPolicy(mlerr.Policy{Multiplier: -1})},
-		{"WithQueueLimits", mlerr.WithQueueLimits(0, 10)},
-		{"WithQueueLimits", mlerr.WithQueueLimits(10, -1)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{QueueItems: -1, QueueBytes: 10})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{QueueItems: 2000, QueueBytes: -1})},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.FullPolicy{})},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.Block(-time.Second))},
 		{"WithFullPolicy", mlerr.WithFullPolicy(mlerr.Spill(nil))},
-		{"WithBatching", mlerr.WithBatching(0, 1, time.Second)},
-		{"WithBatching", mlerr.WithBatching(1, 1, 0)},
-		{"WithCloseTimeout", mlerr.WithCloseTimeout(0)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{BatchItems: -2, BatchBytes: 1, BatchInterval: time.Second})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{BatchItems: 1, BatchBytes: 1, BatchInterval: -time.Second})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{CloseTimeout: -time.Second})},
 		{"WithClock", mlerr.WithClock(nil)},
-		{"WithEventQueue", mlerr.WithEventQueue(0)},
-		{"WithEventThrottle", mlerr.WithEventThrottle(-1, time.Second)},
-		{"WithEventThrottle", mlerr.WithEventThrottle(3, 0)},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{EventQueue: -5})},
+		{"WithLimits", mlerr.WithLimits(mlerr.Limits{EventBurst: 3, EventWindow: -time.Second})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.option, func(t *testing.T) {
@@ -311,20 +376,49 @@ func TestRunOptionsInvalid(t *testing.T) {
 		})
 	}
 	t.Run("several", func(t *testing.T) {
-		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithQueueLimits(0, 0), mlerr.WithClock(nil))
+		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithLimits(mlerr.Limits{QueueItems: -1, QueueBytes: -1}), mlerr.WithClock(nil))
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 		var names []string
 		require.True(t, mlerr.AsError(err).Detail("options", &names))
-		assert.Equal(t, []string{"WithQueueLimits", "WithClock"}, names)
+		assert.Equal(t, []string{"WithLimits", "WithClock"}, names)
 	})
 	t.Run("batch larger than queue", func(t *testing.T) {
-		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithQueueLimits(10, 1<<20), mlerr.WithBatching(11, 1<<20, time.Second))
+		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 11, BatchBytes: 1 << 20, BatchInterval: time.Second}))
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 	})
 	t.Run("nil backend", func(t *testing.T) {
 		_, err := mlerr.NewRun(context.Background(), nil)
 		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
 	})
+	t.Run("nil context", func(t *testing.T) {
+		//lint:ignore SA1012 the nil context is what is tested
+		run, err := mlerr.NewRun(nil, fakebackend.New()) //nolint:staticcheck
+		require.Nil(t, run)
+		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
+		assert.Contains(t, err.Error(), "context is nil")
+	})
+}
+
+func TestRunContextVariantsUnderBlock(t *testing.T) {
+	// Every log call that can wait for room has a context variant whose
+	// context ends the wait.
+	f, release := heldFixture(t, mlerr.WithLimits(mlerr.Limits{QueueItems: 2, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 2, BatchBytes: 1 << 20, BatchInterval: time.Hour}), mlerr.WithFullPolicy(mlerr.Block(0)))
+	defer release()
+	f.logSteps("x", 0, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	for name, call := range map[string]func() error{
+		"LogMetricsContext": func() error { return f.run.LogMetricsContext(ctx, 2, map[string]float64{"x": 2}) },
+		"LogParamsContext":  func() error { return f.run.LogParamsContext(ctx, map[string]string{"p": "v"}) },
+		"SetTagsContext":    func() error { return f.run.SetTagsContext(ctx, map[string]string{"t": "v"}) },
+		"LogItems": func() error {
+			return f.run.LogItems(ctx, []mlerr.Item{{Kind: mlerr.ItemTag, Key: "u", Text: "v"}})
+		},
+	} {
+		err := call()
+		require.ErrorIs(t, err, mlerr.ErrQueueFull, name)
+		assert.Contains(t, err.Error(), "context", name)
+	}
 }
 
 func TestRunCloseTwiceAndLogAfterClose(t *testing.T) {
@@ -404,7 +498,7 @@ func TestRunStartedAndID(t *testing.T) {
 }
 
 func TestRunConcurrentLoggers(t *testing.T) {
-	f := newFixture(t, mlerr.WithBatching(64, 1<<20, time.Hour))
+	f := newFixture(t, mlerr.WithLimits(mlerr.Limits{BatchItems: 64, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	const workers, perWorker = 8, 500
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -449,7 +543,7 @@ func TestRunWaitContext(t *testing.T) {
 
 func TestRunNilCallbacksLogThroughSlog(t *testing.T) {
 	var buf syncBuffer
-	f := newFixture(t, mlerr.WithCallbacks(mlerr.Callbacks{}), mlerr.WithLogger(newTextLogger(&buf)))
+	f := newFixture(t, mlerr.WithCallbacks(mlerr.Callbacks{}), mlerr.WithLogger(newTextLogger(&buf)), mlerr.WithRules(mlerr.StrictSeriesRules))
 	require.Error(t, f.run.LogMetrics(1, map[string]float64{"bad key!": 1}))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"x": 1}))
 	require.NoError(t, f.run.LogMetrics(1, map[string]float64{"x": 1}))
@@ -463,7 +557,7 @@ func TestRunNilCallbacksLogThroughSlog(t *testing.T) {
 }
 
 func TestRunCallbackMayCloseAndLog(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, mlerr.WithRules(mlerr.StrictSeriesRules)) // a duplicate point warns
 	done := make(chan error, 1)
 	f.rec.hook = func(name string, err error) {
 		if name == "warning" {

@@ -4,597 +4,522 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
+	"math/rand/v2"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// maxBatchPanics is how many sender panics one batch may cause before it is
-// given up as lost, so that a batch that always makes the sender panic
-// cannot stop the run.
-const maxBatchPanics = 3
+// sender is the goroutine of a Run that owns the Backend: it starts the
+// run, takes batches from the outbox and writes them through the retry
+// policy, rides out outages, and ends the run. Nothing else calls the
+// Backend, and the fields under "owned by the goroutine" are touched by
+// nothing else.
+//
+// Others talk to it by requests: Wait and Close send a request on reqs (a
+// flush up to an ordinal, with a channel closed once it is dealt with; or
+// the close itself); the outbox wakes it through wake when a batch is
+// ready; Terminate, and Close when its time is up, cancel life, the context
+// of every backend call, with the reason as the cause. Requests are served
+// between backend calls and during every wait, which they cut short: a
+// flush is tried at once.
+//
+// What others read (Health, Report, ID, Started) the goroutine publishes
+// under pubMu; the final accounting is published before done is closed.
+type sender struct {
+	backend Backend
+	cfg     *runConfig
+	out     *outbox
+	ev      *events
+	staging *stagingArea
+	clock   Clock  // the run's clock: time stamps
+	base    Clock  // the retry policy's clock, which waits
+	policy  Policy // the retry policy, waiting on the sender's clock
+	spec    RunSpec
 
-// senderMain is the sender goroutine: it starts the run, then sends the
-// queue in batches until the run stops. A panic inside it is recovered,
-// reported as ErrSynchronizationStopped, and the loop starts again.
-func (r *Run) senderMain() {
-	defer close(r.senderDone)
-	for restarts := 0; ; restarts++ {
-		if r.senderLoop() {
-			return
-		}
-		// Back off a little when panics repeat, without ever giving up.
-		pause := time.Duration(min(restarts, 50)) * 100 * time.Millisecond
-		if r.clock.Sleep(r.stopCtx, pause) != nil {
-			return
-		}
-	}
+	reqs      chan *request
+	wake      chan struct{}
+	life      context.Context
+	abort     context.CancelCauseFunc
+	done      chan struct{} // closed when the goroutine has returned
+	startDone chan struct{} // closed when the run started, or could not
+	created   time.Time
+
+	// Owned by the goroutine.
+	seq     uint64
+	cur     *pending   // the batch being sent
+	buf     []Item     // reused for each batch's items
+	flushes []*request // Waits not yet satisfied
+	closing bool       // Close asked: send everything, then end the run
+	outage  bool       // the retry policy gave up on a network error
+	panics  int        // panics in a row (restart pauses grow with them)
+	rng     *rand.Rand // jitter of the probes
+
+	pubMu sync.Mutex
+	pub   senderStats
+	final finalAccount
+
+	// failure is the training's error (Run.Fail): the run ends FAILED. It
+	// is written by Fail, read by finish.
+	failure atomic.Pointer[error]
 }
 
-// senderLoop runs until the run stops (true) or a panic (false).
-func (r *Run) senderLoop() (stopped bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.senderPanicked(p, debug.Stack())
-			stopped = false
+// request is what Wait and Close ask of the sender.
+type request struct {
+	upTo  int64         // a flush: every item of a lower ordinal
+	done  chan struct{} // closed when they are acknowledged or lost
+	close bool          // Close: send everything, then end the run
+}
+
+// pending is a batch on its way to the backend.
+type pending struct {
+	b           Batch
+	taken       taken // where its items came from in the outbox
+	attempts    int   // WriteBatch (WriteArtifact) calls made for it
+	panics      int   // sender panics while sending it
+	maybeStored bool  // an attempt may have reached the backend (for an artifact, the current one's)
+
+	// A batch of artifacts is sent one by one: done counts the items dealt
+	// with (stored, or failed for good into failures).
+	done     int
+	failures []Failure[Item]
+}
+
+// artifacts reports whether the batch is one of artifacts.
+func (pb *pending) artifacts() bool { return pb.b.Items[0].Kind == ItemArtifact }
+
+// senderStats is what the sender publishes.
+type senderStats struct {
+	started          bool
+	runID            string
+	fatal            error // why the run could not start
+	sent, batches    int64
+	retries, outages int64
+	rejected         int64 // items the backend refused, or given up after panics
+	unsent, unacked  int64 // items left when the sender stopped
+	restarts         int64
+	inFlight         int
+	watermark        int64 // every item of a lower ordinal is acknowledged or lost
+	lastErr          error
+	lastErrTime      time.Time
+	consecutive      int
+	outage           bool
+	outageSince      time.Time
+	failingSince     time.Time
+	failed           []Item // lost items kept for the Report (at most maxReportItems)
+}
+
+// finalAccount is how the sender ended the run: written by finish before
+// done is closed, read after.
+type finalAccount struct {
+	status RunStatus // 0 when the run never started
+	endErr error     // EndRun's failure, or nil
+}
+
+// Reasons life ends early, its cancellation causes.
+var (
+	errTerminated   = errors.New("the run was terminated")
+	errCloseTimeout = errors.New("Close ran out of time")
+)
+
+func newSender(r *Run, wake chan struct{}) *sender {
+	s := &sender{
+		backend:   r.backend,
+		cfg:       &r.cfg,
+		out:       r.out,
+		ev:        r.ev,
+		staging:   &r.staging,
+		clock:     r.clock,
+		spec:      r.cfg.spec,
+		reqs:      make(chan *request, 16),
+		wake:      wake,
+		done:      make(chan struct{}),
+		startDone: make(chan struct{}),
+		created:   r.created,
+		rng:       rand.New(rand.NewPCG(uint64(r.created.UnixNano()), 0x6d6c657272)),
+	}
+	s.spec.StartTime = r.created
+	s.life, s.abort = context.WithCancelCause(r.ctx)
+	s.policy = r.cfg.policy
+	s.base = s.policy.Clock
+	if s.base == nil {
+		s.base = r.clock
+	}
+	s.policy.Clock = senderClock{s}
+	return s
+}
+
+// main is the goroutine. A panic is recovered, reported as
+// ErrSynchronizationStopped, and the loop starts again after a pause that
+// grows with the panics in a row, keeping the batch being sent.
+func (s *sender) main() {
+	defer close(s.done)
+	for !s.loop() {
+		pause := time.Duration(min(s.panics-1, 50)) * 100 * time.Millisecond
+		if !s.wait(pause) {
+			break
 		}
-	}()
-	if !r.isStarted() && !r.start() {
+	}
+	s.finish()
+}
+
+// loop starts the run if need be, then sends until the run stops (true) or
+// a panic (false).
+func (s *sender) loop() (stopped bool) {
+	defer s.catch(&stopped)
+	if !s.isStarted() && !s.start() {
 		return true
 	}
-	timer := time.NewTimer(r.cfg.interval)
+	timer := time.NewTimer(s.cfg.interval)
 	defer timer.Stop()
-	tick := false
-	for {
-		r.sendReady(tick)
-		if r.stopCtx.Err() != nil {
+	for tick := false; s.sendReady(tick) && !(s.closing && s.drained()); {
+		if tick, stopped = s.await(timer); stopped {
 			return true
 		}
-		tick = false
+	}
+	return true
+}
+
+// catch, deferred by loop, recovers a panic of the goroutine: it is
+// reported, and loop returns false (the sender restarts).
+func (s *sender) catch(stopped *bool) {
+	if p := recover(); p != nil {
+		s.panicked(p, debug.Stack())
+		*stopped = false
+	}
+}
+
+// await waits for the next reason to look at the queue: a wake-up from the
+// outbox, a request, or a tick of the batching interval (tick), at which it
+// also delivers the events due. stopped is true when life has ended.
+func (s *sender) await(timer *time.Timer) (tick, stopped bool) {
+	select {
+	case <-s.wake:
+	case req := <-s.reqs:
+		s.accept(req)
+	case <-timer.C:
+		timer.Reset(s.cfg.interval)
+		now := s.clock.Now()
+		s.ev.flushDue(now, false)
+		s.out.flushReport(now, false)
+		return true, false
+	case <-s.life.Done():
+		return false, true
+	}
+	return false, false
+}
+
+// accept takes a request in.
+func (s *sender) accept(req *request) {
+	if req.close {
+		s.closing = true
+		return
+	}
+	s.flushes = append(s.flushes, req)
+	s.settleFlushes()
+}
+
+// serveQueued accepts the requests already sent, without waiting, and
+// reports whether there were any.
+func (s *sender) serveQueued() bool {
+	any := false
+	for {
 		select {
-		case <-r.wake:
-		case <-timer.C:
-			tick = true
-			timer.Reset(r.cfg.interval)
-			now := r.clock.Now() // user code (WithClock): not under mu
-			r.mu.Lock()
-			r.emitDue(now, false)
-			r.mu.Unlock()
-		case <-r.stopCtx.Done():
-			return true
+		case req := <-s.reqs:
+			s.accept(req)
+			any = true
+		default:
+			return any
 		}
 	}
 }
 
-// senderPanicked reports a panic of the sender. The batch being sent stays
-// pending, unless it has caused too many panics.
-func (r *Run) senderPanicked(p any, stack []byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.clock.Now()
-	r.stats.restarts++
-	err := ErrSynchronizationStopped.Errorf("the goroutine sending data panicked: %v; it was restarted", p).
-		WithDetail("panic", fmt.Sprint(p)).WithDetail("stack", string(stack))
-	if pb := r.cur; pb != nil {
-		pb.panics++
-		if pb.panics >= maxBatchPanics {
-			lost := r.finishBatch(pb, failAll(pb.b.Items, err, now), now)
-			r.emit(onError, ErrSynchronizationStopped.Wrap(lost,
-				fmt.Sprintf("batch %d made the sender panic %d times (%v): its %d items are lost", pb.b.Seq, pb.panics, p, len(pb.b.Items))), now)
-			return
+// flushing reports whether someone waits for the items queued: a Wait not
+// yet satisfied, or Close.
+func (s *sender) flushing() bool { return s.closing || len(s.flushes) > 0 }
+
+// settleFlushes tells the Waits whose items are all dealt with.
+func (s *sender) settleFlushes() {
+	w := s.watermark()
+	kept := s.flushes[:0]
+	for _, req := range s.flushes {
+		if req.upTo <= w {
+			close(req.done)
+		} else {
+			kept = append(kept, req)
 		}
 	}
-	r.emit(onError, err, now)
+	clear(s.flushes[len(kept):])
+	s.flushes = kept
 }
 
-func (r *Run) isStarted() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.started
+// watermark is the ordinal below which every item is acknowledged or lost:
+// the first item of the batch being sent, else the outbox's oldest.
+func (s *sender) watermark() int64 {
+	w := s.out.headOrdinal()
+	if s.cur != nil {
+		w = s.cur.taken.first
+	}
+	s.pubMu.Lock()
+	s.pub.watermark = w
+	s.pubMu.Unlock()
+	return w
 }
 
-// start asks the backend to start the run, riding out outages. It reports
-// whether the run started; false means the run failed for good or is
-// stopping.
-func (r *Run) start() bool {
-	spec := r.cfg.spec
-	spec.StartTime = r.created
-	for {
-		info, err := Do(r.stopCtx, r.policy, func(ctx context.Context) (info RunInfo, err error) {
-			defer func() { r.noteCall(err, r.clock.Now()) }()
-			defer recoverBackend("StartRun", &err)
-			info, err = r.backend.StartRun(ctx, spec)
-			if err == nil && info.RunID == "" {
-				err = Permanent(ErrInvalidRunParameters.New("the backend started a run but gave no run id"))
-			}
-			return info, err
-		})
-		now := r.clock.Now()
-		if err == nil {
-			r.started1(info, now)
-			return true
-		}
-		if r.stopCtx.Err() != nil {
-			r.mu.Lock()
-			close(r.startDone)
-			r.mu.Unlock()
-			return false
-		}
-		if isOutage(err) {
-			r.outage(err, now, "starting the run")
-			if !r.pause() {
-				r.mu.Lock()
-				close(r.startDone)
-				r.mu.Unlock()
-				return false
-			}
-			continue
-		}
-		r.startFailed(err, now)
-		return false
-	}
-}
-
-// started1 records the started run and reports what the backend said of it.
-func (r *Run) started1(info RunInfo, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.runID, r.started = info.RunID, true
-	r.seq = info.LastSeq
-	close(r.startDone)
-	r.recovered(now)
-	if info.Resumed {
-		r.emit(onWarning, ErrRunExists.Errorf("run %s already exists: resuming it", info.RunID).WithDetail("run_id", info.RunID), now)
-	}
-	for _, w := range info.Warnings {
-		if w != nil {
-			r.emit(onWarning, w, now)
-		}
-	}
-	if info.ForkParentMissing {
-		p := r.cfg.spec.ForkParent
-		r.emit(onWarning, ErrForkParentNotFound.Errorf("the run to fork from, %s, does not exist: run %s starts without a parent", p, info.RunID).
-			WithDetail("parent_run_id", p), now)
-	}
-	r.signal()
-}
-
-// startFailed stops a run the backend refused to start: every queued item
-// is lost, and log calls fail from now on.
-func (r *Run) startFailed(err error, now time.Time) {
-	last := lastError(err)
-	kind, what := refusal(last)
-	switch {
-	case kind == ErrRunNotFound && r.cfg.spec.RunID != "":
-		what = "the run to resume, " + r.cfg.spec.RunID + ", does not exist"
-	case kind == nil || kind == ErrRunNotFound:
-		kind, what = ErrInvalidRunParameters, "the backend could not start the run"
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lost := r.drainUnsent(err, now)
-	var fatal error
-	if lost != nil {
-		fatal = wrapAs(kind, lost, last, fmt.Sprintf("%s (%v): %d queued items are lost", what, last, len(lost.Failures)))
-	} else {
-		fatal = wrapAs(kind, err, last, what)
-	}
-	r.fatal = fatal
-	r.closing = true
-	r.closedErr = ErrClosed.Wrap(fatal, "the run could not be started: entries are not logged")
-	r.roomMade()
-	close(r.startDone)
-	r.emit(onError, fatal, now)
-}
-
-// drainUnsent takes every item still queued (memory and in-flight batch)
-// as lost because of cause, and returns them as a BatchError (nil if none).
-// Spooled items stay in the spool. Called with mu held.
-func (r *Run) drainUnsent(cause error, now time.Time) *BatchError[Item] {
-	var items []Item
-	if pb := r.cur; pb != nil {
-		if pb.fromSpool == 0 { // a batch from the spool stays in the spool
-			items = append(items, pb.b.Items...)
-		}
-		clear(pb.b.Items)
-		r.cur = nil
-	}
-	items = r.q.drain(items)
-	if len(items) == 0 {
-		return nil
-	}
-	r.stats.drops.Unsent += int64(len(items))
-	r.addFailed(items)
-	r.settle(len(items))
-	r.roomMade()
-	return NewBatchError(len(items), failAll(items, cause, now))
-}
+// drained reports whether nothing is left to send.
+func (s *sender) drained() bool { return s.cur == nil && !s.out.ready(true) }
 
 // sendReady sends batches while there is a full one, or anything at all
-// when forced (a tick of the batching interval, Wait, Close).
-func (r *Run) sendReady(force bool) {
-	pb := r.nextBatch(force)
-	for pb != nil && r.stopCtx.Err() == nil {
-		pb = r.send(pb, force)
-	}
-}
-
-// lockSender takes mu for the sender, asking the log calls to let it in
-// (see lock): a tight logging loop would otherwise retake the mutex before
-// the sender, starve it, and fill the queue.
-func (r *Run) lockSender() {
-	r.senderWaiting.Store(true)
-	r.mu.Lock()
-	r.senderWaiting.Store(false)
-}
-
-// lock takes mu for a log call, yielding once first when the sender waits
-// for it (one yield, so that a log call's latency stays bounded).
-func (r *Run) lock() {
-	if r.senderWaiting.Load() {
-		runtime.Gosched()
-	}
-	r.mu.Lock()
-}
-
-// nextBatch returns the batch to send next, or nil. Called without mu.
-func (r *Run) nextBatch(force bool) *pendingBatch {
-	r.lockSender()
-	defer r.mu.Unlock()
-	return r.nextBatchLocked(force)
-}
-
-// nextBatchLocked is nextBatch with mu held.
-func (r *Run) nextBatchLocked(force bool) *pendingBatch {
-	// The sender looks at the queue now: a batch that is full later needs
-	// a new wake-up (the log calls send one per batch, not one per call).
-	r.batchSignalled = false
-	if r.cur != nil {
-		return r.cur
-	}
-	force = force || r.closing || r.q.out+r.spoolOut < r.flushUpTo
-	ready := r.q.n >= r.cfg.batchItems || r.q.bytes >= r.cfg.batchBytes
-	var pb *pendingBatch
-	switch {
-	case r.q.n > 0 && (ready || force):
-		items, _ := r.q.take(r.batchBuf[:0], r.cfg.batchItems, r.cfg.batchBytes)
-		pb = &pendingBatch{b: Batch{Items: items}}
-		r.roomMade()
-	case r.q.n == 0 && r.spooled > 0 && !r.spoolDead:
-		items, err := peekSpool(r.cfg.full.spool, r.cfg.batchItems)
-		if err != nil || len(items) == 0 {
-			r.spoolBroken(err)
-			return nil
-		}
-		pb = &pendingBatch{b: Batch{Items: append(r.batchBuf[:0], items...)}, fromSpool: len(items)}
-		r.spoolOut += int64(len(items))
-	default:
-		return nil
-	}
-	r.batchBuf = pb.b.Items
-	r.seq++
-	pb.b.RunID, pb.b.Seq = r.runID, r.seq
-	r.cur = pb
-	return pb
-}
-
-// spoolBroken stops using a spool that cannot be read. Its items stay in
-// it; they count as unsent. Called with mu held.
-func (r *Run) spoolBroken(err error) {
-	if err == nil {
-		err = New(CodeDataLoss, fmt.Sprintf("the spool says it holds %d items but returned none", r.spooled))
-	}
-	r.spoolDead = true
-	now := r.clock.Now()
-	r.stats.drops.Unsent += int64(r.spooled)
-	r.spoolOut += int64(r.spooled)
-	r.settle(r.spooled)
-	r.emit(onError, ErrSynchronizationStopped.Wrap(err,
-		fmt.Sprintf("the spool cannot be read: its %d items stay in it, unsent; new items are queued in memory", r.spooled)), now)
-	r.spooled = 0
-}
-
-// send writes one batch, through the retry policy, riding out outages,
-// until it is stored, failed for good, or the run stops. It returns the next
-// batch to send, or nil.
-func (r *Run) send(pb *pendingBatch, force bool) *pendingBatch {
-	op := func(ctx context.Context) (err error) {
-		defer func() {
-			if err != nil {
-				r.noteCall(err, r.clock.Now())
-			}
-		}()
-		defer recoverBackend("WriteBatch", &err)
-		pb.attempts++
-		if pb.attempts > 1 {
-			r.mu.Lock()
-			r.stats.retries++
-			r.mu.Unlock()
-		}
-		err = r.backend.WriteBatch(ctx, pb.b)
-		if err != nil && findBatchError(err) != nil {
-			// Per-item rejections are the backend's final answer on this
-			// batch: retrying it (same Seq) could only be deduplicated.
-			err = Permanent(err)
-		}
-		return err
-	}
+// when forced (a tick of the batching interval) or flushing. It returns
+// false when the run is stopping.
+func (s *sender) sendReady(force bool) bool {
 	for {
-		err := Retry(r.stopCtx, r.policy, op)
-		now := r.clock.Now()
-		if err == nil {
-			r.lockSender()
-			r.stats.consecutive = 0
-			r.recovered(now)
-			r.finishBatch(pb, nil, now)
-			next := r.nextBatchLocked(force)
-			r.mu.Unlock()
-			return next
+		s.settleFlushes()
+		if s.cur == nil && !s.takeNext(force) {
+			return s.life.Err() == nil
 		}
-		if r.stopCtx.Err() != nil {
-			return nil // the batch stays pending; Close or Terminate accounts for it
+		send := s.send
+		if s.cur.artifacts() {
+			send = s.sendArtifacts
 		}
-		if isOutage(err) {
-			r.outage(err, now, fmt.Sprintf("sending batch %d", pb.b.Seq))
-			if !r.pause() {
-				return nil
-			}
-			continue
+		if !send(s.cur) {
+			return false
 		}
-		r.batchFailed(pb, err, now)
-		return r.nextBatch(force)
 	}
 }
 
-// batchFailed reports a batch the backend refused for good.
-func (r *Run) batchFailed(pb *pendingBatch, err error, now time.Time) {
-	last := lastError(err)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := len(pb.b.Items)
-	if be := findBatchError(last); be != nil {
-		failures := make([]Failure[Item], 0, len(be.Failures))
-		for _, f := range be.Failures {
-			if f.Index >= 0 && f.Index < n {
-				failures = append(failures, f)
-			}
-		}
-		lost := r.finishBatch(pb, failures, now)
-		if lost == nil {
-			return
-		}
-		r.emit(onError, newError(lost.Code(), ErrInvalidValue,
-			fmt.Sprintf("the backend rejected %d of the %d items of batch %d", len(lost.Failures), n, pb.b.Seq), lost), now)
-		return
-	}
-	kind, what := refusal(last)
-	switch kind {
-	case ErrRunNotFound:
-		what = fmt.Sprintf("run %s does not exist (any more)", pb.b.RunID)
-	case nil:
-		what = "the backend refused the batch"
-	}
-	lost := r.finishBatch(pb, failAll(pb.b.Items, err, now), now)
-	r.emit(onError, wrapAs(kind, lost, last, fmt.Sprintf("%s: the %d items of batch %d are lost", what, n, pb.b.Seq)), now)
-}
-
-// finishBatch ends a batch: its items are sent but for the failures, which
-// are lost. It returns the failures as a BatchError, or nil. Called with mu
-// held.
-func (r *Run) finishBatch(pb *pendingBatch, failures []Failure[Item], now time.Time) *BatchError[Item] {
-	n := len(pb.b.Items)
-	if pb.fromSpool > 0 {
-		if err := ackSpool(r.cfg.full.spool, pb.fromSpool); err != nil {
-			r.cfg.logger.Error("mlerr: the spool could not drop sent items; they may be sent again", "err", err)
-		}
-		r.spooled -= pb.fromSpool
-	}
-	r.stats.sent += int64(n - len(failures))
-	if len(failures) < n {
-		r.stats.batches++
-	}
-	var lost *BatchError[Item]
-	if len(failures) > 0 {
-		r.stats.drops.Rejected += int64(len(failures))
-		lost = NewBatchError(n, failures)
-		r.addFailed(lost.Failed())
-	}
-	r.cur = nil
-	r.settle(n)
-	return lost
-}
-
-// failAll returns a failure per item, all for cause.
-func failAll(items []Item, cause error, now time.Time) []Failure[Item] {
-	code := CodeOf(cause)
-	reason := "batch failed"
-	if e := AsError(lastError(cause)); e != nil && e.Message() != "" {
-		reason = e.Message()
-	}
-	failures := make([]Failure[Item], len(items))
-	for i := range items {
-		failures[i] = Failure[Item]{Item: items[i], Index: i, Reason: reason, Code: code, Time: now, Cause: cause}
-	}
-	return failures
-}
-
-// noteCall records the outcome of one backend call for Health.
-func (r *Run) noteCall(err error, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := &r.stats
-	if err == nil {
-		s.consecutive = 0
-		return
-	}
-	if findBatchError(err) != nil { // the backend answered: items were refused
-		s.consecutive = 0
-		s.lastErr, s.lastErrTime = err, now
-		return
-	}
-	if s.consecutive == 0 {
-		s.failingSince = now
-	}
-	s.consecutive++
-	s.lastErr, s.lastErrTime = err, now
-}
-
-// outage records that the retry policy gave up on a network error: the
-// first time in a row, it reports an outage to OnNetworkError.
-func (r *Run) outage(err error, now time.Time, doing string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := &r.stats
-	if s.outage {
-		return
-	}
-	s.outage, s.outageSince = true, s.failingSince
-	s.outages++
-	r.emit(onNetworkError, wrapAs(ErrNetwork, err, lastError(err), fmt.Sprintf(
-		"the backend is unreachable (%s); the data stays queued and the run keeps retrying", doing)), now)
-}
-
-// recovered reports the end of an outage. Called with mu held.
-func (r *Run) recovered(now time.Time) {
-	s := &r.stats
-	if !s.outage {
-		return
-	}
-	down := now.Sub(s.outageSince)
-	s.outage = false
-	r.emit(onWarning, ErrRecovered.Errorf("the backend answers again after %s down", down.Round(time.Millisecond)).
-		WithDetail("down_ms", down.Milliseconds()).WithDetail("since", s.outageSince), now)
-}
-
-// pause waits between two rounds of retries during an outage, the policy's
-// longest backoff delay, or less when Wait or Close asks for a flush (see
-// retryNow). It reports false when the run is stopping.
-func (r *Run) pause() bool {
-	ctx, cancel := context.WithCancel(r.stopCtx)
-	r.mu.Lock()
-	if r.skipPause { // a flush was asked for since the pause was decided
-		r.skipPause = false
-		r.mu.Unlock()
-		cancel()
-		return r.stopCtx.Err() == nil
-	}
-	r.pauseCancel = cancel
-	r.mu.Unlock()
-	r.clock.Sleep(ctx, r.outagePause())
-	r.mu.Lock()
-	r.pauseCancel = nil
-	r.mu.Unlock()
-	cancel()
-	return r.stopCtx.Err() == nil
-}
-
-// retryNow ends the sender's pause between two rounds of retries, if it is
-// in one, so that a flush asked for by Wait or Close is tried at once.
-// Called with mu held.
-func (r *Run) retryNow() {
-	if r.pauseCancel != nil {
-		r.pauseCancel()
-		return
-	}
-	r.skipPause = true
-}
-
-// outagePause is the wait between two rounds of retries during an outage:
-// the policy's longest backoff delay.
-func (r *Run) outagePause() time.Duration {
-	switch d := r.policy.MaxDelay; {
-	case d > 0:
-		return d
-	case d == 0:
-		return DefaultMaxDelay
-	}
-	if d := r.policy.InitialDelay; d > 0 {
-		return d
-	}
-	return 0
-}
-
-// recoverBackend turns a panic of a backend call into a permanent error of
-// kind ErrSynchronizationStopped carrying the panic value and stack.
-func recoverBackend(call string, err *error) {
-	if p := recover(); p != nil {
-		*err = Permanent(ErrSynchronizationStopped.Errorf("the backend panicked in %s: %v", call, p).
-			WithDetail("panic", fmt.Sprint(p)).WithDetail("stack", string(debug.Stack())))
-	}
-}
-
-// lastError returns the last attempt's error of a *RetryError, else err.
-func lastError(err error) error {
-	var re *RetryError
-	if errors.As(err, &re) && re.Last != nil {
-		return re.Last
-	}
-	return err
-}
-
-// isOutage reports whether Retry gave up on an error worth waiting out: a
-// retryable one (network, timeout, 5xx, 429) that outlived the policy.
-func isOutage(err error) bool {
-	var re *RetryError
-	if errors.As(err, &re) {
-		switch re.Reason {
-		case StopExhausted, StopElapsed, StopBudget:
+// takeNext takes the next batch when one is ready (any, when forced or
+// flushing), and reports whether there is one.
+func (s *sender) takeNext(force bool) bool {
+	for s.out.ready(force || s.flushing()) {
+		if s.cur = s.next(); s.cur != nil {
 			return true
 		}
-		return false
-	}
-	return IsRetryable(err)
-}
-
-// isUnauthorized reports a refusal of the credentials (401, 403).
-// refusal names the kind of a permanent backend error that a Run reports
-// as such (a panic, refused credentials, a run that is gone) and says what
-// happened; other errors give a nil kind.
-func refusal(last error) (*Kind, string) {
-	switch {
-	case errors.Is(last, ErrSynchronizationStopped):
-		return ErrSynchronizationStopped, "the backend panicked"
-	case isUnauthorized(last):
-		return ErrUnauthorized, "the backend refused the credentials"
-	case isRunGone(last):
-		return ErrRunNotFound, "the run does not exist"
-	}
-	return nil, ""
-}
-
-func isUnauthorized(err error) bool {
-	if errors.Is(err, ErrUnauthorized) {
-		return true
-	}
-	if e := AsError(err); e != nil {
-		if s := e.HTTPStatus(); s == 401 || s == 403 {
-			return true
-		}
-	}
-	switch CodeOf(err) {
-	case CodeUnauthenticated, CodePermissionDenied, CodeCustomerUnauthorized:
-		return true
+		// the spool failed: the queue may have items
 	}
 	return false
 }
 
-// isRunGone reports a run that does not exist (404 RESOURCE_DOES_NOT_EXIST).
-func isRunGone(err error) bool {
-	return errors.Is(err, ErrRunNotFound) || CodeOf(err) == CodeResourceDoesNotExist
+// next takes the next batch from the outbox, or nil.
+func (s *sender) next() *pending {
+	t := s.out.take(s.buf, s.cfg.batchItems, s.cfg.batchBytes, s.clock.Now())
+	if len(t.items) == 0 {
+		return nil
+	}
+	s.buf = t.items
+	pb := &pending{b: Batch{RunID: s.runID(), Items: t.items}, taken: t}
+	if !pb.artifacts() {
+		s.seq++
+		pb.b.Seq = s.seq
+	}
+	s.publish(func(p *senderStats) { p.inFlight = len(t.items) })
+	return pb
 }
 
-// wrapAs wraps err in an error of kind k that keeps what the backend said:
-// the code of the last attempt's error and the HTTP status and Retry-After
-// observed, so that CodeOf and HTTPStatusOf see through the wrapping. last
-// is the error whose code and status are kept (the last attempt's).
-func wrapAs(k *Kind, err, last error, msg string) *Error {
-	code := CodeOf(last)
-	if k != nil && (last == nil || code == CodeInternalError && AsError(last) == nil) {
-		code = k.code
+// wait waits d on the retry policy's clock, serving the requests that
+// arrive meanwhile; a flush or close request ends it at once, as does a
+// request already waiting. It reports false when life has ended.
+func (s *sender) wait(d time.Duration) bool {
+	if s.serveQueued() || d <= 0 {
+		return s.life.Err() == nil
 	}
-	e := newError(code, k, msg, err)
-	if inner := AsError(last); inner != nil {
-		e = e.withObserved(inner.observedStatus(), inner.RetryAfter())
+	ctx, cancel := context.WithCancel(s.life)
+	slept := make(chan struct{})
+	go func() {
+		defer close(slept)
+		s.base.Sleep(ctx, d) //nolint:errcheck // ctx's end is read below
+	}()
+	select {
+	case <-slept:
+	case req := <-s.reqs:
+		s.accept(req)
 	}
-	return e
+	cancel()
+	<-slept
+	return s.life.Err() == nil
+}
+
+// probeDelay bounds the waits between two attempts during an outage,
+// between two rounds of the retry policy and inside one: a random time
+// between half and all of the probe interval (the policy's MaxDelay, at
+// most outageProbe; at most flushProbe while a Wait or Close waits), so
+// that the backend is tried again soon after it is back, and many runs hit
+// by one outage do not come back at once.
+func (s *sender) probeDelay() time.Duration {
+	p := outageProbe
+	if d := s.policy.MaxDelay; d > 0 && d < p {
+		p = d
+	}
+	if s.flushing() {
+		p = min(p, flushProbe)
+	}
+	half := p / 2
+	return half + time.Duration(s.rng.Int64N(int64(p-half)+1))
+}
+
+// The probe intervals of an outage.
+const (
+	// outageProbe bounds the wait between two attempts once the retry
+	// policy gave up on a network error.
+	outageProbe = 5 * time.Second
+	// flushProbe bounds any wait between two attempts while a Wait or Close
+	// waits for the data: it is at most this late once the backend is back.
+	flushProbe = time.Second
+)
+
+// senderClock is the sender's retry clock: it tells the time of the
+// policy's clock and waits as the sender does (see sender.wait), so that a
+// Wait or Close cuts a backoff short; during an outage, or while a Wait or
+// Close waits, a backoff is at most a probe delay.
+type senderClock struct{ s *sender }
+
+func (c senderClock) Now() time.Time { return c.s.base.Now() }
+
+func (c senderClock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.s.outage || c.s.flushing() {
+		d = min(d, c.s.probeDelay())
+	}
+	c.s.wait(d)
+	return ctx.Err()
+}
+
+// panicked reports a panic of the goroutine. The batch being sent stays
+// pending, unless it has caused too many panics; a run not started yet is
+// started again, unless it has panicked too often.
+func (s *sender) panicked(p any, stack []byte) {
+	now := s.clock.Now()
+	s.panics++
+	err := ErrSynchronizationStopped.Errorf("the goroutine sending data panicked: %v; it was restarted", p).
+		WithDetail("panic", fmt.Sprint(p)).WithDetail("stack", string(stack))
+	s.publish(func(st *senderStats) {
+		st.restarts++
+		st.lastErr, st.lastErrTime = err, now
+	})
+	if pb := s.cur; pb != nil {
+		pb.panics++
+		if pb.panics >= maxBatchPanics {
+			s.giveUp(pb, err, p, now)
+			return
+		}
+	} else if !s.isStarted() && s.panics >= maxBatchPanics {
+		s.startFailed(err, now)
+		return
+	}
+	s.ev.emit(onError, err, now)
+}
+
+// giveUp loses a batch that made the sender panic too often (of a batch of
+// artifacts, the files not dealt with yet).
+func (s *sender) giveUp(pb *pending, err error, p any, now time.Time) {
+	if pb.artifacts() {
+		rest := pb.b.Items[pb.done:]
+		s.publish(func(st *senderStats) {
+			st.rejected += int64(len(rest))
+			st.keepFailed(rest)
+		})
+		for i := range rest {
+			s.staging.remove(&rest[i])
+			pb.failures = append(pb.failures, Failure[Item]{Item: rest[i], Index: pb.done + i, Reason: "made the sender panic", Code: CodeOf(err), Time: now, Cause: err})
+		}
+		pb.done = len(pb.b.Items)
+		s.artifactsDone(pb, now)
+		return
+	}
+	lost := s.settle(pb, failAll(pb.b.Items, err, now), now)
+	s.ev.emit(onError, ErrSynchronizationStopped.Wrap(lost,
+		fmt.Sprintf("batch %d made the sender panic %d times (%v): its %d items are lost", pb.b.Seq, pb.panics, p, len(pb.b.Items))), now)
+}
+
+// maxBatchPanics is how many panics one batch (or the start) may cause
+// before it is given up, so that a batch that always makes the sender panic
+// cannot stop the run.
+const maxBatchPanics = 3
+
+// publish changes what the sender publishes.
+func (s *sender) publish(f func(*senderStats)) {
+	s.pubMu.Lock()
+	f(&s.pub)
+	s.pubMu.Unlock()
+}
+
+// stats returns a copy of what the sender published.
+func (s *sender) stats() senderStats {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return s.pub
+}
+
+func (s *sender) isStarted() bool { return s.stats().started }
+
+func (s *sender) runID() string { return s.stats().runID }
+
+// flush asks the sender to send every item below ordinal upTo now, and
+// returns the channel closed once they are acknowledged or lost; nil when
+// ctx ended first or the sender has stopped.
+func (s *sender) flush(ctx context.Context, upTo int64) <-chan struct{} {
+	req := &request{upTo: upTo, done: make(chan struct{})}
+	select {
+	case s.reqs <- req: // even when ctx is done already: Wait(canceled) asks for a flush
+		return req.done
+	default:
+	}
+	select {
+	case s.reqs <- req:
+		return req.done
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	return nil
+}
+
+// ask sends a request, even when ctx is done already (a Close with no time
+// left still ends the run), and reports false when the sender has stopped.
+// When ctx ends while the request waits for room, the sender abandons what
+// is left.
+func (s *sender) ask(ctx context.Context, req *request) bool {
+	select {
+	case s.reqs <- req:
+		return true
+	default:
+	}
+	select {
+	case s.reqs <- req:
+	case <-s.done:
+		return false
+	case <-ctx.Done():
+		s.abort(errCloseTimeout)
+	}
+	return true
+}
+
+// waitFlush asks for a flush up to upTo and waits for it; it reports true
+// when the items are dealt with or the sender has stopped (everything is
+// then dealt with), false when ctx ended first.
+func (s *sender) waitFlush(ctx context.Context, upTo int64) bool {
+	if done := s.flush(ctx, upTo); done != nil {
+		select {
+		case <-done:
+			return true
+		case <-ctx.Done():
+		case <-s.done:
+			return true
+		}
+	}
+	return ctx.Err() == nil
+}
+
+// close asks the sender to send everything and end the run, and waits
+// until it has stopped; when ctx ends first, the sender abandons what is
+// left.
+func (s *sender) close(ctx context.Context) {
+	if !s.ask(ctx, &request{close: true}) {
+		return // stopped already
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abort(errCloseTimeout)
+		<-s.done
+	}
 }

@@ -4,42 +4,17 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// TimeoutKind says which deadline fired.
-type TimeoutKind uint8
-
+// The kinds of TimeoutError.
 const (
-	// TimeoutContext: the caller's context reached its deadline. Never retried.
-	TimeoutContext TimeoutKind = iota
-	// TimeoutAttempt: the Policy's AttemptTimeout ended one attempt. Retried.
-	TimeoutAttempt
-	// TimeoutConnect: establishing the connection timed out (a dial or TLS
-	// handshake timeout). Retried.
-	TimeoutConnect
-	// TimeoutRead: the connection was up but the answer did not come in time
-	// (a read deadline, or an http.Client Timeout while awaiting headers or
-	// reading the body). Retried.
-	TimeoutRead
+	timeoutContext = "context"
+	timeoutAttempt = "attempt"
+	timeoutConnect = "connect"
+	timeoutRead    = "read"
 )
-
-// String returns "context", "attempt", "connect" or "read".
-func (k TimeoutKind) String() string {
-	switch k {
-	case TimeoutContext:
-		return "context"
-	case TimeoutAttempt:
-		return "attempt"
-	case TimeoutConnect:
-		return "connect"
-	case TimeoutRead:
-		return "read"
-	}
-	return "timeout(" + strconv.Itoa(int(k)) + ")"
-}
 
 // TimeoutError says which deadline ended an operation. Retry puts one around
 // the error of an attempt that timed out, so errors.As(err, &te) tells a
@@ -47,10 +22,17 @@ func (k TimeoutKind) String() string {
 // errors.Is(err, context.DeadlineExceeded) is true for every kind, and Unwrap
 // returns the operation's own error.
 type TimeoutError struct {
-	// Kind is the deadline that fired.
-	Kind TimeoutKind
+	// Kind is the deadline that fired, as net.OpError's Op names an
+	// operation: "context" (the caller's context reached its deadline;
+	// never retried), "attempt" (the Policy's AttemptTimeout ended one
+	// attempt; retried), "connect" (establishing the connection timed out:
+	// a dial or TLS handshake timeout; retried) or "read" (the connection was
+	// up but the answer did not come in time: a read deadline, or an
+	// http.Client Timeout while awaiting headers or reading the body;
+	// retried).
+	Kind string
 	// Timeout is the limit that was exceeded when the library knows it (the
-	// Policy's AttemptTimeout for TimeoutAttempt), else 0: the caller's
+	// Policy's AttemptTimeout for "attempt"), else 0: the caller's
 	// context and the network stack do not tell their original durations.
 	Timeout time.Duration
 	// Err is the operation's error.
@@ -60,7 +42,7 @@ type TimeoutError struct {
 // Error returns "<kind> timeout[ after <Timeout>]: <Err>".
 func (e *TimeoutError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Kind.String())
+	b.WriteString(e.Kind)
 	b.WriteString(" timeout")
 	if e.Timeout > 0 {
 		b.WriteString(" after ")
@@ -80,22 +62,15 @@ func (e *TimeoutError) Unwrap() error { return e.Err }
 // timeout, whichever deadline fired, matches it.
 func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// netTimeoutKind reports whether err is a timeout of the network stack, and
-// whether it happened while connecting or later. The caller's and the
-// attempt's context errors are not network timeouts: Retry tells those apart
-// itself.
-func netTimeoutKind(err error) (TimeoutKind, bool) {
-	var s signals
-	s.walk(err)
-	if !s.netTimeout {
-		return 0, false
-	}
+// networkTimeoutKind tells, for an error that holds a timeout of the
+// network stack, whether it happened while connecting or later.
+func networkTimeoutKind(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		return TimeoutConnect, true
+		return timeoutConnect
 	}
 	if strings.Contains(err.Error(), "TLS handshake timeout") {
-		return TimeoutConnect, true
+		return timeoutConnect
 	}
-	return TimeoutRead, true
+	return timeoutRead
 }

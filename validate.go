@@ -8,18 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Limits a Run enforces before it queues anything, as MLflow's server does
-// (mlflow/utils/validation.py). An entry over a limit is rejected with a
-// typed error instead of failing its whole batch later on the server.
-const (
-	// MaxKeyLength is the longest metric, param or tag key, in characters.
-	MaxKeyLength = 250
-	// MaxParamValueLength is the longest param value, in characters.
-	MaxParamValueLength = 6000
-	// MaxTagValueLength is the longest tag value, in characters.
-	MaxTagValueLength = 8000
-)
-
 // keyChars marks the ASCII bytes a key may contain: letters, digits and
 // "_ - . / space :". Beyond ASCII, MLflow's \w (a Python str pattern) takes
 // Unicode letters and numbers, see keyRune.
@@ -39,28 +27,23 @@ var keyChars = func() (t [256]bool) {
 	return t
 }()
 
-// ValidateKey checks a metric, param or tag key against MLflow's rules and
-// returns nil or an error of kind ErrInvalidName saying what is wrong: the
-// key is empty, longer than MaxKeyLength, contains a character other than
-// letters, digits (Unicode ones included, as MLflow's \w) and "_ - . /
-// space :", is not valid UTF-8, is ".", starts with ".." or "/", or
-// would name another path when read as one ("a//b", "a/", "a/./b",
-// "a/../b": MLflow refuses names that normalise to something else).
-func ValidateKey(kind ItemKind, key string) error {
-	if why := keyProblem(key); why != "" {
-		return ErrInvalidName.Errorf("%s key %s: %s", kind, quoteKey(key), why)
-	}
-	return nil
-}
-
-// keyProblem returns why key is not a valid key, or "".
-func keyProblem(key string) string {
+// keyProblem returns why key is not a valid key of at most maxLen
+// characters, or "".
+func keyProblem(key string, maxLen int) string {
 	switch {
 	case key == "":
 		return "the key is empty"
-	case len(key) > MaxKeyLength && utf8.RuneCountInString(key) > MaxKeyLength:
-		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), MaxKeyLength)
+	case tooLong(key, maxLen):
+		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), maxLen)
 	}
+	if why := charProblem(key); why != "" {
+		return why
+	}
+	return pathProblem(key)
+}
+
+// charProblem returns why a character of key is not allowed, or "".
+func charProblem(key string) string {
 	for i := 0; i < len(key); {
 		if c := key[i]; c < utf8.RuneSelf {
 			if !keyChars[c] {
@@ -78,6 +61,12 @@ func keyProblem(key string) string {
 		}
 		i += size
 	}
+	return ""
+}
+
+// pathProblem returns why key, read as a path, would name another path or
+// escape, or "".
+func pathProblem(key string) string {
 	switch {
 	case key == ".":
 		return `the key "." is not allowed`
@@ -86,20 +75,15 @@ func keyProblem(key string) string {
 	case key[0] == '/':
 		return `a key may not start with "/"`
 	}
-	// Read as a path, the key must be its own normal form.
-	for rest := key; ; {
-		part, tail, more := strings.Cut(rest, "/")
+	for part := range strings.SplitSeq(key, "/") {
 		switch part {
 		case "":
 			return `a key may not contain "//" or end with "/" (it would name another path)`
 		case ".", "..":
 			return fmt.Sprintf("a key may not contain the path element %q (it would name another path)", part)
 		}
-		if !more {
-			return ""
-		}
-		rest = tail
 	}
+	return ""
 }
 
 // quoteKey quotes a key for an error message, shortening a very long one.
@@ -135,14 +119,6 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // sameValue reports whether two metric values are the same point value: equal
 // bits, so that NaN equals NaN and 0 differs from -0.
 func sameValue(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
-
-// textLimit returns the longest value a param or tag may have.
-func textLimit(kind ItemKind) int {
-	if kind == ItemParam {
-		return MaxParamValueLength
-	}
-	return MaxTagValueLength
-}
 
 // tooLong reports whether s has more than limit characters; it counts runes
 // only when the byte length could exceed the limit.

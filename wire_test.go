@@ -24,6 +24,22 @@ type view struct {
 	Details map[string]string
 }
 
+// The zero Decoder's limits, as its doc states them.
+const (
+	defaultExcerptBytes = 512
+	defaultMaxBodyBytes = 1 << 20
+)
+
+// parseProblem decodes problem+json into a new *Error: nil and the error
+// when UnmarshalProblem fails.
+func parseProblem(data []byte) (*mlerr.Error, error) {
+	e := new(mlerr.Error)
+	if err := e.UnmarshalProblem(data); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 func viewOf(e *mlerr.Error) view {
 	v := view{Code: e.Code(), Name: e.Name(), Message: e.Message()}
 	if len(e.Details()) > 0 {
@@ -144,7 +160,7 @@ func TestDecodeErrorBody(t *testing.T) {
 				h.Set("Content-Type", tt.ctype)
 			}
 			body := []byte(tt.body)
-			e := mlerr.DecodeError(tt.status, h, body)
+			e := mlerr.Decoder{}.DecodeError(tt.status, h, body)
 			require.NotNil(t, e)
 			assert.Equal(t, tt.want, viewOf(e))
 			assert.Equal(t, tt.status, e.HTTPStatus(), "observed status kept")
@@ -156,11 +172,11 @@ func TestDecodeErrorBody(t *testing.T) {
 			j, err := e.MarshalJSON()
 			require.NoError(t, err)
 			require.True(t, json.Valid(j), "%s", j)
-			assert.Equal(t, tt.want, viewOf(mlerr.DecodeError(tt.status, nil, j)), "MLflow JSON round trip: %s", j)
+			assert.Equal(t, tt.want, viewOf(mlerr.Decoder{}.DecodeError(tt.status, nil, j)), "MLflow JSON round trip: %s", j)
 			p, err := e.MarshalProblem()
 			require.NoError(t, err)
 			require.True(t, json.Valid(p), "%s", p)
-			pe, err := mlerr.ParseProblem(p)
+			pe, err := parseProblem(p)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, viewOf(pe), "problem round trip: %s", p)
 			assert.Equal(t, e.HTTPStatus(), pe.HTTPStatus())
@@ -170,7 +186,7 @@ func TestDecodeErrorBody(t *testing.T) {
 
 func TestDecodeErrorDoesNotKeepBody(t *testing.T) {
 	body := []byte(`{"error_code":"BAD_REQUEST","message":"abc","d":{"k":"v"}}`)
-	e := mlerr.DecodeError(400, nil, body)
+	e := mlerr.Decoder{}.DecodeError(400, nil, body)
 	for i := range body {
 		body[i] = 'x'
 	}
@@ -182,22 +198,22 @@ func TestDecodeErrorNesting(t *testing.T) {
 	deep := func(n int) string {
 		return `{"error_code":"BAD_REQUEST","d":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
 	}
-	e := mlerr.DecodeError(400, nil, []byte(deep(999)))
+	e := mlerr.Decoder{}.DecodeError(400, nil, []byte(deep(999)))
 	assert.Equal(t, "", e.Message(), "999 levels are accepted")
 	assert.Len(t, e.Details()["d"], 2*999)
 
-	e = mlerr.DecodeError(400, nil, []byte(deep(100000)))
+	e = mlerr.Decoder{}.DecodeError(400, nil, []byte(deep(100000)))
 	assert.Equal(t, mlerr.CodeBadRequest, e.Code(), "too deep: not JSON, the status decides")
-	assert.LessOrEqual(t, len(e.Message()), mlerr.DefaultExcerptBytes+len("…"))
+	assert.LessOrEqual(t, len(e.Message()), defaultExcerptBytes+len("…"))
 }
 
 func TestExcerptBounded(t *testing.T) {
 	body := "<html><body>" + strings.Repeat("é  \t\n", 1000) + "</body></html>"
-	e := mlerr.DecodeError(502, http.Header{"Content-Type": {"text/html"}}, []byte(body))
+	e := mlerr.Decoder{}.DecodeError(502, http.Header{"Content-Type": {"text/html"}}, []byte(body))
 	msg := e.Message()
 	assert.True(t, utf8.ValidString(msg))
 	assert.True(t, strings.HasSuffix(msg, "…"), msg)
-	assert.LessOrEqual(t, len(msg), mlerr.DefaultExcerptBytes+len("…"))
+	assert.LessOrEqual(t, len(msg), defaultExcerptBytes+len("…"))
 	assert.NotContains(t, msg, "  ")
 	assert.True(t, strings.HasPrefix(msg, "é é é"), msg)
 
@@ -237,28 +253,6 @@ func TestRetryAfterHeader(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{
-		{"3", 3 * time.Second, true},
-		{"0", 0, true},
-		{now.Add(-time.Second).Format(http.TimeFormat), 0, true},
-		{now.Add(time.Second).Format(http.TimeFormat), time.Second, true},
-		{"-1", 0, false},
-		{"3s", 0, false},
-		{"", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := mlerr.ParseRetryAfter(tt.value, now)
-		assert.Equal(t, tt.want, got, tt.value)
-		assert.Equal(t, tt.ok, ok, tt.value)
-	}
-}
-
 func TestMarshalJSON(t *testing.T) {
 	tests := []struct {
 		name string
@@ -287,7 +281,6 @@ func TestMarshalJSON(t *testing.T) {
 			got, err := tt.err.MarshalJSON()
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, string(got))
-			assert.Equal(t, tt.want, string(tt.err.AppendJSON(nil)))
 			// encoding/json calls MarshalJSON and finds it valid.
 			viaStd, err := json.Marshal(tt.err)
 			require.NoError(t, err)
@@ -348,6 +341,32 @@ func TestUnmarshalJSON(t *testing.T) {
 	assert.Equal(t, viewOf(in.Err), viewOf(out.Err))
 }
 
+func TestUnmarshalProblem(t *testing.T) {
+	e := *mlerr.Wrap(errors.New("io"), mlerr.CodeIOError, "before").(*mlerr.Error).WithRetryAfter(time.Second)
+	require.NoError(t, e.UnmarshalProblem([]byte(`{"type":"about:blank","status":418,"detail":"gone","error_code":"RESOURCE_DOES_NOT_EXIST","x":1}`)))
+	assert.Equal(t, view{mlerr.CodeResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", "gone", map[string]string{"type": `"about:blank"`, "x": "1"}}, viewOf(&e))
+	assert.Equal(t, 418, e.HTTPStatus(), "a status member other than the code's is kept")
+	assert.Nil(t, e.Kind())
+	assert.Nil(t, errors.Unwrap(&e), "the cause is replaced too")
+	assert.Zero(t, e.RetryAfter())
+
+	// Not an object (null included): a typed error, e unchanged.
+	for _, bad := range []string{`null`, `[]`, `"x"`, `{"a":}`, `{`, ``} {
+		err := e.UnmarshalProblem([]byte(bad))
+		require.Error(t, err, bad)
+		assert.Equal(t, mlerr.CodeMalformedRequest, mlerr.CodeOf(err), bad)
+		assert.Equal(t, "gone", e.Message(), bad)
+	}
+}
+
+func TestDecoderDefaults(t *testing.T) {
+	// The zero Decoder keeps 512 bytes of a body that is not JSON, as its doc says.
+	e := mlerr.Decoder{}.DecodeError(502, nil, []byte(strings.Repeat("x", 2000)))
+	assert.Equal(t, strings.Repeat("x", defaultExcerptBytes)+"…", e.Message())
+	e = mlerr.Decoder{}.DecodeError(502, nil, []byte(strings.Repeat("x", defaultExcerptBytes)))
+	assert.Equal(t, strings.Repeat("x", defaultExcerptBytes), e.Message(), "512 bytes fit")
+}
+
 func TestRoundTripConstructed(t *testing.T) {
 	errs := []*mlerr.Error{
 		mlerr.New(mlerr.CodeResourceDoesNotExist, "Run 42 not found"),
@@ -366,10 +385,31 @@ func TestRoundTripConstructed(t *testing.T) {
 
 		p, err := e.MarshalProblem()
 		require.NoError(t, err)
-		pe, err := mlerr.ParseProblem(p)
+		pe, err := parseProblem(p)
 		require.NoError(t, err, "%s", p)
 		assert.Equal(t, viewOf(e), viewOf(pe), "%s", p)
 		assert.Equal(t, e.HTTPStatus(), pe.HTTPStatus(), "%s", p)
+	}
+}
+
+func TestDecodeAllocations(t *testing.T) {
+	// What decoding costs: the *Error with its wire extension, one block for
+	// all the strings, and with details one block for their values and the
+	// map (two allocations for two entries).
+	tests := []struct {
+		body   string
+		allocs float64
+	}{
+		{`{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run 42 not found"}`, 2},
+		{`{"error_code": "INVALID_PARAMETER_VALUE", "message": "too long", "key": "lr", "limit": 6000}`, 5},
+	}
+	for _, tt := range tests {
+		body := []byte(tt.body)
+		got := testing.AllocsPerRun(100, func() {
+			var e mlerr.Error
+			_ = e.UnmarshalJSON(body)
+		})
+		assert.Equal(t, tt.allocs, got, tt.body)
 	}
 }
 
@@ -386,7 +426,5 @@ func TestEncodeAllocatesOnce(t *testing.T) {
 		assert.Equal(t, len(j), cap(j), "exact size")
 		p, _ := e.MarshalProblem()
 		assert.Equal(t, len(p), cap(p), "exact size")
-		buf := make([]byte, 0, 512)
-		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = e.AppendJSON(buf[:0]) }))
 	}
 }

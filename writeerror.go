@@ -26,54 +26,70 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
 	}
-	f, _ := findCodeIn(err, maxVisits)
-	code := f.code
-	if !f.ok {
-		code = CodeInternalError
-	}
 	problem := r != nil && prefersProblem(r.Header.Values("Accept"))
-	var body []byte
-	var retryAfter time.Duration
-	status := code.HTTPStatus()
-	switch e := f.src.(type) {
-	case *Error:
-		if e.code == 0 && e.rawName() == "" {
-			e = e.clone()
-			e.code = CodeInternalError
-		}
-		status = clampErrorStatus(e.HTTPStatus())
-		if status != e.HTTPStatus() {
-			e = e.WithHTTPStatus(status)
-		}
-		body, retryAfter = e.marshal(problem), e.RetryAfter()
-	case wireEncoder:
-		status = clampErrorStatus(status)
-		var mErr error
-		if problem {
-			body, mErr = e.MarshalProblem()
-		} else {
-			body, mErr = e.MarshalJSON()
-		}
-		if mErr != nil {
-			body = New(code, err.Error()).WithHTTPStatus(status).marshal(problem)
-		}
-	default:
-		status = clampErrorStatus(status)
-		body = New(code, err.Error()).WithHTTPStatus(status).marshal(problem)
-	}
+	a := answerFor(err, problem)
 	h := w.Header()
+	contentType := "application/json"
 	if problem {
-		h.Set("Content-Type", problemMediaType)
-	} else {
-		h.Set("Content-Type", "application/json")
+		contentType = problemMediaType
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	h.Set("X-Content-Type-Options", "nosniff")
-	if retryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64((retryAfter+time.Second-1)/time.Second), 10))
+	if a.retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((a.retryAfter+time.Second-1)/time.Second), 10))
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
+}
+
+// answer is what WriteError writes: the status, the body and the delay of
+// the Retry-After header (none when 0).
+type answer struct {
+	status     int
+	body       []byte
+	retryAfter time.Duration
+}
+
+// answerFor chooses what to write for err: the error of its chain that gives
+// CodeOf(err) its code, as WriteError's doc says.
+func answerFor(err error, problem bool) answer {
+	found := walker{goal: goalCode}.find(err)
+	code := codeFound(found)
+	status := clampErrorStatus(code.HTTPStatus())
+	switch e := found.(type) {
+	case *Error:
+		return answerForError(e, problem)
+	case wireEncoder:
+		if body, mErr := encodeWire(e, problem); mErr == nil {
+			return answer{status: status, body: body}
+		}
+	}
+	return answer{status: status, body: New(code, err.Error()).WithHTTPStatus(status).marshal(problem)}
+}
+
+// answerForError writes an *Error whole, with its HTTPStatus (500 when it is
+// no error status) and RetryAfter; the zero code is written as
+// INTERNAL_ERROR.
+func answerForError(e *Error, problem bool) answer {
+	if e.code == 0 && e.rawName() == "" {
+		e = e.clone()
+		e.code = CodeInternalError
+	}
+	status := clampErrorStatus(e.HTTPStatus())
+	if status != e.HTTPStatus() {
+		e = e.WithHTTPStatus(status)
+	}
+	return answer{status: status, body: e.marshal(problem), retryAfter: e.RetryAfter()}
+}
+
+// encodeWire has an error that encodes itself write problem+json or MLflow
+// JSON.
+func encodeWire(e wireEncoder, problem bool) ([]byte, error) {
+	if problem {
+		return e.MarshalProblem()
+	}
+	return e.MarshalJSON()
 }
 
 // wireEncoder is an error that writes its own MLflow JSON and problem+json,

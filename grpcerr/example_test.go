@@ -65,7 +65,7 @@ func Example() {
 		e.Detail("run_id", &id)
 		fmt.Println("run_id:", id)
 	}
-	fmt.Println("retry:", mlerr.IsRetryable(err))
+	fmt.Println("retry:", mlerr.Classify(err).Retry)
 	fmt.Println("gRPC code:", status.Code(err))
 	// Output:
 	// RESOURCE_DOES_NOT_EXIST: run 42 not found
@@ -103,7 +103,7 @@ func ExampleStatus() {
 func ExampleFromStatus() {
 	err := grpcerr.FromStatus(status.New(codes.Unavailable, "backend restarting"))
 	fmt.Println(err)
-	fmt.Println("retry:", mlerr.IsRetryable(err))
+	fmt.Println("retry:", mlerr.Classify(err).Retry)
 	// Output:
 	// TEMPORARILY_UNAVAILABLE: backend restarting
 	// retry: true

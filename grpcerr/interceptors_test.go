@@ -152,7 +152,7 @@ func TestRetryWaitsForRetryInfo(t *testing.T) {
 			clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 			var reasons []string
 			p := mlerr.Policy{
-				MaxAttempts: 5, InitialDelay: 10 * time.Millisecond, Jitter: mlerr.JitterNone, Clock: clock,
+				MaxAttempts: 5, InitialDelay: 10 * time.Millisecond, NoJitter: true, Clock: clock,
 				OnRetry: func(ev mlerr.RetryEvent) { reasons = append(reasons, ev.Reason) },
 			}
 			err := mlerr.Retry(callCtx(t), p, func(ctx context.Context) error {

@@ -329,7 +329,7 @@ func TestFromStatusOfOtherServers(t *testing.T) {
 		e := grpcerr.FromStatus(s)
 		assert.Equal(t, decoded{Code: mlerr.CodeNotFound, Name: "SHELF_MISSING", Message: "gone"}, decodedOf(t, e))
 		assert.Equal(t, "SHELF_MISSING: gone", e.Error())
-		assert.False(t, mlerr.IsRetryable(e), "NOT_FOUND's class decides")
+		assert.False(t, mlerr.Classify(e).Retry, "NOT_FOUND's class decides")
 	})
 	t.Run("the reason decides over the gRPC code", func(t *testing.T) {
 		s := withDetails(t, status.New(codes.Internal, "m"), &errdetails.ErrorInfo{Reason: "RESOURCE_DOES_NOT_EXIST", Domain: grpcerr.Domain})

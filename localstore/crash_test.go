@@ -96,8 +96,8 @@ func crashChild() error {
 		return err
 	}
 	ctx := context.Background()
-	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunID(crashRunID), mlerr.WithAllowNonFinite(),
-		mlerr.WithBatching(1000, 1<<20, 50*time.Millisecond), mlerr.WithFullPolicy(mlerr.Block(0)),
+	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunID(crashRunID),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 1000, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}), mlerr.WithFullPolicy(mlerr.Block(0)),
 		mlerr.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		return err

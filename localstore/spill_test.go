@@ -44,8 +44,8 @@ func TestSpillDuringAnOutage(t *testing.T) {
 	var queueFull atomic.Int64
 	ctx := context.Background()
 	run, err := mlerr.NewRun(ctx, backend,
-		mlerr.WithQueueLimits(100, 1<<20), mlerr.WithFullPolicy(mlerr.Spill(sp)),
-		mlerr.WithBatching(50, 1<<20, time.Millisecond),
+		mlerr.WithLimits(mlerr.Limits{QueueItems: 100, QueueBytes: 1 << 20}), mlerr.WithFullPolicy(mlerr.Spill(sp)),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 50, BatchBytes: 1 << 20, BatchInterval: time.Millisecond}),
 		mlerr.WithRetryPolicy(mlerr.Policy{MaxAttempts: 2, InitialDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}),
 		mlerr.WithCallbacks(mlerr.Callbacks{OnQueueFull: func(error, time.Time) { queueFull.Add(1) }}),
 		mlerr.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

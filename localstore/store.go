@@ -20,16 +20,21 @@ import (
 // Within one process, a run is written through one Store; another process
 // (or Store) opening the same run for writing gets an ErrLocked error.
 type Store struct {
-	root string
-	now  func() time.Time
-	ids  func() string
+	root  string
+	now   func() time.Time
+	ids   func() string
+	rules mlerr.Rules
 
 	mu     sync.Mutex
 	runs   map[string]*runLog // runs open for writing
 	closed bool
 }
 
-var _ mlerr.Backend = (*Store)(nil)
+var _ mlerr.RulesBackend = (*Store)(nil)
+
+// Rules returns the rules of the backend the store's runs will be synced to
+// (WithRules; MLflow's by default).
+func (s *Store) Rules() mlerr.Rules { return s.rules }
 
 // Option configures a Store.
 type Option func(*Store)
@@ -41,6 +46,12 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithRunIDs sets the generator of the ids of new runs (default: 32 random
 // hex digits, like MLflow's). Generated ids must satisfy ValidRunID.
 func WithRunIDs(gen func() string) Option { return func(s *Store) { s.ids = gen } }
+
+// WithRules sets the rules the Store declares to a Run logging to it: those
+// of the backend its runs will be synced to (default: MLflow's, the zero mlerr.Rules),
+// so that an entry the backend would refuse is refused when it is logged,
+// not when it is synced.
+func WithRules(r mlerr.Rules) Option { return func(s *Store) { s.rules = r } }
 
 // Open opens the store in dir, creating the directory and its marker file
 // when needed.

@@ -69,6 +69,14 @@ func NewBackend(trackingURI string, opts ...Option) (*Backend, error) {
 // Client returns the Client the Backend sends its requests with.
 func (b *Backend) Client() *Client { return b.c }
 
+// Rules returns MLflow's rules (the zero mlerr.Rules): a Run on the Backend
+// logs what MLflow stores (NaN and ±Inf, any step order, a value again at
+// a new time) and refuses at the call what it would refuse (MLflow's key
+// syntax, MaxKeyLength, MaxParamValueLength, MaxTagValueLength).
+func (b *Backend) Rules() mlerr.Rules {
+	return mlerr.Rules{MaxKeyLength: MaxKeyLength, MaxParamLength: MaxParamValueLength, MaxTagLength: MaxTagValueLength}
+}
+
 // StartRun creates a run, or resumes spec.RunID.
 //
 // A new run goes to the experiment spec.Experiment (else the WithExperiment

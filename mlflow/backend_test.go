@@ -69,7 +69,7 @@ func TestStartRunRejectsBadSpecs(t *testing.T) {
 	} {
 		_, err := e.backend.StartRun(context.Background(), spec)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
-		assert.False(t, mlerr.IsRetryable(err))
+		assert.False(t, mlerr.Classify(err).Retry)
 	}
 	assert.Zero(t, e.fake.RunCount())
 	assert.Zero(t, e.proxy.Stats().ByPath["/api/2.0/mlflow/runs/create"])
@@ -96,7 +96,7 @@ func TestResume(t *testing.T) {
 	assert.ErrorIs(t, err, mlerr.ErrRunNotFound)
 	assert.ErrorIs(t, err, mlerr.CodeResourceDoesNotExist)
 	assert.ErrorIs(t, err, mlerr.ErrRest, "the server's error is the cause")
-	assert.False(t, mlerr.IsRetryable(err))
+	assert.False(t, mlerr.Classify(err).Retry)
 
 	require.NoError(t, e.direct.DeleteRun(ctx, info.RunID))
 	_, err = e.backend.StartRun(ctx, mlerr.RunSpec{RunID: info.RunID})
@@ -127,7 +127,7 @@ func TestFork(t *testing.T) {
 
 	e.proxy.Add(fault.Rule{Path: "runs/get", Times: 1, Fault: fault.Status(503)})
 	_, err = e.backend.StartRun(ctx, mlerr.RunSpec{ForkParent: parent.RunID})
-	assert.True(t, mlerr.IsRetryable(err), "an unreachable parent is an outage, not a missing parent: %v", err)
+	assert.True(t, mlerr.Classify(err).Retry, "an unreachable parent is an outage, not a missing parent: %v", err)
 }
 
 func TestStartRunLostAnswerCreatesOneRun(t *testing.T) {
@@ -139,7 +139,7 @@ func TestStartRunLostAnswerCreatesOneRun(t *testing.T) {
 			e.proxy.Add(fault.Rule{Path: "runs/create", Times: 1, Fault: f})
 			_, err := e.backend.StartRun(ctx, spec)
 			require.Error(t, err)
-			assert.True(t, mlerr.IsRetryable(err), "%v", err)
+			assert.True(t, mlerr.Classify(err).Retry, "%v", err)
 			info, err := e.backend.StartRun(ctx, spec)
 			require.NoError(t, err)
 			assert.Equal(t, 1, e.fake.RunCount(), "one run, whether or not the first create was applied")
@@ -310,7 +310,7 @@ func TestWriteBatchIdempotentAcrossRetries(t *testing.T) {
 	e.proxy.Add(fault.Rule{Path: "runs/log-batch", Skip: 1, Times: 1, Fault: fault.DropResponse})
 	err := e.backend.WriteBatch(ctx, b)
 	require.Error(t, err)
-	assert.True(t, mlerr.IsRetryable(err), "%v", err)
+	assert.True(t, mlerr.Classify(err).Retry, "%v", err)
 	require.NoError(t, e.backend.WriteBatch(ctx, b))
 	require.NoError(t, e.backend.WriteBatch(ctx, b))
 	requireHistory(t, e.direct, info.RunID, "loss", items)

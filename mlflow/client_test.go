@@ -90,7 +90,7 @@ func TestNewClientRejectsBadURIs(t *testing.T) {
 		assert.Nil(t, c)
 		assert.ErrorIs(t, err, mlerr.ErrInvalidURL, uri)
 		assert.Equal(t, mlerr.CodeInvalidParameterValue, mlerr.CodeOf(err), uri)
-		assert.False(t, mlerr.IsRetryable(err), uri)
+		assert.False(t, mlerr.Classify(err).Retry, uri)
 	}
 	_, err := mlflow.NewBackend("file:///tmp")
 	assert.ErrorIs(t, err, mlerr.ErrInvalidURL)
@@ -226,7 +226,7 @@ func TestAuthErrorsFromServer(t *testing.T) {
 		assert.ErrorIs(t, err, mlerr.ErrRest)
 		assert.ErrorIs(t, err, tt.code)
 		assert.Equal(t, tt.status, mlerr.HTTPStatusOf(err))
-		assert.False(t, mlerr.IsRetryable(err))
+		assert.False(t, mlerr.Classify(err).Retry)
 	}
 	c, err := mlflow.NewClient(s.URL, mlflow.WithToken("right"))
 	require.NoError(t, err)
@@ -250,7 +250,7 @@ func TestClientErrorsAreDecoded(t *testing.T) {
 	_, err = e.client.GetRun(ctx, "x")
 	assert.ErrorIs(t, err, mlerr.ErrRest)
 	assert.Equal(t, 502, mlerr.HTTPStatusOf(err))
-	assert.True(t, mlerr.IsRetryable(err))
+	assert.True(t, mlerr.Classify(err).Retry)
 
 	e.proxy.Add(fault.Rule{Times: 1, Fault: fault.RetryAfter(429, 7e9)})
 	_, err = e.client.GetRun(ctx, "x")
@@ -267,7 +267,7 @@ func TestClientErrorsAreDecoded(t *testing.T) {
 	err = e.client.LogBatch(ctx, "x", nil, nil, nil)
 	require.Error(t, err)
 	assert.Nil(t, mlerr.AsError(err), "a transport failure is no server answer")
-	assert.True(t, mlerr.IsRetryable(err), "%v", err)
+	assert.True(t, mlerr.Classify(err).Retry, "%v", err)
 }
 
 func TestGetOrCreateExperimentRace(t *testing.T) {

@@ -53,7 +53,7 @@ func ExampleClient() {
 	err = c.LogBatch(ctx, run.Info.RunID, nil, []mlflow.Param{{Key: "lr", Value: "0.02"}}, nil)
 	fmt.Println(errors.Is(err, mlerr.CodeInvalidParameterValue), mlerr.HTTPStatusOf(err))
 	_, err = c.GetRun(ctx, "no-such-run")
-	fmt.Println(errors.Is(err, mlerr.CodeResourceDoesNotExist), mlerr.IsRetryable(err))
+	fmt.Println(errors.Is(err, mlerr.CodeResourceDoesNotExist), mlerr.Classify(err).Retry)
 	// Output:
 	// 0 0.5
 	// 1 NaN

@@ -144,7 +144,7 @@ func checkErrorBodies(t *testing.T, e *env, serverURL string) {
 			if mlerr.AsError(err).Detail("error_class", &class) {
 				assert.NotEmpty(t, class, "MLflow 3's extra fields are kept as details")
 			}
-			assert.False(t, mlerr.IsRetryable(err), "a caller's fault is never retried")
+			assert.False(t, mlerr.Classify(err).Retry, "a caller's fault is never retried")
 		})
 	}
 
@@ -302,7 +302,7 @@ func TestIntegrationRun(t *testing.T) {
 	rec := &recorder{}
 	run, err := mlerr.NewRun(ctx, e.backend, mlerr.WithExperiment(unique("run")), mlerr.WithRunName("through-run"),
 		mlerr.WithTags(map[string]string{"owner": "ci"}), mlerr.WithCallbacks(rec.callbacks()),
-		mlerr.WithAllowNonFinite(), mlerr.WithBatching(700, 1<<20, 50*time.Millisecond))
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 700, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}))
 	require.NoError(t, err)
 	const steps = 1500
 	var want []mlerr.Item

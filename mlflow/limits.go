@@ -21,17 +21,17 @@ const (
 	// runs/log-batch takes.
 	MaxItemsPerRequest = 1000
 	// MaxKeyLength is the longest metric, param or tag key, in characters
-	// (the Run checks the same limit).
-	MaxKeyLength = mlerr.MaxKeyLength
+	// (a Run on the Backend checks it: see Backend.Rules).
+	MaxKeyLength = 250
 	// MaxParamValueLength is the longest param value, in characters.
-	MaxParamValueLength = mlerr.MaxParamValueLength
+	MaxParamValueLength = 6000
 	// MaxTagValueLength is the longest tag value, in characters.
-	MaxTagValueLength = mlerr.MaxTagValueLength
+	MaxTagValueLength = 8000
 	// MaxExperimentNameLength is the longest experiment name, in characters.
 	MaxExperimentNameLength = 500
 )
 
-// ValidateItem checks an item against MLflow's limits: its key (mlerr.ValidateKey);
+// ValidateItem checks an item against MLflow's limits: its key (mlerr.Rules.ValidateKey);
 // for metrics, a time not before 1970 (MLflow refuses negative timestamps,
 // kind mlerr.ErrInvalidValue); for params and tags, the length of the value
 // (kind mlerr.ErrValueTooLarge: MLflow would truncate it silently). Any
@@ -43,7 +43,7 @@ func ValidateItem(it mlerr.Item) error {
 	}
 	switch it.Kind {
 	case mlerr.ItemMetric:
-		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
+		if err := (mlerr.Rules{}).ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if !it.Time.IsZero() && it.Time.UnixMilli() < 0 {
@@ -51,7 +51,7 @@ func ValidateItem(it mlerr.Item) error {
 				truncateForMessage(it.Key), it.Step, it.Time.UTC().Format(time.RFC3339))
 		}
 	case mlerr.ItemParam:
-		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
+		if err := (mlerr.Rules{}).ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if n := utf8.RuneCountInString(it.Text); n > MaxParamValueLength {
@@ -59,7 +59,7 @@ func ValidateItem(it mlerr.Item) error {
 				it.Key, n, MaxParamValueLength)
 		}
 	case mlerr.ItemTag:
-		if err := mlerr.ValidateKey(it.Kind, it.Key); err != nil {
+		if err := (mlerr.Rules{}).ValidateKey(it.Kind, it.Key); err != nil {
 			return err
 		}
 		if n := utf8.RuneCountInString(it.Text); n > MaxTagValueLength {

@@ -116,7 +116,7 @@ func testPolicy(attempt time.Duration, onRetry func(mlerr.RetryEvent)) mlerr.Pol
 		MaxAttempts:    4,
 		InitialDelay:   time.Millisecond,
 		MaxDelay:       5 * time.Millisecond,
-		Jitter:         mlerr.JitterNone,
+		NoJitter:       true,
 		MaxElapsed:     mlerr.Off,
 		AttemptTimeout: attempt,
 		MaxRetryAfter:  10 * time.Millisecond,
@@ -203,7 +203,7 @@ func runFaultCase(t *testing.T, e *env, tc faultCase) {
 	run, err := mlerr.NewRun(ctx, e.backend,
 		mlerr.WithExperiment(unique("faults")), mlerr.WithRunName(tc.name),
 		mlerr.WithCallbacks(rec.callbacks()), mlerr.WithRetryPolicy(policy),
-		mlerr.WithAllowNonFinite(), mlerr.WithBatching(1000, 1<<20, time.Hour))
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 1000, BatchBytes: 1 << 20, BatchInterval: time.Hour}))
 	require.NoError(t, err)
 	require.NoError(t, run.Started(ctx))
 	runID := run.ID()

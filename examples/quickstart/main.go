@@ -71,7 +71,7 @@ func run(dir string, steps int, stepTime time.Duration) error {
 		mlerr.WithExperiment("quickstart"),
 		mlerr.WithRunName("logistic-regression"),
 		mlerr.WithRetryPolicy(policy),
-		mlerr.WithBatching(200, mlerr.DefaultBatchBytes, 50*time.Millisecond),
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 200, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}),
 		mlerr.WithCallbacks(mlerr.Callbacks{
 			OnNetworkError: show("OnNetworkError"),
 			OnWarning:      show("OnWarning"),
@@ -110,7 +110,7 @@ func run(dir string, steps int, stepTime time.Duration) error {
 	report, err := r.Close(ctx)
 	fmt.Printf("\nrun %s %s: %d logged, %d sent, %d retries, %d outage(s); %d rejected when logged, %d lost later\n",
 		report.RunID, report.Status, report.Logged, report.Sent, report.Retries, report.Outages,
-		report.Dropped.Invalid, report.Dropped.Total()-report.Dropped.Invalid)
+		report.Invalid, report.Dropped.Total())
 	if err != nil {
 		fmt.Printf("close: %v\n", err)
 	}

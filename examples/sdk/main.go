@@ -131,7 +131,7 @@ func main() {
 		for reason, its := range be.ByReason() {
 			fmt.Printf("     %q: %v\n", reason, its)
 		}
-		if be.Exceeds(0.5) {
+		if be.FailureRate() > 0.5 {
 			fmt.Println("  more than half failed: stop")
 			os.Exit(1)
 		}

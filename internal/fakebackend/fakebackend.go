@@ -11,6 +11,8 @@ package fakebackend
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,8 @@ const (
 	Write
 	// End is EndRun.
 	End
+	// Artifact is WriteArtifact.
+	Artifact
 )
 
 // String names the Backend method.
@@ -40,17 +44,21 @@ func (op Op) String() string {
 		return "WriteBatch"
 	case End:
 		return "EndRun"
+	case Artifact:
+		return "WriteArtifact"
 	}
 	return "op?"
 }
 
 // RunRecord is what the fake knows of a run.
 type RunRecord struct {
-	Spec    mlerr.RunSpec
-	Status  mlerr.RunStatus // 0 while running
-	EndTime time.Time
-	Items   []mlerr.Item
-	Seqs    []uint64 // batches stored, in order
+	Spec      mlerr.RunSpec
+	Status    mlerr.RunStatus // 0 while running
+	EndTime   time.Time
+	Items     []mlerr.Item
+	Seqs      []uint64          // batches stored, in order
+	Artifacts map[string][]byte // artifacts stored, by path
+	Writes    []string          // what was stored, in order: "batch <seq>" or "artifact <path>"
 }
 
 // injected is a fault armed for the next calls of an op.
@@ -133,6 +141,8 @@ func (b *Backend) Run(id string) (RunRecord, bool) {
 	c := *r
 	c.Items = slices.Clone(r.Items)
 	c.Seqs = slices.Clone(r.Seqs)
+	c.Writes = slices.Clone(r.Writes)
+	c.Artifacts = maps.Clone(r.Artifacts)
 	return c, true
 }
 
@@ -225,7 +235,7 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 	}
 	info.ExperimentID = "0"
 	if faulty && f.after != nil {
-		return info, f.after()
+		return info, f.after(ctx)
 	}
 	return info, nil
 }
@@ -242,20 +252,34 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 			return err
 		}
 	}
+	repeat, err := b.store(batch, f.reject)
+	if err != nil || repeat {
+		return err
+	}
+	if faulty && f.after != nil {
+		return f.after(ctx)
+	}
+	return nil
+}
+
+// store stores a batch once per (run, Seq), but the items reject gives a
+// reason for (reject may be nil). It reports a repeat of a stored batch.
+func (b *Backend) store(batch mlerr.Batch, reject func(mlerr.Item) string) (repeat bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.runs[batch.RunID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
+		return false, mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+batch.RunID+" not found"))
 	}
 	if slices.Contains(r.Seqs, batch.Seq) {
-		return nil // a repeat of a stored batch
+		return true, nil
 	}
 	r.Seqs = append(r.Seqs, batch.Seq)
+	r.Writes = append(r.Writes, fmt.Sprintf("batch %d", batch.Seq))
 	var failures []mlerr.Failure[mlerr.Item]
 	for i, it := range batch.Items {
-		if faulty && f.reject != nil {
-			if why := f.reject(it); why != "" {
+		if reject != nil {
+			if why := reject(it); why != "" {
 				failures = append(failures, mlerr.Failure[mlerr.Item]{Item: it, Index: i, Reason: why,
 					Code: mlerr.CodeInvalidParameterValue, Cause: mlerr.InvalidParameterValue("%s %q: %s", it.Kind, it.Key, why)})
 				continue
@@ -263,11 +287,54 @@ func (b *Backend) WriteBatch(ctx context.Context, batch mlerr.Batch) error {
 		}
 		r.Items = append(r.Items, it)
 	}
-	if err := mlerr.NewBatchError(len(batch.Items), failures).Err(); err != nil {
+	return false, mlerr.NewBatchError(len(batch.Items), failures).Err()
+}
+
+// WriteArtifact stores an artifact (content read to the end, its size
+// checked); a fault's reject function, given an item with the artifact's
+// path as Key and Kind ItemArtifact, refuses it with a permanent error.
+func (b *Backend) WriteArtifact(ctx context.Context, runID, path string, content io.Reader, size int64) error {
+	f, faulty := b.next(Artifact)
+	if faulty {
+		if err := f.fail(ctx); err != nil {
+			return err
+		}
+		if f.reject != nil {
+			if why := f.reject(mlerr.Item{Kind: mlerr.ItemArtifact, Key: path}); why != "" {
+				return mlerr.Decoder{}.DecodeError(400, nil, mlflowBody(mlerr.CodeInvalidParameterValue, why))
+			}
+		}
+	}
+	if b.discard {
+		n, err := io.Copy(io.Discard, content)
+		if err == nil && n != size {
+			err = fmt.Errorf("artifact %s: read %d bytes, size %d", path, n, size)
+		}
+		b.discarded.Add(1)
 		return err
 	}
+	data, err := io.ReadAll(content)
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) != size {
+		return fmt.Errorf("artifact %s: read %d bytes, size %d", path, len(data), size)
+	}
+	b.mu.Lock()
+	r, ok := b.runs[runID]
+	if ok {
+		if r.Artifacts == nil {
+			r.Artifacts = map[string][]byte{}
+		}
+		r.Artifacts[path] = data
+		r.Writes = append(r.Writes, "artifact "+path)
+	}
+	b.mu.Unlock()
+	if !ok {
+		return mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
+	}
 	if faulty && f.after != nil {
-		return f.after()
+		return f.after(ctx)
 	}
 	return nil
 }
@@ -284,11 +351,11 @@ func (b *Backend) EndRun(ctx context.Context, runID string, status mlerr.RunStat
 	defer b.mu.Unlock()
 	r, ok := b.runs[runID]
 	if !ok {
-		return mlerr.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
+		return mlerr.Decoder{}.DecodeError(404, nil, mlflowBody(mlerr.CodeResourceDoesNotExist, "Run with id="+runID+" not found"))
 	}
 	r.Status, r.EndTime = status, end
 	if faulty && f.after != nil {
-		return f.after()
+		return f.after(ctx)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ import (
 type Fault struct {
 	name   string
 	before func(ctx context.Context) error // the call fails with it, storing nothing
-	after  func() error                    // the call stores, then fails with it
+	after  func(ctx context.Context) error // the call stores, then fails with it
 	reject func(mlerr.Item) string         // per-item rejection reason, "" to store
 	panicV any                             // the call panics with it
 	panics bool
@@ -161,14 +161,14 @@ func BadGateway() Fault {
 // Malformed fails as a 200 response whose body does not parse: not
 // retryable, nothing is known to be stored.
 func Malformed() Fault {
-	e := mlerr.DecodeError(200, nil, []byte(`{"run": {"info": `))
+	e := mlerr.Decoder{}.DecodeError(200, nil, []byte(`{"run": {"info": `))
 	return Fault{name: "malformed response", before: func(context.Context) error {
 		return mlerr.Errorf(mlerr.CodeUnparseableHTTPError, "runs/log-batch: the response does not parse: %w", e)
 	}}
 }
 
 func rest(name string, status int, h http.Header, body []byte) Fault {
-	e := mlerr.DecodeError(status, h, body)
+	e := mlerr.Decoder{}.DecodeError(status, h, body)
 	return Fault{name: name, before: func(context.Context) error { return e }}
 }
 
@@ -184,7 +184,17 @@ func Reject(reason func(mlerr.Item) string) Fault {
 // Seq is stored once.
 func AppliedButLost() Fault {
 	resetOnce.Do(func() { resetErr = readResetConn() })
-	return Fault{name: "applied, response lost", after: func() error { return asHTTPClient(resetErr) }}
+	return Fault{name: "applied, response lost", after: func(context.Context) error { return asHTTPClient(resetErr) }}
+}
+
+// AppliedThenHang stores the batch, then hangs until the call's context is
+// done and fails with its error: the server applied the write and its
+// answer never came.
+func AppliedThenHang() Fault {
+	return Fault{name: "applied, then hang", after: func(ctx context.Context) error {
+		<-ctx.Done()
+		return asHTTPClient(ctx.Err())
+	}}
 }
 
 // Panic makes the call panic with v.

@@ -102,7 +102,7 @@ func run(uri, experiment, runName string, keys, steps int, timeout time.Duration
 		mlerr.WithRunName(runName),
 		// The whole workload fits in the queue, as it does in the Python
 		// client's (unbounded) async queue: nothing is dropped for room.
-		mlerr.WithQueueLimits(max(total, 100_000), 1<<30),
+		mlerr.WithLimits(mlerr.Limits{QueueItems: max(total, 100_000), QueueBytes: 1 << 30}),
 		mlerr.WithCallbacks(mlerr.Callbacks{
 			OnNetworkError: record("OnNetworkError", shown.OnNetworkError),
 			OnWarning:      record("OnWarning", shown.OnWarning),
