@@ -123,7 +123,8 @@ func newHTTPClient(base *url.URL, s tlsSettings) (*http.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.TLSClientConfig = tc
+		t.TLSClientConfig = tc // for requests through an HTTPS proxy
+		t.DialTLSContext = (&clientCertDialer{config: tc.Clone()}).DialTLSContext
 	}
 	return &http.Client{Transport: t}, nil
 }

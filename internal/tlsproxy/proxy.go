@@ -41,11 +41,13 @@ type Proxy struct {
 
 	mu         sync.Mutex
 	lastFailed string // the last failed handshake's error
+	cert       *tls.Certificate
+	conns      map[net.Conn]bool
 }
 
 // Start starts a proxy on a free loopback port.
 func Start(cfg Config) (*Proxy, error) {
-	p := &Proxy{}
+	p := &Proxy{cert: &cfg.Cert, conns: map[net.Conn]bool{}}
 	h := cfg.Handler
 	if h == nil {
 		target, err := url.Parse(cfg.Upstream)
@@ -58,8 +60,12 @@ func Start(cfg Config) (*Proxy, error) {
 		h = rp
 	}
 	tc := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cfg.Cert},
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.cert, nil
+		},
 	}
 	if cfg.ClientCAs != nil {
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
@@ -81,6 +87,7 @@ func Start(cfg Config) (*Proxy, error) {
 		}),
 		TLSConfig: tc,
 		ErrorLog:  log.New(handshakeLog{p}, "", 0),
+		ConnState: p.track,
 	}
 	p.wg.Add(1)
 	go func() {
@@ -88,6 +95,35 @@ func Start(cfg Config) (*Proxy, error) {
 		_ = p.srv.ServeTLS(ln, "", "")
 	}()
 	return p, nil
+}
+
+// track keeps the open connections, for DropConnections.
+func (p *Proxy) track(c net.Conn, st http.ConnState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch st {
+	case http.StateNew:
+		p.conns[c] = true
+	case http.StateClosed, http.StateHijacked:
+		delete(p.conns, c)
+	}
+}
+
+// SetCert makes the proxy present cert from the next handshake on.
+func (p *Proxy) SetCert(cert tls.Certificate) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cert = &cert
+}
+
+// DropConnections closes every open client connection, so that the next
+// request makes a new handshake.
+func (p *Proxy) DropConnections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		_ = c.Close()
+	}
 }
 
 // handshakeLog counts the failed handshakes net/http logs.
