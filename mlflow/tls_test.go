@@ -69,26 +69,39 @@ func newPKI(t *testing.T) *pki {
 	return p
 }
 
-// tlsServer is a TLS proxy in front of a tracking server, and a plain
-// client of that server to read back what was stored.
+// tlsServer is a TLS proxy in front of a tracking server, a plain client
+// of that server to read back what was stored, and the credentials the
+// server wants (environment variables).
 type tlsServer struct {
 	proxy  *tlsproxy.Proxy
 	direct *mlflow.Client
+	creds  map[string]string
 }
 
-// startTLS starts a proxy presenting cert in front of upstream (the URL of
-// a real server), or of an in-memory fake when upstream is "". With
-// clientCA, the proxy requires a client certificate signed by it.
-func startTLS(t *testing.T, p *pki, upstream string, cert *tlsproxy.Leaf, clientCA bool) *tlsServer {
+// tlsUpstream is the server behind the proxy: the auth suite's real server
+// (a non-nil app), or an in-memory fake.
+type tlsUpstream struct{ app *authApp }
+
+// startTLS starts a proxy presenting cert in front of the upstream. With
+// clientCA, the proxy requires a client certificate signed by p's CA.
+func startTLS(t *testing.T, p *pki, up tlsUpstream, cert *tlsproxy.Leaf, clientCA bool) *tlsServer {
 	t.Helper()
-	cfg := tlsproxy.Config{Upstream: upstream, Cert: cert.TLS}
-	directURL := upstream
-	if upstream == "" {
+	cfg := tlsproxy.Config{Cert: cert.TLS}
+	srv := &tlsServer{}
+	if up.app == nil {
 		fake := fakemlflow.New()
 		cfg.Handler = fake
 		hs := httptest.NewServer(fake)
 		t.Cleanup(hs.Close)
-		directURL = hs.URL
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		direct, err := mlflow.NewClient(hs.URL, mlflow.WithHTTPClient(&http.Client{Transport: tr}))
+		require.NoError(t, err)
+		srv.direct = direct
+	} else {
+		cfg.Upstream = up.app.uri
+		srv.direct = up.app.read
+		srv.creds = map[string]string{"MLFLOW_TRACKING_USERNAME": up.app.admin, "MLFLOW_TRACKING_PASSWORD": up.app.adminPass}
 	}
 	if clientCA {
 		cfg.ClientCAs = p.ca.Pool()
@@ -96,11 +109,8 @@ func startTLS(t *testing.T, p *pki, upstream string, cert *tlsproxy.Leaf, client
 	proxy, err := tlsproxy.Start(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = proxy.Close() })
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	direct, err := mlflow.NewClient(directURL, mlflow.WithHTTPClient(&http.Client{Transport: tr}))
-	require.NoError(t, err)
-	return &tlsServer{proxy: proxy, direct: direct}
+	srv.proxy = proxy
+	return srv
 }
 
 // tlsCase is one way of configuring the client against one proxy.
@@ -190,13 +200,16 @@ func tlsTable() []tlsCase {
 
 // checkTLSCase configures a client from the case's environment and makes
 // one call through the proxy.
-func checkTLSCase(t *testing.T, p *pki, upstream string, tc tlsCase) {
-	srv := startTLS(t, p, upstream, tc.cert(p), tc.client)
+func checkTLSCase(t *testing.T, p *pki, up tlsUpstream, tc tlsCase) {
+	srv := startTLS(t, p, up, tc.cert(p), tc.client)
 	host := tc.host
 	if host == "" {
 		host = "127.0.0.1"
 	}
 	env := map[string]string{"MLFLOW_TRACKING_URI": srv.proxy.URL(host)}
+	for k, v := range srv.creds {
+		env[k] = v
+	}
 	for k, v := range tc.env(p) {
 		env[k] = v
 	}
@@ -231,18 +244,20 @@ func checkTLSCase(t *testing.T, p *pki, upstream string, tc tlsCase) {
 func TestTLSFake(t *testing.T) {
 	p := newPKI(t)
 	for _, tc := range tlsTable() {
-		t.Run(tc.name, func(t *testing.T) { checkTLSCase(t, p, "", tc) })
+		t.Run(tc.name, func(t *testing.T) { checkTLSCase(t, p, tlsUpstream{}, tc) })
 	}
 }
 
-func TestIntegrationTLS(t *testing.T) {
-	uri := realURI(t)
+// The real server behind the proxy is the auth suite's: TLS and basic auth
+// together, as on a shared tracking server.
+func TestIntegrationAuthTLS(t *testing.T) {
+	up := tlsUpstream{app: newAuthApp(t)}
 	p := newPKI(t)
 	for _, tc := range tlsTable() {
 		if tc.config {
 			continue // no connection: the fake's run says it all
 		}
-		t.Run(tc.name, func(t *testing.T) { checkTLSCase(t, p, uri, tc) })
+		t.Run(tc.name, func(t *testing.T) { checkTLSCase(t, p, up, tc) })
 	}
 }
 
@@ -265,11 +280,15 @@ func TestTLSSettingsIgnoredOverHTTP(t *testing.T) {
 // A Run over mutual TLS logs and ends FINISHED; when the server's
 // certificate expires mid-run, the next batch is lost and reported once,
 // never retried, and Close returns at once.
-func checkTLSRun(t *testing.T, upstream string) {
+func checkTLSRun(t *testing.T, up tlsUpstream) {
 	p := newPKI(t)
-	srv := startTLS(t, p, upstream, p.good, true)
-	setEnv(t, map[string]string{"MLFLOW_TRACKING_URI": srv.proxy.URL("127.0.0.1"),
-		"MLFLOW_TRACKING_SERVER_CERT_PATH": p.caFile, "MLFLOW_TRACKING_CLIENT_CERT_PATH": p.clientFile})
+	srv := startTLS(t, p, up, p.good, true)
+	env := map[string]string{"MLFLOW_TRACKING_URI": srv.proxy.URL("127.0.0.1"),
+		"MLFLOW_TRACKING_SERVER_CERT_PATH": p.caFile, "MLFLOW_TRACKING_CLIENT_CERT_PATH": p.clientFile}
+	for k, v := range srv.creds {
+		env[k] = v
+	}
+	setEnv(t, env)
 	backend, err := mlflow.NewBackendFromEnv()
 	require.NoError(t, err)
 	defer backend.Client().CloseIdleConnections()
@@ -316,9 +335,9 @@ func checkTLSRun(t *testing.T, upstream string) {
 	assert.Empty(t, rec.get("net"), "not an outage")
 }
 
-func TestTLSRunFake(t *testing.T) { checkTLSRun(t, "") }
+func TestTLSRunFake(t *testing.T) { checkTLSRun(t, tlsUpstream{}) }
 
-func TestIntegrationTLSRun(t *testing.T) { checkTLSRun(t, realURI(t)) }
+func TestIntegrationAuthTLSRun(t *testing.T) { checkTLSRun(t, tlsUpstream{app: newAuthApp(t)}) }
 
 // The proxy's own certificates are what the tests think they are.
 func TestPKI(t *testing.T) {
