@@ -27,7 +27,9 @@ const maxResponseBytes = 256 << 20
 //
 // Every non-2xx answer is returned as the *mlerr.Error that
 // mlerr.FromResponse decodes from it: kind mlerr.ErrRest, MLflow's error code
-// and message, the observed HTTP status and any Retry-After. Transport
+// and message, the observed HTTP status and any Retry-After; a 401 or 403 is
+// of kind mlerr.ErrUnauthorized, with that error as cause (see the package
+// doc). TLS failures that no retry fixes are of kind ErrTLS. Other transport
 // failures (refused, reset, timeouts) are returned as the net/http client
 // reports them, wrapped in *url.Error. A Client is safe for concurrent use.
 type Client struct {
