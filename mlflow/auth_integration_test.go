@@ -346,6 +346,9 @@ func TestIntegrationAuthRefusedMidRunThenValid(t *testing.T) {
 			tt.break_(t, user, pass, expID)
 			require.Equal(t, 2, r.logStep(1))
 			require.NoError(t, r.run.Wait(ctx))
+			// Wait returns once the batch failed; its event reaches the
+			// callbacks on their own goroutine, soon after.
+			require.Eventually(t, func() bool { return len(r.rec.get("err")) > 0 }, 10*time.Second, 10*time.Millisecond)
 			errs := r.rec.get("err")
 			require.Len(t, errs, 1, "the refused batch: %v", errs)
 			assert.ErrorIs(t, errs[0], mlerr.ErrUnauthorized)
