@@ -195,21 +195,7 @@ func seedStore(t testing.TB, root string) {
 // read (no outside item reaches the backend) or changed, and every
 // ErrCorrupted error names a file of the store.
 func FuzzStoreDirectory(f *testing.F) {
-	// What the fuzzer reads and writes is in memory when it can be
-	// (/dev/shm): Replay fsyncs its cursors, and on a disk 20,000 inputs take
-	// a minute instead of seconds.
-	o := &fuzzOutside{dir: f.TempDir()}
-	out, err := Open(o.dir, WithClock(fixedClock()))
-	require.NoError(f, err)
-	info, err := out.StartRun(context.Background(), mlerr.RunSpec{Name: "outside"})
-	require.NoError(f, err)
-	require.NoError(f, out.WriteBatch(context.Background(), mlerr.Batch{RunID: info.RunID, Seq: 1, Items: points(outsideKey, 0, 3)}))
-	require.NoError(f, out.Close())
-	o.run = out.RunDir(info.RunID)
-	o.secret = filepath.Join(o.dir, "secret")
-	require.NoError(f, os.WriteFile(o.secret, []byte(outsideKey), 0o600))
-	o.before = snapshot(f, o.dir)
-
+	o := newFuzzOutside(f)
 	seed := filepath.Join(f.TempDir(), "seed")
 	seedStore(f, seed)
 	good := archiveOf(f, seed)
@@ -221,41 +207,29 @@ func FuzzStoreDirectory(f *testing.F) {
 	f.Add(append(append([]byte(nil), good...), 3, 1, 2, 4))    // B's log is a FIFO
 	f.Add(append(append([]byte(nil), good...), 0, 1, 1, 3, 5, '{', '"', 'v', '"', '}'))
 
+	// What the fuzzer reads and writes is in memory when it can be
+	// (/dev/shm): Replay fsyncs its cursors, and on a disk 20,000 inputs take
+	// a minute instead of seconds.
 	scratch := fuzzScratch(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root, err := os.MkdirTemp(scratch, "store")
 		require.NoError(t, err)
 		defer os.RemoveAll(root)
 		buildArchive(root, data, o)
-		checkErr := func(where string, err error) {
-			var ce *mlerr.Error
-			for e := err; e != nil; e = errors.Unwrap(e) {
-				if x, ok := e.(*mlerr.Error); ok && errors.Is(x, ErrCorrupted) {
-					ce = x
-				}
-			}
-			if err == nil || ce == nil {
-				return
-			}
-			var path string
-			if !ce.Detail("path", &path) || !strings.HasPrefix(path, root) {
-				t.Fatalf("%s: corruption error names %q, not a file of the store: %v", where, path, err)
-			}
-		}
 		runs, err := List(root)
 		if err != nil && !errors.Is(err, ErrNotStore) {
 			t.Fatalf("List: %v", err)
 		}
 		for _, r := range runs {
-			checkErr("List", r.Err)
+			checkStoreErr(t, root, "List", r.Err)
 			if r.Err == nil {
 				_, err := Items(r.Dir)
-				checkErr("Items", err)
+				checkStoreErr(t, root, "Items", err)
 			}
 		}
 		fb := newFake()
 		_, err = Replay(context.Background(), root, fb, WithRetry(noRetry))
-		checkErr("Replay", err)
+		checkStoreErr(t, root, "Replay", err)
 		for _, run := range fb.runs {
 			for _, it := range run.items() {
 				if it.Key == outsideKey {
@@ -267,6 +241,42 @@ func FuzzStoreDirectory(f *testing.F) {
 			t.Fatalf("the outside changed: %v", after)
 		}
 	})
+}
+
+// newFuzzOutside makes what lies outside the fuzzed stores.
+func newFuzzOutside(f *testing.F) *fuzzOutside {
+	o := &fuzzOutside{dir: f.TempDir()}
+	out, err := Open(o.dir, WithClock(fixedClock()))
+	require.NoError(f, err)
+	info, err := out.StartRun(context.Background(), mlerr.RunSpec{Name: "outside"})
+	require.NoError(f, err)
+	require.NoError(f, out.WriteBatch(context.Background(), mlerr.Batch{RunID: info.RunID, Seq: 1, Items: points(outsideKey, 0, 3)}))
+	require.NoError(f, out.Close())
+	o.run = out.RunDir(info.RunID)
+	o.secret = filepath.Join(o.dir, "secret")
+	require.NoError(f, os.WriteFile(o.secret, []byte(outsideKey), 0o600))
+	o.before = snapshot(f, o.dir)
+	return o
+}
+
+// checkStoreErr fails when err holds an ErrCorrupted error whose path is
+// not a file of the store at root.
+func checkStoreErr(t *testing.T, root, where string, err error) {
+	switch e := err.(type) {
+	case nil:
+		return
+	case *mlerr.Error:
+		var path string
+		if e.Kind() == ErrCorrupted && (!e.Detail("path", &path) || !strings.HasPrefix(path, root)) {
+			t.Fatalf("%s: corruption error names %q, not a file of the store: %v", where, path, err)
+		}
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			checkStoreErr(t, root, where, inner)
+		}
+		return
+	}
+	checkStoreErr(t, root, where, errors.Unwrap(err))
 }
 
 // fuzzScratch returns a directory for the fuzzer's stores: one in /dev/shm
