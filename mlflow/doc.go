@@ -55,7 +55,9 @@
 // then verifies nothing), and without it the system's roots are trusted
 // (Go's SSL_CERT_FILE and SSL_CERT_DIR apply), not the certifi bundle, and
 // REQUESTS_CA_BUNDLE is not read. ~/.mlflow/credentials and ~/.netrc are not
-// read either.
+// read either. The HTTP client of a Client built without WithHTTPClient
+// honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (net/http reads them, as
+// requests does for MLflow's client).
 //
 // # Refused credentials and TLS failures
 //
