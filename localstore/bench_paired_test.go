@@ -80,7 +80,7 @@ func BenchmarkPairedReplay(b *testing.B) {
 		}
 		t2 := time.Now()
 		for range replayBatches {
-			if err := writeFileAtomic(filepath.Join(floorDir, "cursor.json"), cur); err != nil {
+			if err := writeFileAtomic(filepath.Join(floorDir, "cursor.json"), cur, DefaultFileMode); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -147,12 +147,18 @@ func (d *decoder) bytes(n uint64) []byte {
 	return b
 }
 
+// maxRecordItems bounds the items of a record, so that decoding one takes
+// bounded memory (an Item is 80 bytes where the smallest encoded item is 3:
+// a 64 MiB payload of them would otherwise decode into 1.8 GB).
+const maxRecordItems = 1 << 20
+
 // header reads the batch's seq and item count, checking the count against
-// the bytes left so that a bad count cannot ask for a huge allocation.
+// the bytes left and maxRecordItems so that a bad count cannot ask for a
+// huge allocation.
 func (d *decoder) header() (seq uint64, count int) {
 	seq = d.uvarint()
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.p))/minItemSize {
+	if d.err == nil && (n > uint64(len(d.p))/minItemSize || n > maxRecordItems) {
 		d.err = errDecode
 	}
 	return seq, int(n)

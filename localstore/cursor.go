@@ -53,7 +53,10 @@ func cursorPath(runDir, target string) string {
 // none.
 func readCursor(runDir, target string) (c cursor, ok bool, err error) {
 	path := cursorPath(runDir, target)
-	data, err := os.ReadFile(path)
+	if err := checkDir(filepath.Dir(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return cursor{}, false, err
+	}
+	data, err := readInside(path, maxCursorBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cursor{}, false, nil
 	}
@@ -66,22 +69,29 @@ func readCursor(runDir, target string) (c cursor, ok bool, err error) {
 	return c, true, nil
 }
 
-func writeCursor(runDir string, c cursor) error {
+func writeCursor(runDir string, c cursor, mode fs.FileMode) error {
 	c.Version = 1
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(cursorPath(runDir, c.Target), append(data, '\n'))
+	return writeFileAtomic(cursorPath(runDir, c.Target), append(data, '\n'), mode)
 }
+
+// maxCursorBytes bounds a cursor file (a spool's or a replay's), so that a
+// crafted one cannot take the memory.
+const maxCursorBytes = 64 << 10
 
 // readCursors returns the state of every cursor of the run, by target name.
 func readCursors(runDir string) ([]SyncState, error) {
 	dir := filepath.Join(runDir, syncDirName)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	if err := checkDir(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
 	}
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +102,7 @@ func readCursors(runDir string) ([]SyncState, error) {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
+		data, err := readInside(path, maxCursorBytes)
 		if err != nil {
 			return states, err
 		}

@@ -33,4 +33,27 @@
 // The manifest and the replay cursors are replaced atomically (write a
 // temporary file, fsync, rename, fsync the directory), so a reader sees the
 // old version or the new one, never a mix.
+//
+// # Permissions
+//
+// Files are created with DefaultFileMode (0600) and directories with 0700,
+// less the process's umask: a run's params, tags and metrics may be
+// private, so they are the owner's alone unless WithFileMode (a Store) or
+// WithSpoolFileMode (a Spool) asks for more. Replay creates its files (a
+// run's sync/ directory) with the permission of the run's log.
+//
+// # Hostile stores
+//
+// A store may come from elsewhere (copied from a training machine): every
+// reader (List, Summarize, Scan, Items, Replay, a Store resuming a run)
+// treats its content as untrusted. Inside the directory it is given, it
+// follows no symbolic link and opens nothing but regular files (a link, a
+// FIFO or a device where a file or directory of the store should be is an
+// ErrCorrupted error naming it), so it reads and writes nothing outside;
+// a manifest's run id must be its directory's name and a fork parent a run
+// id, so no field names a path; a manifest may hold at most 4 MiB and a
+// cursor 64 KiB; a record at most 64 MiB and 1,048,576 items, and a header
+// claiming more is corruption. Reading a record takes memory bounded by
+// those limits, whatever the file says. List reports a run that cannot be
+// read in its RunSummary.Err and goes on with the others; Replay skips it.
 package localstore

@@ -12,9 +12,14 @@ import (
 var (
 	// ErrCorrupted is a log, spool or cursor file that cannot be read back:
 	// damage in the middle of a log (followed by good records), a bad file
-	// header, or a record whose checksum matches but whose content does not
-	// decode. Its code is DATA_LOSS. A torn tail left by a crash is not
-	// corruption: it is cut, or ignored by readers.
+	// header, a record header claiming more than a record holds, or a
+	// record whose checksum matches but whose content does not decode; or an
+	// entry the store never writes: a symbolic link, a FIFO or a device where
+	// a file or directory of the store should be, a manifest or cursor
+	// larger than it may be, a manifest whose id or fork parent is not the
+	// run id it must be. Its code is DATA_LOSS; its "path" detail names the
+	// file. A torn tail left by a crash is not corruption: it is cut, or
+	// ignored by readers.
 	ErrCorrupted = mlerr.NewKind("LocalStoreCorrupted", nil, mlerr.CodeDataLoss)
 
 	// ErrLocked is a run or spool that another Store or process has open for

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
+
 	"path/filepath"
 	"regexp"
 	"time"
@@ -48,9 +48,17 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$`)
 // within the 255 bytes a file name may have; its 32 hex digits are valid).
 func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
 
+// maxManifestBytes bounds a manifest (a run's spec: name, experiment and
+// tags, of up to 8000 characters each: some 500 of the longest tags), so
+// that a crafted one cannot take the memory.
+const maxManifestBytes = 4 << 20
+
+// readManifest reads and checks the manifest of the run in runDir: its id
+// must be the directory's name, and a fork parent a run id, since both name
+// directories of the store.
 func readManifest(runDir string) (manifest, error) {
 	path := filepath.Join(runDir, manifestFile)
-	data, err := os.ReadFile(path)
+	data, err := readInside(path, maxManifestBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return manifest{}, mlerr.ErrRunNotFound.Errorf("no run at %s", runDir)
@@ -64,13 +72,19 @@ func readManifest(runDir string) (manifest, error) {
 	if m.Version != 1 || !ValidRunID(m.ID) {
 		return manifest{}, corrupted(path, 0, "manifest has version %d and id %q", m.Version, m.ID)
 	}
+	if dir := filepath.Base(runDir); m.ID != dir {
+		return manifest{}, corrupted(path, 0, "manifest names run %q but is in the directory of run %q", m.ID, dir)
+	}
+	if m.ForkParent != "" && !ValidRunID(m.ForkParent) {
+		return manifest{}, corrupted(path, 0, "manifest's fork parent %q is not a run id", m.ForkParent)
+	}
 	return m, nil
 }
 
-func writeManifest(runDir string, m manifest) error {
+func writeManifest(runDir string, m manifest, mode fs.FileMode) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(runDir, manifestFile), append(data, '\n'))
+	return writeFileAtomic(filepath.Join(runDir, manifestFile), append(data, '\n'), mode)
 }

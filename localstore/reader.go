@@ -97,11 +97,19 @@ func List(dir string) ([]RunSummary, error) {
 		if e.Name() == markerFile {
 			marker = true
 		}
-		if !e.IsDir() || !ValidRunID(e.Name()) {
+		if !ValidRunID(e.Name()) {
 			continue
 		}
 		runDir := filepath.Join(dir, e.Name())
-		if _, err := os.Stat(filepath.Join(runDir, manifestFile)); err != nil {
+		if e.Type()&fs.ModeSymlink != 0 {
+			// Maybe a run, maybe not: it is not followed, and says so.
+			runs = append(runs, RunSummary{ID: e.Name(), Dir: runDir, Err: checkDir(runDir)})
+			continue
+		}
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(runDir, manifestFile)); err != nil {
 			continue // not a run, or one whose creation did not finish
 		}
 		runs = append(runs, Summarize(runDir))
@@ -157,7 +165,7 @@ func Summarize(runDir string) RunSummary {
 // payload that does not decode) is returned as an ErrCorrupted error.
 func scanRun(runDir string, fn func(record) error, torn *bool) error {
 	path := filepath.Join(runDir, logFile)
-	f, err := os.Open(path)
+	f, err := openInside(path, os.O_RDONLY, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return mlerr.ErrRunNotFound.Errorf("no log at %s", path)

@@ -72,6 +72,9 @@ type scanner struct {
 	buf  []byte
 	err  error
 	torn bool // the bytes from off to size are a torn tail
+	// claim is the length a record header at off claimed when it was more
+	// than maxPayload: no writer makes such a header.
+	claim uint32
 }
 
 // newScanner checks the file header (name) and returns a scanner positioned
@@ -137,7 +140,11 @@ func (s *scanner) read() (record, bool) {
 		return record{}, false
 	}
 	n := binary.LittleEndian.Uint32(h[4:])
-	if binary.LittleEndian.Uint32(h[0:]) != recordMagic || n > maxPayload || int64(n) > s.size-s.off-recordHeaderSize {
+	if binary.LittleEndian.Uint32(h[0:]) == recordMagic && n > maxPayload {
+		s.claim = n
+		return record{}, false
+	}
+	if binary.LittleEndian.Uint32(h[0:]) != recordMagic || int64(n) > s.size-s.off-recordHeaderSize {
 		return record{}, false
 	}
 	if cap(s.buf) < int(n) {
@@ -155,8 +162,14 @@ func (s *scanner) read() (record, bool) {
 }
 
 // classifyTail decides what the bad bytes at s.off are: a torn tail when no
-// good record starts after them, corruption otherwise.
+// good record starts after them, corruption otherwise. A header claiming
+// more than a record may hold is corruption wherever it is: a torn write
+// leaves a prefix of what was written (or zeros), never such a length.
 func (s *scanner) classifyTail() {
+	if s.claim > 0 {
+		s.err = corrupted(s.path, s.off, "record header claims %d bytes, more than the %d a record holds", s.claim, maxPayload)
+		return
+	}
 	at, err := findRecord(s.f, s.off+1, s.size)
 	switch {
 	case err != nil:
@@ -226,12 +239,15 @@ func goodRecordAt(f *os.File, off, size int64) bool {
 	if binary.LittleEndian.Uint32(h[0:]) != recordMagic || n > maxPayload || off+recordHeaderSize+n > size {
 		return false
 	}
-	p := make([]byte, n)
-	if _, err := f.ReadAt(p, off+recordHeaderSize); err != nil {
+	// The payload is checked as it is read, a bounded buffer at a time: a
+	// damaged stretch with many magics claiming large payloads must not
+	// allocate one buffer each.
+	crc := crc32.New(castagnoli)
+	_, _ = crc.Write(h[4:8])
+	if _, err := io.CopyBuffer(crc, io.NewSectionReader(f, off+recordHeaderSize, n), make([]byte, 32<<10)); err != nil {
 		return false
 	}
-	crc := crc32.Update(0, castagnoli, h[4:8])
-	return crc32.Update(crc, castagnoli, p) == binary.LittleEndian.Uint32(h[8:])
+	return crc.Sum32() == binary.LittleEndian.Uint32(h[8:])
 }
 
 // goodRecordBytes reports whether buf is exactly one record with a matching

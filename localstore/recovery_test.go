@@ -97,7 +97,7 @@ func TestTornTailIsCut(t *testing.T) {
 			assert.Equal(t, tt.wantCut, sum.TornTail)
 
 			// Opening for writing cuts it, and the log goes on.
-			l, cut, err := openRunLog(logPath(s, id), false)
+			l, cut, err := openRunLog(logPath(s, id), false, DefaultFileMode)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantCut, cut)
 			want := int64(fileHeaderSize)
@@ -153,7 +153,7 @@ func TestCorruptionInTheMiddleIsAnError(t *testing.T) {
 			_, err := Items(s.RunDir(id))
 			check(err)
 			check(Summarize(s.RunDir(id)).Err)
-			_, _, err = openRunLog(logPath(s, id), false)
+			_, _, err = openRunLog(logPath(s, id), false, DefaultFileMode)
 			check(err)
 			s2, err := Open(s.Dir())
 			require.NoError(t, err)
@@ -234,7 +234,7 @@ func FuzzRecovery(f *testing.F) {
 		if len(items) > 15 {
 			return // the tail held good records of its own
 		}
-		l, cut, err := openRunLog(path, false)
+		l, cut, err := openRunLog(path, false, DefaultFileMode)
 		if err != nil {
 			t.Fatalf("a log that reads cleanly does not open: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -192,7 +193,7 @@ type planned struct {
 // upload.
 func (r *replayer) plan(dir string) ([]planned, error) {
 	var sums []RunSummary
-	if _, err := os.Stat(filepath.Join(dir, manifestFile)); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, manifestFile)); err == nil {
 		sums = []RunSummary{Summarize(dir)}
 	} else {
 		all, err := List(dir)
@@ -231,7 +232,9 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		rr.AlreadySynced, rr.SkippedBatches = true, p.cur.Batches
 		return rr, nil
 	}
-	unlock, err := lockCursor(sum.Dir, r.target)
+	// Files of the sync directory get the permission of the run's log.
+	mode := fileModeOf(filepath.Join(sum.Dir, logFile))
+	unlock, err := lockCursor(sum.Dir, r.target, mode)
 	if err != nil {
 		rr.Err = err
 		return rr, nil
@@ -274,7 +277,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		// Remember the remote run before sending anything, so that an
 		// interrupted replay resumes it rather than creating another.
 		cur = cursor{Target: r.target, RemoteRunID: info.RunID, Offset: fileHeaderSize, Updated: r.now()}
-		if err := writeCursor(sum.Dir, cur); err != nil {
+		if err := writeCursor(sum.Dir, cur, mode); err != nil {
 			rr.Err = err
 			return rr, nil
 		}
@@ -306,14 +309,14 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 			return callerError{backendError{err}}
 		}
 		if len(rejected) > 0 {
-			if err := appendRejections(sum.Dir, r.target, rejected); err != nil {
+			if err := appendRejections(sum.Dir, r.target, rejected, mode); err != nil {
 				return callerError{err}
 			}
 		}
 		cur.Batches, cur.Offset, cur.Updated = idx, rec.end(), r.now()
 		cur.Items += len(items) - len(rejected)
 		cur.Rejected += len(rejected)
-		if err := writeCursor(sum.Dir, cur); err != nil {
+		if err := writeCursor(sum.Dir, cur, mode); err != nil {
 			return callerError{err}
 		}
 		rr.Batches++
@@ -343,7 +346,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 				return rr, fmt.Errorf("ending run %s in the target: %w", sum.ID, err)
 			}
 			cur.EndedStatus, cur.EndedAt, cur.Updated = m.Status, m.EndTime, r.now()
-			if err := writeCursor(sum.Dir, cur); err != nil {
+			if err := writeCursor(sum.Dir, cur, mode); err != nil {
 				rr.Err = err
 				return rr, nil
 			}
@@ -402,9 +405,9 @@ func parseStatus(s string) (mlerr.RunStatus, bool) {
 
 // appendRejections appends rejections, one JSON object a line, to the run's
 // rejection file for target, and fsyncs it.
-func appendRejections(runDir, target string, rs []Rejection) error {
+func appendRejections(runDir, target string, rs []Rejection, mode fs.FileMode) error {
 	path := filepath.Join(runDir, syncDirName, cursorBase(target)+".rejected.jsonl")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := openInside(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, mode)
 	if err != nil {
 		return err
 	}
@@ -429,12 +432,12 @@ func appendRejections(runDir, target string, rs []Rejection) error {
 
 // lockCursor takes the lock of a run's upload to target, so that two
 // replays never upload the same run to the same target at once.
-func lockCursor(runDir, target string) (unlock func(), err error) {
+func lockCursor(runDir, target string, mode fs.FileMode) (unlock func(), err error) {
 	dir := filepath.Join(runDir, syncDirName)
-	if err := mkdirDurable(dir); err != nil {
+	if err := mkdirInside(dir, dirMode(mode)); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, cursorBase(target)+".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openInside(filepath.Join(dir, cursorBase(target)+".lock"), os.O_RDWR|os.O_CREATE, mode)
 	if err != nil {
 		return nil, err
 	}

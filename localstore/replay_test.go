@@ -354,7 +354,7 @@ func TestReplayCursorMismatchIsCorruption(t *testing.T) {
 	require.True(t, ok)
 	c.Offset -= 3
 	c.Batches = 2
-	require.NoError(t, writeCursor(s.RunDir(id), c))
+	require.NoError(t, writeCursor(s.RunDir(id), c, DefaultFileMode))
 	rep, err := Replay(ctx, s.Dir(), fb)
 	assert.ErrorIs(t, err, ErrCorrupted)
 	assert.ErrorIs(t, rep.Runs[0].Err, ErrCorrupted)

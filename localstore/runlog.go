@@ -32,15 +32,15 @@ type runLog struct {
 	buf  []byte
 }
 
-// openRunLog opens (creating it when create is true) the log at path for
-// appending: it takes the run's lock, reads every record to learn the stored
+// openRunLog opens (creating it when create is true, with mode) the log at
+// path for appending: it takes the run's lock, reads every record to learn the stored
 // seqs, and cuts a torn tail. The returned bool is true when a tail was cut.
-func openRunLog(path string, create bool) (*runLog, bool, error) {
+func openRunLog(path string, create bool, mode fs.FileMode) (*runLog, bool, error) {
 	flag := os.O_RDWR
 	if create {
 		flag |= os.O_CREATE
 	}
-	f, err := os.OpenFile(path, flag, 0o644)
+	f, err := openInside(path, flag, mode)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, false, mlerr.ErrRunNotFound.Errorf("no log at %s", path)
@@ -98,6 +98,9 @@ func (l *runLog) append(seq uint64, items []mlerr.Item) (dup bool, err error) {
 	defer l.mu.Unlock()
 	if l.file.f == nil {
 		return false, mlerr.ErrClosed.Errorf("run log %s is closed", l.file.path)
+	}
+	if len(items) > maxRecordItems {
+		return false, mlerr.ErrValueTooLarge.Errorf("batch %d has %d items, more than the %d a record holds", seq, len(items), maxRecordItems)
 	}
 	buf := appendBatch(append(l.buf[:0], make([]byte, recordHeaderSize)...), seq, items, l.keys)
 	l.buf = buf

@@ -53,6 +53,7 @@ type Spool struct {
 	keys    map[string]uint64
 	buf     []byte
 	closed  bool
+	mode    fs.FileMode // of the files it creates
 }
 
 var _ mlerr.Spool = (*Spool)(nil)
@@ -80,20 +81,26 @@ type SpoolOption func(*Spool)
 // segment at a time.
 func WithSegmentSize(n int64) SpoolOption { return func(s *Spool) { s.segSize = max(n, 1) } }
 
+// WithSpoolFileMode sets the permission of the files the spool creates
+// (default DefaultFileMode, 0600: the owner's alone), before the process's
+// umask; its directory, when the spool creates it, gets the same bits plus
+// search where a read bit is set.
+func WithSpoolFileMode(mode fs.FileMode) SpoolOption { return func(s *Spool) { s.mode = mode.Perm() } }
+
 // OpenSpool opens the spool in dir, creating the directory when needed, and
 // finds the items pushed and not acknowledged before (by this process or an
 // earlier one). Only one Spool may have dir open at a time: another gets an
 // ErrLocked error. A segment damaged other than at its torn tail is an
 // ErrCorrupted error.
 func OpenSpool(dir string, opts ...SpoolOption) (*Spool, error) {
-	s := &Spool{dir: dir, segSize: DefaultSegmentSize, keys: map[string]uint64{}}
+	s := &Spool{dir: dir, segSize: DefaultSegmentSize, keys: map[string]uint64{}, mode: DefaultFileMode}
 	for _, o := range opts {
 		o(s)
 	}
-	if err := mkdirDurable(dir); err != nil {
+	if err := mkdirDurable(dir, dirMode(s.mode)); err != nil {
 		return nil, mlerr.Wrap(err, mlerr.CodeIOError, "creating spool "+dir)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, spoolLockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	lock, err := openInside(filepath.Join(dir, spoolLockFile), os.O_RDWR|os.O_CREATE, s.mode)
 	if err != nil {
 		return nil, mlerr.Wrap(err, mlerr.CodeIOError, "opening spool "+dir)
 	}
@@ -187,7 +194,7 @@ func (s *Spool) loadSegment(n uint64, last bool, cur spoolCursor, headFound *boo
 		}
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openInside(path, os.O_RDWR|os.O_CREATE, s.mode)
 	if err != nil {
 		return err
 	}
@@ -209,7 +216,7 @@ func (s *Spool) loadSegment(n uint64, last bool, cur spoolCursor, headFound *boo
 // scanSegment reads a segment that is no longer written: every byte of it
 // must be a good record.
 func scanSegment(path string, fn func(record) error) (size int64, err error) {
-	f, err := os.Open(path)
+	f, err := openInside(path, os.O_RDONLY, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -237,7 +244,7 @@ func scanSegment(path string, fn func(record) error) (size int64, err error) {
 
 func (s *Spool) readCursor() (spoolCursor, error) {
 	path := filepath.Join(s.dir, spoolCursorFile)
-	data, err := os.ReadFile(path)
+	data, err := readInside(path, maxCursorBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return spoolCursor{Segment: 1}, nil
 	}
@@ -325,7 +332,7 @@ func (s *Spool) pushRecord(items []mlerr.Item) error {
 func (s *Spool) roll() error {
 	next := s.seg + 1
 	path := s.segPath(next)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openInside(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, s.mode)
 	if err != nil {
 		return err
 	}
@@ -386,7 +393,7 @@ func (s *Spool) readRecord(r spoolRec, files map[uint64]*os.File) ([]mlerr.Item,
 		f = s.active.f
 	} else if f == nil {
 		var err error
-		if f, err = os.Open(s.segPath(r.seg)); err != nil {
+		if f, err = openInside(s.segPath(r.seg), os.O_RDONLY, 0); err != nil {
 			return nil, err
 		}
 		files[r.seg] = f
@@ -434,7 +441,7 @@ func (s *Spool) Ack(n int) error {
 		cur = spoolCursor{Segment: recs[0].seg, Offset: recs[0].off, Skip: skip}
 	}
 	data, _ := json.Marshal(cur)
-	if err := writeFileAtomic(filepath.Join(s.dir, spoolCursorFile), data); err != nil {
+	if err := writeFileAtomic(filepath.Join(s.dir, spoolCursorFile), data, s.mode); err != nil {
 		return mlerr.Wrap(err, mlerr.CodeIOError, "saving spool cursor")
 	}
 	oldest := s.recs[0].seg

@@ -24,6 +24,7 @@ type Store struct {
 	now   func() time.Time
 	ids   func() string
 	rules mlerr.Rules
+	mode  fs.FileMode // of the files it creates
 
 	mu     sync.Mutex
 	runs   map[string]*runLog // runs open for writing
@@ -52,23 +53,31 @@ func WithRunIDs(gen func() string) Option { return func(s *Store) { s.ids = gen 
 // so that an entry the backend would refuse is refused when it is logged,
 // not when it is synced.
 func WithRules(r mlerr.Rules) Option { return func(s *Store) { s.rules = r } }
+// WithFileMode sets the permission of the files the store creates (default
+// DefaultFileMode, 0600: the owner's alone, since a run's data may be
+// private), before the process's umask, which applies as always; its
+// directories get the same bits plus search where a read bit is set (0600
+// gives 0700, 0640 gives 0750, 0644 gives 0755). Files and directories that
+// exist keep their permissions, but for a manifest, replaced whole. Replay
+// creates its files with the permission of the run's log.
+func WithFileMode(mode fs.FileMode) Option { return func(s *Store) { s.mode = mode.Perm() } }
 
 // Open opens the store in dir, creating the directory and its marker file
 // when needed.
 func Open(dir string, opts ...Option) (*Store, error) {
-	s := &Store{root: dir, now: time.Now, ids: newRunID, runs: map[string]*runLog{}}
+	s := &Store{root: dir, now: time.Now, ids: newRunID, runs: map[string]*runLog{}, mode: DefaultFileMode}
 	for _, o := range opts {
 		o(s)
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return nil, ErrNotStore.Errorf("%s is not a directory", dir)
 	}
-	if err := mkdirDurable(dir); err != nil {
+	if err := mkdirDurable(dir, dirMode(s.mode)); err != nil {
 		return nil, mlerr.Wrap(err, mlerr.CodeIOError, "creating store "+dir)
 	}
 	marker := filepath.Join(dir, markerFile)
-	if _, err := os.Stat(marker); errors.Is(err, fs.ErrNotExist) {
-		if err := writeFileAtomic(marker, []byte("mlerr local store, format 1\n")); err != nil {
+	if _, err := os.Lstat(marker); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFileAtomic(marker, []byte("mlerr local store, format 1\n"), s.mode); err != nil {
 			return nil, mlerr.Wrap(err, mlerr.CodeIOError, "creating store "+dir)
 		}
 	}
@@ -143,16 +152,16 @@ func (s *Store) create(id string, spec mlerr.RunSpec) (mlerr.RunInfo, error) {
 		}
 	}
 	dir := s.RunDir(id)
-	if err := mkdirDurable(dir); err != nil {
+	if err := mkdirInside(dir, dirMode(s.mode)); err != nil {
 		return mlerr.RunInfo{}, mlerr.Wrap(err, mlerr.CodeIOError, "creating run "+id)
 	}
 	// The log first, the manifest last: a run is listed once its manifest
 	// exists, and then its log does too.
-	l, _, err := openRunLog(filepath.Join(dir, logFile), true)
+	l, _, err := openRunLog(filepath.Join(dir, logFile), true, s.mode)
 	if err != nil {
 		return mlerr.RunInfo{}, err
 	}
-	if err := writeManifest(dir, m); err != nil {
+	if err := writeManifest(dir, m, s.mode); err != nil {
 		l.close()
 		return mlerr.RunInfo{}, mlerr.Wrap(err, mlerr.CodeIOError, "writing manifest of run "+id)
 	}
@@ -167,7 +176,7 @@ func (s *Store) resume(m manifest) (mlerr.RunInfo, error) {
 	}
 	m.Status, m.EndTime, m.Updated = StatusRunning, time.Time{}, s.now()
 	m.Resumes++
-	if err := writeManifest(s.RunDir(m.ID), m); err != nil {
+	if err := writeManifest(s.RunDir(m.ID), m, s.mode); err != nil {
 		return mlerr.RunInfo{}, mlerr.Wrap(err, mlerr.CodeIOError, "writing manifest of run "+m.ID)
 	}
 	return mlerr.RunInfo{RunID: m.ID, ExperimentID: m.Experiment, Resumed: true, LastSeq: l.lastSeq(), URL: fileURL(s.RunDir(m.ID))}, nil
@@ -185,7 +194,7 @@ func (s *Store) openLocked(id string) (*runLog, error) {
 	if _, err := readManifest(s.RunDir(id)); err != nil {
 		return nil, err
 	}
-	l, _, err := openRunLog(filepath.Join(s.RunDir(id), logFile), false)
+	l, _, err := openRunLog(filepath.Join(s.RunDir(id), logFile), false, s.mode)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +209,9 @@ func (s *Store) openLocked(id string) (*runLog, error) {
 // that is not open in this Store is opened (after a restart, say); a run the
 // store does not have is an mlerr.ErrRunNotFound error. Items of an unknown
 // kind are rejected (a *mlerr.BatchError[mlerr.Item] indexing into b.Items)
-// and the others stored; any other error means nothing of the batch is in
-// the log.
+// and the others stored; a batch of more than 1,048,576 items, or that
+// encodes to more than 64 MiB, is refused whole (kind mlerr.ErrValueTooLarge);
+// any other error means nothing of the batch is in the log.
 func (s *Store) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -276,7 +286,7 @@ func (s *Store) EndRun(ctx context.Context, runID string, status mlerr.RunStatus
 	if end.IsZero() {
 		m.EndTime = m.Updated
 	}
-	if err := writeManifest(s.RunDir(runID), m); err != nil {
+	if err := writeManifest(s.RunDir(runID), m, s.mode); err != nil {
 		return mlerr.Wrap(err, mlerr.CodeIOError, "writing manifest of run "+runID)
 	}
 	if l := s.runs[runID]; l != nil {

@@ -3,7 +3,6 @@ package mlflow
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,13 +27,16 @@ const maxResponseBytes = 256 << 20
 //
 // Every non-2xx answer is returned as the *mlerr.Error that
 // mlerr.FromResponse decodes from it: kind mlerr.ErrRest, MLflow's error code
-// and message, the observed HTTP status and any Retry-After. Transport
+// and message, the observed HTTP status and any Retry-After; a 401 or 403 is
+// of kind mlerr.ErrUnauthorized, with that error as cause (see the package
+// doc). TLS failures that no retry fixes are of kind ErrTLS. Other transport
 // failures (refused, reset, timeouts) are returned as the net/http client
 // reports them, wrapped in *url.Error. A Client is safe for concurrent use.
 type Client struct {
 	base    *url.URL // scheme://host[:port][/path], no user info, no trailing slash
 	hc      *http.Client
-	auth    authConfig
+	auth    string   // the Authorization header, "" for none
+	secrets scrubber // what messages must not show
 	headers http.Header
 	ua      string
 	timeout time.Duration
@@ -44,33 +46,43 @@ type Client struct {
 
 // NewClient returns a Client for the tracking server at trackingURI, an
 // http:// or https:// URL, optionally with a path prefix
-// (http://host/mlflow). User info in the URL (http://user:pass@host) is used
-// for basic auth unless an auth option is given, and is never printed.
+// (http://host/mlflow).
+//
+// Credentials, first found first used: an auth option (WithToken,
+// WithBasicAuth); the URL's user info (http://user:pass@host, as MLflow's
+// client uses it: basic auth when the URL has a password part, even an
+// empty one; http://user@host sends none); the environment's, for
+// NewClientFromEnv. The URL's user info is never sent in the URL, never
+// printed (TrackingURI and every message show the URL without it), and the
+// Client scrubs its token, password and Authorization header from every
+// error and panic message it returns or raises, the server's answers
+// included.
 //
 // A URI that cannot be used (empty, unparsable, another scheme such as
 // file:, sqlite: or databricks, no host, a query or fragment) is an error of
-// kind mlerr.ErrInvalidURL.
+// kind mlerr.ErrInvalidURL. For an https URI, TLS options that contradict
+// each other or certificate files that cannot be used are errors of kind
+// mlerr.ErrMissingConfig (see WithServerCertPath, WithClientCertPath).
 func NewClient(trackingURI string, opts ...Option) (*Client, error) {
 	cfg := config{timeout: DefaultTimeout, pageSize: defaultPageSize}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	base, userAuth, err := parseTrackingURI(trackingURI)
+	base, userInfo, err := parseTrackingURI(trackingURI)
 	if err != nil {
 		return nil, err
 	}
+	auth := chooseAuth(cfg, userInfo)
 	c := &Client{
 		base:    base,
 		hc:      cfg.httpClient,
-		auth:    cfg.auth,
+		auth:    auth.authorization(),
+		secrets: newScrubber(auth.secrets()),
 		headers: cfg.headers,
 		ua:      cfg.userAgent,
 		timeout: cfg.timeout,
 		page:    cfg.pageSize,
 		retry:   cfg.retry,
-	}
-	if !cfg.authSet && userAuth != nil {
-		c.auth = *userAuth
 	}
 	if c.ua == "" {
 		c.ua = "mlerr-go"
@@ -79,17 +91,48 @@ func NewClient(trackingURI string, opts ...Option) (*Client, error) {
 		c.page = defaultPageSize
 	}
 	if c.hc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		if cfg.insecureTLS {
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the caller
+		if c.hc, err = newHTTPClient(base, cfg.tls); err != nil {
+			return nil, err
 		}
-		c.hc = &http.Client{Transport: t}
 	}
 	return c, nil
 }
 
+// chooseAuth picks the credentials: an auth option, else the URL's user
+// info, else the environment's.
+func chooseAuth(cfg config, userInfo *url.Userinfo) authConfig {
+	if cfg.authSet {
+		return cfg.auth
+	}
+	if a, ok := userInfoAuth(userInfo); ok {
+		return a
+	}
+	if cfg.envAuth != nil {
+		return *cfg.envAuth
+	}
+	return authConfig{}
+}
+
+// newHTTPClient returns the Client's own HTTP client, with the TLS settings
+// applied for an https server.
+func newHTTPClient(base *url.URL, s tlsSettings) (*http.Client, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if base.Scheme == "https" {
+		tc, err := s.config()
+		if err != nil {
+			return nil, err
+		}
+		t.TLSClientConfig = tc // for requests through an HTTPS proxy
+		t.DialTLSContext = (&clientCertDialer{config: tc.Clone()}).DialTLSContext
+	}
+	return &http.Client{Transport: t}, nil
+}
+
 // parseTrackingURI checks a tracking URI and splits off its user info.
-func parseTrackingURI(raw string) (*url.URL, *authConfig, error) {
+func parseTrackingURI(raw string) (*url.URL, *url.Userinfo, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return nil, nil, mlerr.ErrInvalidURL.New("tracking URI is empty: want http://host:port")
@@ -112,16 +155,12 @@ func parseTrackingURI(raw string) (*url.URL, *authConfig, error) {
 	if u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, nil, mlerr.ErrInvalidURL.Errorf("tracking URI %q must not have a query or fragment", redact(u))
 	}
-	var auth *authConfig
-	if u.User != nil {
-		p, _ := u.User.Password()
-		auth = &authConfig{username: u.User.Username(), password: p}
-		u.User = nil
-	}
+	user := u.User
+	u.User = nil
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	return u, auth, nil
+	return u, user, nil
 }
 
 func unwrapURLError(err error) error {
@@ -209,18 +248,15 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			req.Header.Add(k, v)
 		}
 	}
-	switch {
-	case c.auth.username != "" || c.auth.password != "":
-		req.SetBasicAuth(c.auth.username, c.auth.password)
-	case c.auth.token != "":
-		req.Header.Set("Authorization", "Bearer "+c.auth.token)
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return mlerr.FromResponse(resp)
+		return c.decodeError(resp)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -241,7 +277,7 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		// No HTTP status on the error: the status was a success, and the
 		// failure is retryable, as a garbled answer in transit is.
 		return mlerr.ErrRest.Errorf("mlflow: %s answered %d with a body that is not the expected JSON (%s): %w",
-			path, resp.StatusCode, excerpt(data), err)
+			path, resp.StatusCode, excerpt(c.secrets.bytes(data)), err)
 	}
 	return nil
 }

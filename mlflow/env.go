@@ -10,26 +10,33 @@ import (
 )
 
 // The environment variables NewClientFromEnv and NewBackendFromEnv read; they
-// are the ones MLflow's Python client reads.
+// are the ones MLflow's Python client reads, read as it reads them (see the
+// package doc for each one's rules). The package reads no other variable.
 const (
 	EnvTrackingURI      = "MLFLOW_TRACKING_URI"
 	EnvTrackingToken    = "MLFLOW_TRACKING_TOKEN"
 	EnvTrackingUsername = "MLFLOW_TRACKING_USERNAME"
 	EnvTrackingPassword = "MLFLOW_TRACKING_PASSWORD"
 	EnvInsecureTLS      = "MLFLOW_TRACKING_INSECURE_TLS"
+	EnvServerCertPath   = "MLFLOW_TRACKING_SERVER_CERT_PATH"
+	EnvClientCertPath   = "MLFLOW_TRACKING_CLIENT_CERT_PATH"
 	EnvRequestTimeout   = "MLFLOW_HTTP_REQUEST_TIMEOUT" // seconds
 	EnvExperimentName   = "MLFLOW_EXPERIMENT_NAME"
 )
 
-// NewClientFromEnv returns a Client for $MLFLOW_TRACKING_URI, authenticated
-// with basic auth when MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD
-// are set, else with MLFLOW_TRACKING_TOKEN as a bearer token when it is set.
-// MLFLOW_TRACKING_INSECURE_TLS=true and MLFLOW_HTTP_REQUEST_TIMEOUT (seconds)
-// are honoured too. opts are applied after the environment, so they win.
+// NewClientFromEnv returns a Client for $MLFLOW_TRACKING_URI configured from
+// the environment as MLflow's Python client configures itself (the package
+// doc lists the variables and their rules): credentials from the URI's user
+// info, else basic auth from MLFLOW_TRACKING_USERNAME and
+// MLFLOW_TRACKING_PASSWORD when both are set, else MLFLOW_TRACKING_TOKEN;
+// TLS from MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH and
+// MLFLOW_TRACKING_CLIENT_CERT_PATH; MLFLOW_HTTP_REQUEST_TIMEOUT (seconds).
+// opts are applied after the environment, so they win.
 //
 // An unset MLFLOW_TRACKING_URI is an error of kind mlerr.ErrMissingConfig; a
-// bad one, of kind mlerr.ErrInvalidURL; a bad numeric or boolean variable, of
-// kind mlerr.ErrMissingConfig naming the variable.
+// bad one, of kind mlerr.ErrInvalidURL; a bad numeric or boolean variable,
+// contradictory TLS variables or a certificate file that cannot be used, of
+// kind mlerr.ErrMissingConfig naming the variable or the file.
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	uri, envOpts, err := fromEnv()
 	if err != nil {
@@ -57,24 +64,14 @@ func fromEnv() (string, []Option, error) {
 		return "", nil, mlerr.ErrMissingConfig.New(EnvTrackingURI + " is not set: it should be the tracking server's URL, such as http://127.0.0.1:5000")
 	}
 	var opts []Option
-	user, pass := os.Getenv(EnvTrackingUsername), os.Getenv(EnvTrackingPassword)
-	switch token := os.Getenv(EnvTrackingToken); {
-	case user != "" && pass != "":
-		opts = append(opts, WithBasicAuth(user, pass))
-	case user != "" || pass != "":
-		return "", nil, mlerr.ErrMissingConfig.New(EnvTrackingUsername + " and " + EnvTrackingPassword + " must be set together")
-	case token != "":
-		opts = append(opts, WithToken(token))
+	if a, ok := envAuth(os.Getenv(EnvTrackingUsername), os.Getenv(EnvTrackingPassword), os.Getenv(EnvTrackingToken)); ok {
+		opts = append(opts, func(c *config) { c.envAuth = &a })
 	}
-	if v := os.Getenv(EnvInsecureTLS); v != "" {
-		on, err := strconv.ParseBool(v)
-		if err != nil {
-			return "", nil, mlerr.ErrMissingConfig.Errorf("%s=%q is not true or false", EnvInsecureTLS, v)
-		}
-		if on {
-			opts = append(opts, WithInsecureTLS())
-		}
+	tlsOpts, err := tlsFromEnv()
+	if err != nil {
+		return "", nil, err
 	}
+	opts = append(opts, tlsOpts...)
 	if v := os.Getenv(EnvRequestTimeout); v != "" {
 		s, err := strconv.ParseFloat(v, 64)
 		if err != nil || s <= 0 {
@@ -83,4 +80,39 @@ func fromEnv() (string, []Option, error) {
 		opts = append(opts, WithTimeout(time.Duration(s*float64(time.Second))))
 	}
 	return uri, opts, nil
+}
+
+// tlsFromEnv reads the TLS variables as MLflow's client does: a variable
+// that is set counts even when empty.
+func tlsFromEnv() ([]Option, error) {
+	var opts []Option
+	if v, ok := os.LookupEnv(EnvInsecureTLS); ok {
+		on, ok := parseBool(v)
+		if !ok {
+			return nil, mlerr.ErrMissingConfig.Errorf("%s=%q: the value must be one of true, false, 1, 0 (in any case), as for MLflow's client", EnvInsecureTLS, v)
+		}
+		if on {
+			opts = append(opts, WithInsecureTLS())
+		}
+	}
+	if v, ok := os.LookupEnv(EnvServerCertPath); ok {
+		opts = append(opts, WithServerCertPath(v))
+	}
+	if v := os.Getenv(EnvClientCertPath); v != "" {
+		opts = append(opts, WithClientCertPath(v))
+	}
+	return opts, nil
+}
+
+// parseBool reads a boolean variable as MLflow's client does: "true",
+// "false", "1" or "0", in any case; anything else (an empty value too) is
+// not ok.
+func parseBool(v string) (on, ok bool) {
+	switch strings.ToLower(v) {
+	case "true", "1":
+		return true, true
+	case "false", "0":
+		return false, true
+	}
+	return false, false
 }

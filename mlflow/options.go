@@ -11,22 +11,17 @@ import (
 type Option func(*config)
 
 type config struct {
-	auth        authConfig
-	authSet     bool
-	httpClient  *http.Client
-	headers     http.Header
-	userAgent   string
-	timeout     time.Duration
-	insecureTLS bool
-	experiment  string // Backend: default experiment name
-	pageSize    int    // GetMetricHistory page size
-	retry       *mlerr.Policy
-}
-
-type authConfig struct {
-	token    string
-	username string
-	password string
+	auth       authConfig // from WithToken or WithBasicAuth
+	authSet    bool
+	envAuth    *authConfig // from the environment: the URL's user info wins over it
+	httpClient *http.Client
+	headers    http.Header
+	userAgent  string
+	timeout    time.Duration
+	tls        tlsSettings
+	experiment string // Backend: default experiment name
+	pageSize   int    // GetMetricHistory page size
+	retry      *mlerr.Policy
 }
 
 // DefaultTimeout bounds one HTTP request when the caller's context has no
@@ -34,21 +29,29 @@ type authConfig struct {
 const DefaultTimeout = 120 * time.Second
 
 // WithToken authenticates with "Authorization: Bearer token", as
-// MLFLOW_TRACKING_TOKEN does. It replaces any earlier auth option.
+// MLFLOW_TRACKING_TOKEN does (an empty token sends no header). It replaces
+// any earlier auth option, and wins over the tracking URI's user info and
+// over the environment.
 func WithToken(token string) Option {
 	return func(c *config) { c.auth, c.authSet = authConfig{token: token}, true }
 }
 
-// WithBasicAuth authenticates with HTTP basic auth, as
-// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD do. It replaces any
-// earlier auth option.
+// WithBasicAuth authenticates with HTTP basic auth, "Authorization: Basic "
+// and the standard base64 of "username:password" (UTF-8), as
+// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD do (both empty send
+// no header). It replaces any earlier auth option, and wins over the
+// tracking URI's user info and over the environment.
 func WithBasicAuth(username, password string) Option {
-	return func(c *config) { c.auth, c.authSet = authConfig{username: username, password: password}, true }
+	return func(c *config) {
+		c.auth = authConfig{username: username, password: password, basic: username != "" || password != ""}
+		c.authSet = true
+	}
 }
 
 // WithHTTPClient sends requests with hc instead of a client of the package's
 // own. The caller's client keeps its own transport, TLS and timeout settings;
-// WithInsecureTLS then has no effect.
+// WithInsecureTLS, WithServerCertPath and WithClientCertPath (and their
+// environment variables) then have no effect.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) { c.httpClient = hc }
 }
@@ -75,9 +78,32 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithInsecureTLS skips the verification of the server's TLS certificate, as
-// MLFLOW_TRACKING_INSECURE_TLS=true does. For test servers only.
+// MLFLOW_TRACKING_INSECURE_TLS=true does. For test servers only. It cannot be
+// combined with WithServerCertPath: NewClient refuses both (kind
+// mlerr.ErrMissingConfig), as MLflow's client does.
 func WithInsecureTLS() Option {
-	return func(c *config) { c.insecureTLS = true }
+	return func(c *config) { c.tls.insecure = true }
+}
+
+// WithServerCertPath trusts the CA certificates in the PEM file at path (or
+// in the PEM files of the directory at path), and only those, to verify an
+// https tracking server, as MLFLOW_TRACKING_SERVER_CERT_PATH does. The file
+// is read by NewClient; one that cannot be read or holds no certificate is
+// an error of kind mlerr.ErrMissingConfig naming it. An http:// tracking
+// URI ignores it.
+func WithServerCertPath(path string) Option {
+	return func(c *config) { c.tls.serverCert, c.tls.serverCertSet = path, true }
+}
+
+// WithClientCertPath presents the client certificate in the PEM file at
+// path to an https tracking server that asks for one (mutual TLS), as
+// MLFLOW_TRACKING_CLIENT_CERT_PATH does: one file holding the certificate
+// (and its chain) and its unencrypted private key. The file is read by
+// NewClient; one that cannot be read or lacks the certificate or the key is
+// an error of kind mlerr.ErrMissingConfig naming it. An http:// tracking
+// URI ignores it.
+func WithClientCertPath(path string) Option {
+	return func(c *config) { c.tls.clientCert = path }
 }
 
 // WithExperiment sets the experiment (by name) of the runs a Backend starts

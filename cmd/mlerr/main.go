@@ -4,11 +4,18 @@
 //	mlerr ls DIR                     list the runs in DIR, with point counts and sync state
 //	mlerr sync [-retries N] DIR      upload them to $MLFLOW_TRACKING_URI
 //
-// sync reads the tracking server and credentials from the variables MLflow's
-// own client reads: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, or
-// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD. It uploads every
-// batch exactly once: run it again after an interruption and it resumes
-// where it stopped.
+// sync reads the tracking server, credentials and TLS settings from the
+// variables MLflow's own client reads, as package mlflow documents them:
+// MLFLOW_TRACKING_URI (credentials in it, http://user:pass@host, are used and
+// never printed), MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and
+// MLFLOW_TRACKING_PASSWORD, MLFLOW_TRACKING_INSECURE_TLS,
+// MLFLOW_TRACKING_SERVER_CERT_PATH, MLFLOW_TRACKING_CLIENT_CERT_PATH. It
+// uploads every batch exactly once: run it again after an interruption and
+// it resumes where it stopped.
+//
+// Both commands take the store as untrusted: they follow no symbolic link
+// inside it and read nothing outside it; a run that cannot be read is
+// listed (ls) or skipped (sync) with an ERROR naming the file.
 //
 // Exit status: 0 on success, 1 on a failure (one line on standard error
 // says why: a bad directory, an unreachable server, rejected credentials,

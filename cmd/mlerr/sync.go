@@ -46,10 +46,29 @@ func cmdSync(args []string, e env) int {
 		localstore.WithTarget(uri), localstore.WithRetry(policy), localstore.WithProgress(bar.update))
 	bar.finish()
 	printSummary(e, uri, report, err != nil)
+	if bad := unreadable(report, err); bad > 0 {
+		return fail(e, "sync", "%d of %d runs cannot be read and were not synced (see \"not synced\" above); the others were", bad, len(report.Runs))
+	}
 	if err != nil {
 		return fail(e, "sync", "%s", serverReason(err, uri))
 	}
 	return 0
+}
+
+// unreadable returns the number of runs that could not be read when those
+// are all that failed (Replay then joins their errors), else 0.
+func unreadable(rep localstore.ReplayReport, err error) int {
+	bad := 0
+	for _, r := range rep.Runs {
+		if r.Err != nil {
+			bad++
+		}
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok || bad == 0 || len(j.Unwrap()) != bad {
+		return 0
+	}
+	return bad
 }
 
 // printSummary prints a line per run and a total. After a failure it only

@@ -44,7 +44,9 @@ type Server struct {
 type Option func(*Server)
 
 // WithToken makes the server demand "Authorization: Bearer token" (401
-// without it, 403 with another one).
+// without it, 403 with another one). Refusals are answered as MLflow's auth
+// app answers them, in text: 401 with WWW-Authenticate, 403 "Permission
+// denied".
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
 // WithBasicAuth makes the server demand these basic-auth credentials.
@@ -158,8 +160,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	}
 	got := r.Header.Get("Authorization")
 	if got == "" {
+		// MLflow's auth app answers in text, not in its JSON error body.
 		w.Header().Set("WWW-Authenticate", `Basic realm="mlflow"`)
-		writeError(w, 401, "UNAUTHENTICATED", "You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.")
+		writeText(w, 401, "You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.")
 		return false
 	}
 	ok := false
@@ -170,9 +173,16 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		ok = true
 	}
 	if !ok {
-		writeError(w, 403, "PERMISSION_DENIED", "Permission denied")
+		writeText(w, 403, "Permission denied")
 	}
 	return ok
+}
+
+// writeText answers as MLflow's auth app does: a text/html body, no JSON.
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
 }
 
 // writeError answers an MLflow error body; 3.x adds sqlstate and
