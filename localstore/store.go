@@ -53,6 +53,7 @@ func WithRunIDs(gen func() string) Option { return func(s *Store) { s.ids = gen 
 // so that an entry the backend would refuse is refused when it is logged,
 // not when it is synced.
 func WithRules(r mlerr.Rules) Option { return func(s *Store) { s.rules = r } }
+
 // WithFileMode sets the permission of the files the store creates (default
 // DefaultFileMode, 0600: the owner's alone, since a run's data may be
 // private), before the process's umask, which applies as always; its
