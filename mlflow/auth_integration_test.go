@@ -5,7 +5,8 @@ package mlflow_test
 // server, with the admin's credentials in MLERR_TEST_AUTH_ADMIN_USERNAME and
 // MLERR_TEST_AUTH_ADMIN_PASSWORD (.ci/run starts one with
 // MLFLOW_AUTH=1 scripts/mlflow-server.sh start and reads them from its
-// server.env). It skips only when MLERR_TEST_AUTH_URI is unset.
+// server.env). It skips only when MLERR_TEST_AUTH_URI is unset (fails then under
+// MLERR_TEST_REQUIRE_SERVERS=1).
 
 import (
 	"bytes"
@@ -15,23 +16,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/mlerr/mlerr"
 	"github.com/mlerr/mlerr/internal/fault"
+	"github.com/mlerr/mlerr/internal/testserver"
 	"github.com/mlerr/mlerr/mlflow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
-
-// The variables naming the auth server of the suite.
-const (
-	envAuthURI       = "MLERR_TEST_AUTH_URI"
-	envAuthAdmin     = "MLERR_TEST_AUTH_ADMIN_USERNAME"
-	envAuthAdminPass = "MLERR_TEST_AUTH_ADMIN_PASSWORD"
 )
 
 // authApp is the auth server, driven through its admin's REST calls.
@@ -43,13 +36,8 @@ type authApp struct {
 
 func newAuthApp(t *testing.T) *authApp {
 	t.Helper()
-	uri := os.Getenv(envAuthURI)
-	if uri == "" {
-		t.Skip(envAuthURI + " is not set: start a server with MLFLOW_AUTH=1 scripts/mlflow-server.sh start (see .ci/run)")
-	}
-	a := &authApp{uri: strings.TrimRight(uri, "/"), admin: os.Getenv(envAuthAdmin), adminPass: os.Getenv(envAuthAdminPass)}
-	require.NotEmpty(t, a.admin, envAuthAdmin+" must be set with "+envAuthURI)
-	require.NotEmpty(t, a.adminPass, envAuthAdminPass+" must be set with "+envAuthURI)
+	uri, admin, pass := testserver.Auth(t)
+	a := &authApp{uri: uri, admin: admin, adminPass: pass}
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	a.hc = &http.Client{Transport: tr}

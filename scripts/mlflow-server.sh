@@ -15,7 +15,9 @@
 #                                      if none is running
 #   scripts/mlflow-server.sh clean     stop, then delete the state dir and the PostgreSQL cluster
 #
-# Typical use:  export "$(scripts/mlflow-server.sh start)"; go test ./...; scripts/mlflow-server.sh stop
+# Typical use:  export MLERR_TEST_MLFLOW_URI=$(scripts/mlflow-server.sh start | cut -d= -f2-)
+#               go test ./...; scripts/mlflow-server.sh stop
+# (tests read MLERR_TEST_MLFLOW_URI, never MLFLOW_TRACKING_URI; see internal/testserver)
 #
 # Modes (chosen at start; a running server in another mode is stopped and started anew):
 #   MLFLOW_STORE=sqlite    (default) SQLite db in the state dir, 1 worker by default.

@@ -18,6 +18,7 @@ import (
 	"github.com/mlerr/mlerr"
 	"github.com/mlerr/mlerr/internal/fakemlflow"
 	"github.com/mlerr/mlerr/internal/fault"
+	"github.com/mlerr/mlerr/internal/testserver"
 	"github.com/mlerr/mlerr/localstore"
 	"github.com/mlerr/mlerr/mlflow"
 )
@@ -316,13 +317,11 @@ func TestSyncResumesAfterAnInterruption(t *testing.T) {
 	checkServer(t, proxy.URL(), dir, 500)
 }
 
-// TestSyncRealServer uploads to the MLflow server of MLFLOW_TRACKING_URI
+// TestSyncRealServer uploads to the MLflow server of MLERR_TEST_MLFLOW_URI
 // (started by .ci/run) and reads the runs back.
 func TestSyncRealServer(t *testing.T) {
-	uri := os.Getenv(mlflow.EnvTrackingURI)
-	if uri == "" {
-		t.Skip("MLFLOW_TRACKING_URI is not set")
-	}
+	uri := testserver.MLflowURI(t)
+	t.Setenv(mlflow.EnvTrackingURI, uri)
 	dir := offlineStore(t, 2, 3, 300)
 	r := runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -344,10 +343,7 @@ func lastLine(s string) string {
 // resumed sync resends that batch, and the server still holds every point
 // once.
 func TestSyncRealServerResumes(t *testing.T) {
-	uri := os.Getenv(mlflow.EnvTrackingURI)
-	if uri == "" {
-		t.Skip("MLFLOW_TRACKING_URI is not set")
-	}
+	uri := testserver.MLflowURI(t)
 	proxy, err := fault.NewReverse(uri)
 	require.NoError(t, err)
 	defer proxy.Close()

@@ -1,0 +1,16 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/mlerr/mlerr/internal/testserver"
+)
+
+// No test reaches the user's own server through MLflow's variables: tests
+// that sync set MLFLOW_TRACKING_URI themselves, to a fake or to the suite's
+// server (MLERR_TEST_MLFLOW_URI).
+func TestMain(m *testing.M) {
+	testserver.Isolate()
+	os.Exit(m.Run())
+}
