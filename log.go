@@ -169,7 +169,7 @@ type logSide struct {
 	adm  *admitter
 	sole soleKeys // the keys of one-entry calls
 	memo keyMemo  // the keys of calls with several
-	call logCall // the call holding the lock
+	call logCall  // the call holding the lock
 
 	invalid    atomic.Int64 // entries rejected by log calls
 	duplicates atomic.Int64 // points not logged: repeating their metric's latest
