@@ -64,6 +64,9 @@ func fromEnv() (string, []Option, error) {
 		return "", nil, mlerr.ErrMissingConfig.New(EnvTrackingURI + " is not set: it should be the tracking server's URL, such as http://127.0.0.1:5000")
 	}
 	var opts []Option
+	if u := os.Getenv(EnvTrackingUsername); u != "" {
+		opts = append(opts, func(c *config) { c.envUser = u })
+	}
 	if a, ok := envAuth(os.Getenv(EnvTrackingUsername), os.Getenv(EnvTrackingPassword), os.Getenv(EnvTrackingToken)); ok {
 		opts = append(opts, func(c *config) { c.envAuth = &a })
 	}

@@ -22,6 +22,9 @@ type config struct {
 	experiment string // Backend: default experiment name
 	pageSize   int    // GetMetricHistory page size
 	retry      *mlerr.Policy
+	// Backend: system tags (systemtags.go)
+	user, envUser string
+	noSystemTags  bool
 }
 
 // DefaultTimeout bounds one HTTP request when the caller's context has no
