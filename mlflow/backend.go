@@ -39,16 +39,19 @@ const defaultExperimentID = "0"
 // It makes one attempt per call; the mlerr.Run using it retries, which is
 // safe: log-batch resends are de-duplicated by the server, runs/update is
 // idempotent, and a run whose runs/create answer was lost is found again by
-// its start token (see StartRun). A Backend is safe for concurrent use.
+// its idempotency key (see StartRun). A Backend is safe for concurrent use.
 type Backend struct {
 	c          *Client
 	experiment string
 
 	sysTags map[string]string // see systemTags
+	// experimentIDOpt is WithExperimentID's experiment.
+	experimentIDOpt string
 
-	mu      sync.Mutex
-	expIDs  map[string]string   // experiment name -> id
-	pending map[string]struct{} // start tokens of creates with unknown outcome
+	mu        sync.Mutex
+	expIDs    map[string]string   // experiment name -> id
+	pending   map[string]struct{} // start tokens of creates with unknown outcome
+	resumeRun string              // WithResumeRun's run, until it is resumed
 }
 
 var _ mlerr.Backend = (*Backend)(nil)
@@ -72,6 +75,7 @@ func NewBackend(trackingURI string, opts ...Option) (*Backend, error) {
 	}
 	return &Backend{
 		c: c, experiment: cfg.experiment, sysTags: systemTags(&cfg),
+		experimentIDOpt: cfg.experimentID, resumeRun: cfg.resumeRun,
 		expIDs: map[string]string{}, pending: map[string]struct{}{},
 	}, nil
 }
@@ -117,6 +121,9 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 	}
 	if spec.RunID != "" {
 		return b.resume(ctx, spec, tags)
+	}
+	if id := b.resumeID(); id != "" {
+		return b.resumeOnce(ctx, spec, id, tags)
 	}
 	expID, err := b.experimentID(ctx, spec.Experiment)
 	if err != nil {
@@ -282,12 +289,23 @@ func specTags(m map[string]string) ([]RunTag, error) {
 // experimentID returns the id of the experiment called name (the Backend's
 // default when empty), creating it if need be, and caches it.
 func (b *Backend) experimentID(ctx context.Context, name string) (string, error) {
-	if name == "" {
-		name = b.experiment
+	if name != "" {
+		return b.experimentByName(ctx, name)
 	}
-	if name == "" {
-		return defaultExperimentID, nil
+	if b.experiment == "" {
+		return firstNonEmpty(b.experimentIDOpt, defaultExperimentID), nil
 	}
+	id, err := b.experimentByName(ctx, b.experiment)
+	if err == nil && b.experimentIDOpt != "" && id != b.experimentIDOpt {
+		return "", mlerr.ErrInvalidRunParameters.Errorf("mlflow: the experiment id %s (WithExperimentID or %s) does not match the id %s of experiment %q (WithExperiment or %s)",
+			b.experimentIDOpt, EnvExperimentID, id, b.experiment, EnvExperimentName)
+	}
+	return id, err
+}
+
+// experimentByName returns the id of the experiment called name, creating
+// it if need be, and caches it.
+func (b *Backend) experimentByName(ctx context.Context, name string) (string, error) {
 	b.mu.Lock()
 	id, ok := b.expIDs[name]
 	b.mu.Unlock()
