@@ -322,6 +322,7 @@ func TestSyncResumesAfterAnInterruption(t *testing.T) {
 func TestSyncRealServer(t *testing.T) {
 	uri := testserver.MLflowURI(t)
 	t.Setenv(mlflow.EnvTrackingURI, uri)
+	t.Setenv(mlflow.EnvExperimentName, testserver.Experiment("sync"))
 	dir := offlineStore(t, 2, 3, 300)
 	r := runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -349,6 +350,7 @@ func TestSyncRealServerResumes(t *testing.T) {
 	defer proxy.Close()
 	proxy.Add(fault.Rule{Path: "/runs/log-batch", Skip: 2, Times: 1, Fault: fault.DropResponse})
 	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
+	t.Setenv(mlflow.EnvExperimentName, testserver.Experiment("sync-resumes"))
 	dir := offlineStore(t, 1, 4, 250)
 	r := runCLI(t, false, "sync", "-retries", "0", dir)
 	require.Equal(t, 1, r.code)
