@@ -39,6 +39,9 @@ func listing(p *types.Package) []byte {
 }
 
 func objectLines(obj types.Object, qual types.Qualifier) []string {
+	if c, ok := obj.(*types.Const); ok {
+		return []string{constLine(c, qual)}
+	}
 	tn, ok := obj.(*types.TypeName)
 	if !ok {
 		return []string{types.ObjectString(obj, qual)}
@@ -55,6 +58,14 @@ func objectLines(obj types.Object, qual types.Qualifier) []string {
 		}
 	}
 	return lines
+}
+
+// constLine is "const C T = value", or "const C = value" when untyped.
+func constLine(c *types.Const, qual types.Qualifier) string {
+	if b, ok := c.Type().(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+		return "const " + c.Name() + " = " + c.Val().ExactString()
+	}
+	return types.ObjectString(c, qual) + " = " + c.Val().ExactString()
 }
 
 // typeHeader is "type T[P C] kind": struct and interface members follow on
