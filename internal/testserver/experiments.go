@@ -121,7 +121,7 @@ func (s *server) ownExperiments(ctx context.Context) ([]string, error) {
 }
 
 func newClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Minute}
 }
 
 // post calls MLflow's REST API with in as the JSON body (in nil: a GET)
