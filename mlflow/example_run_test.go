@@ -75,3 +75,14 @@ func standInServer() (uri string, logged *atomic.Int64, stop func()) {
 	}))
 	return srv.URL, logged, srv.Close
 }
+
+// Credentials in a tracking URI are used, never shown: the Client prints
+// its URI without them, and scrubs them from every error it returns.
+func ExampleClient_TrackingURI() {
+	c, err := mlflow.NewClient("https://trainer:s3cret@mlflow.example.com/tracking")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.TrackingURI())
+	// Output: https://mlflow.example.com/tracking
+}
