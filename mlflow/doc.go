@@ -15,14 +15,17 @@
 //
 // # Environment
 //
-// NewClientFromEnv and NewBackendFromEnv read these variables, and the
-// package reads no other; each is read as MLflow's Python client (3.17)
-// reads it, except where said:
+// These are all the environment variables the package reads; each is read
+// as MLflow's Python client (3.17) reads it, except where said. The
+// tracking variables are read by NewClientFromEnv and NewBackendFromEnv;
+// the run variables by NewBackendFromEnv only; the user variables by every
+// Backend that sets system tags (NewBackend too; see WithoutSystemTags):
 //
 //	MLFLOW_TRACKING_URI               the server, http:// or https://; user info
 //	                                  (http://user:pass@host) is basic auth, see below
 //	MLFLOW_TRACKING_USERNAME          basic auth, when both are non-empty; one
-//	MLFLOW_TRACKING_PASSWORD          without the other is ignored
+//	MLFLOW_TRACKING_PASSWORD          without the other is ignored. A non-empty
+//	                                  username is also the runs' user (TagUser)
 //	MLFLOW_TRACKING_TOKEN             "Authorization: Bearer <token>" when non-empty,
 //	                                  unless basic auth is set (basic wins, as in MLflow)
 //	MLFLOW_TRACKING_INSECURE_TLS      true, false, 1 or 0 in any case; any other value,
@@ -35,7 +38,26 @@
 //	                                  unencrypted key, for a server that requires one;
 //	                                  empty means none
 //	MLFLOW_HTTP_REQUEST_TIMEOUT       seconds per request (default 120)
-//	MLFLOW_EXPERIMENT_NAME            the Backend's default experiment
+//
+//	MLFLOW_EXPERIMENT_NAME            the Backend's default experiment (WithExperiment),
+//	                                  created when missing
+//	MLFLOW_EXPERIMENT_ID              the Backend's default experiment by id
+//	                                  (WithExperimentID); with EXPERIMENT_NAME too, the
+//	                                  named experiment must have this id, else StartRun
+//	                                  fails (mlerr.ErrInvalidRunParameters)
+//	MLFLOW_RUN_ID                     the run the Backend's first run resumes instead of
+//	                                  creating one (WithResumeRun); a RunSpec.RunID
+//	                                  (mlerr.WithRunID) wins. As start_run, the Backend
+//	                                  uses it once; it does not unset the variable
+//
+//	LOGNAME, USER, LNAME, USERNAME    the first non-empty one is the runs' user
+//	                                  (TagUser, user_id) when neither WithUser nor
+//	                                  MLFLOW_TRACKING_USERNAME gives one, as Python's
+//	                                  getpass.getuser() reads them; then the account
+//	                                  database (os/user)
+//
+// An empty run variable counts as unset. NewClient and NewBackend read none
+// of the tracking or run variables: their options say everything.
 //
 // Credentials are taken from the first of: an auth option (WithToken,
 // WithBasicAuth); the URI's user info, when it has a password part, even an
