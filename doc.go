@@ -164,6 +164,18 @@
 // on what an error holds. CodeOf(ctx.Err()) is CANCELLED or
 // DEADLINE_EXCEEDED.
 //
+// # On the wire
+//
+// FromResponse turns any non-2xx HTTP response into an *Error of kind
+// ErrRest (Decoder.DecodeError lists what it reads: MLflow JSON,
+// problem+json, numeric codes, unknown names, HTML pages, Retry-After);
+// WriteError writes one as MLflow JSON, or as RFC 9457 problem+json when the
+// request asks for it. MarshalJSON writes {"error_code":NAME,"message":...,
+// details...} byte for byte as encoding/json would (HTML-safe escapes,
+// invalid UTF-8 as \ufffd) with one allocation; MarshalProblem and
+// UnmarshalProblem do the same for problem+json. Decoder's fields change the
+// limits (MaxBodyBytes, MaxExcerptBytes) and the clock (Now).
+//
 // # Retry
 //
 // Retry(ctx, policy, op) and Do(ctx, policy, op) repeat a call that failed
