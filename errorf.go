@@ -115,7 +115,7 @@ func skipFlagsWidthPrecision(format string, i int) int {
 }
 
 func skipDigits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+	for i < len(s) && isDigit(s[i]) {
 		i++
 	}
 	return i

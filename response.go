@@ -162,7 +162,7 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	if value == "" {
 		return 0, false
 	}
-	if c := value[0]; c >= '0' && c <= '9' {
+	if isDigit(value[0]) {
 		return parseDelaySeconds(value)
 	}
 	t, err := http.ParseTime(value)
@@ -180,12 +180,11 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 func parseDelaySeconds(value string) (time.Duration, bool) {
 	var secs int64
 	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c < '0' || c > '9' {
+		if !isDigit(value[i]) {
 			return 0, false
 		}
 		if secs < maxRetryAfter {
-			secs = secs*10 + int64(c-'0')
+			secs = secs*10 + int64(value[i]-'0')
 		}
 	}
 	return time.Duration(min(secs, maxRetryAfter)) * time.Second, true

@@ -240,14 +240,16 @@ func parseDigits(s string) (int64, bool) {
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
+		if !isDigit(s[i]) {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + int64(s[i]-'0')
 	}
 	return n, true
 }
+
+// isDigit reports whether c is an ASCII decimal digit.
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // resolveCode turns the error_code member (text is its string value or JSON
 // text, kind its kind) into a code and, when the code does not name it, the
