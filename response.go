@@ -53,7 +53,7 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	if resp == nil {
 		return New(CodeInternalError, "mlerr: FromResponse: nil *http.Response").WithKind(ErrRest)
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+	if statusClass(resp.StatusCode) == 2 {
 		return nil
 	}
 	var body []byte
@@ -119,6 +119,10 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 
 // isHTTPStatus reports whether n has the three digits of an HTTP status.
 func isHTTPStatus(n int) bool { return n >= 100 && n <= 999 }
+
+// statusClass is the first digit of an HTTP status: 2 for 2xx (success), 4
+// for 4xx (the client's fault), 5 for 5xx (the server's).
+func statusClass(status int) int { return status / 100 }
 
 func (d Decoder) maxBody() int64 {
 	if d.MaxBodyBytes > 0 {

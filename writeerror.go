@@ -111,10 +111,11 @@ func (e *Error) marshal(problem bool) []byte {
 
 // clampErrorStatus makes a status that is no error status 500.
 func clampErrorStatus(status int) int {
-	if status < 400 || status > 599 {
-		return http.StatusInternalServerError
+	switch statusClass(status) {
+	case 4, 5:
+		return status
 	}
-	return status
+	return http.StatusInternalServerError
 }
 
 // prefersProblem reports whether Accept headers give
