@@ -36,15 +36,13 @@ const (
 	roleStatus
 )
 
-// roleOf gives the role of the member named key.
-func roleOf(key []byte, problem bool) uint8 {
-	switch {
-	case string(key) == "error_code":
-		return roleCode
-	case !problem && string(key) == "message", problem && string(key) == "detail":
-		return roleMessage
-	case problem && string(key) == "status":
-		return roleStatus
+// roleOf gives the role of the member named key: that of a member of the
+// format (formatMembers), else roleDetail.
+func roleOf[K string | []byte](key K, problem bool) uint8 {
+	for _, m := range formatMembers(problem) {
+		if string(key) == m.key {
+			return m.role
+		}
 	}
 	return roleDetail
 }
