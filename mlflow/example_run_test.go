@@ -24,7 +24,7 @@ func ExampleNewBackend() {
 	defer stop()
 	ctx := context.Background()
 
-	backend, err := mlflow.NewBackend(uri, mlflow.WithExperiment("mnist"))
+	backend, err := mlflow.NewBackend(uri, mlflow.WithExperiment("mnist")) // or mlflow.NewBackendFromEnv()
 	if err != nil {
 		log.Fatal(err) // ErrInvalidURL, ErrMissingConfig: typed, before any request
 	}
