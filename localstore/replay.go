@@ -101,6 +101,11 @@ type RunReport struct {
 	// Ended is the final status this replay sent, empty when it sent none
 	// (the run is still running locally, or its end was sent before).
 	Ended string
+	// GoneRunID is the remote run an earlier replay uploaded the run to,
+	// when the target no longer has it (it was deleted; see RunChecker):
+	// the run is then not uploaded, unless WithForce, which uploads it again
+	// as a new run (Created, RemoteID).
+	GoneRunID string
 	// ForkParentUnsynced is true when the run's fork parent has not been
 	// uploaded to the target, so the remote run was started without it.
 	ForkParentUnsynced bool
@@ -187,6 +192,7 @@ type replayer struct {
 	now      func() time.Time
 	policy   mlerr.Policy
 	limits   BatchLimits
+	force    bool // WithForce
 
 	total, done int // items to upload, uploaded
 }
@@ -237,6 +243,10 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if rr.Err != nil {
 		return rr, nil
 	}
+	gone, err := r.remoteGone(ctx, &p, &rr)
+	if err != nil || gone && !r.force {
+		return rr, err
+	}
 	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) {
 		rr.AlreadySynced, rr.SkippedBatches = true, p.cur.Batches
 		return rr, nil
@@ -255,6 +265,9 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		rr.Err = err
 		return rr, nil
 	}
+	if gone && cur.RemoteRunID == rr.GoneRunID {
+		cur, has = cursor{}, false // uploaded again as a new run (WithForce)
+	}
 	m, err := readManifest(sum.Dir)
 	if err != nil {
 		rr.Err = err
@@ -262,7 +275,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	}
 	spec := mlerr.RunSpec{
 		RunID: cur.RemoteRunID, Name: m.Name, Experiment: m.Experiment,
-		Tags: m.Tags, StartTime: m.StartTime,
+		Tags: remoteTags(m.Tags, sum.ID), StartTime: m.StartTime,
 	}
 	if m.ForkParent != "" {
 		pc, ok, _ := readCursor(filepath.Join(filepath.Dir(sum.Dir), m.ForkParent), r.target)

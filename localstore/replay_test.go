@@ -65,7 +65,7 @@ func TestReplayUploadsARun(t *testing.T) {
 	assert.Equal(t, 1, rep.Requests)
 	assert.Equal(t, "offline", r.spec.Name)
 	assert.Equal(t, "exp", r.spec.Experiment)
-	assert.Equal(t, map[string]string{"t": "1"}, r.spec.Tags)
+	assert.Equal(t, map[string]string{"t": "1", TagLocalRunID: id}, r.spec.Tags, "the run's tags and where it came from")
 	assert.Equal(t, mlerr.RunFinished, r.status)
 	assert.True(t, t0.Add(time.Hour).Equal(r.end))
 
