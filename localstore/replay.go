@@ -243,8 +243,8 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if rr.Err != nil {
 		return rr, nil
 	}
-	gone, err := r.remoteGone(ctx, &p, &rr)
-	if err != nil || gone && !r.force {
+	gone, stop, err := r.remoteGone(ctx, &p, &rr)
+	if stop {
 		return rr, err
 	}
 	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) {
@@ -265,9 +265,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		rr.Err = err
 		return rr, nil
 	}
-	if gone && cur.RemoteRunID == rr.GoneRunID {
-		cur, has = cursor{}, false // uploaded again as a new run (WithForce)
-	}
+	cur, has = forgetGone(cur, has, gone, rr.GoneRunID)
 	m, err := readManifest(sum.Dir)
 	if err != nil {
 		rr.Err = err

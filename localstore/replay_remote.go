@@ -39,8 +39,25 @@ func remoteTags(tags map[string]string, localID string) map[string]string {
 
 // remoteGone asks the backend, when it is a RunChecker, whether the remote
 // run of an earlier replay still exists. A gone run is recorded in rr;
-// with WithForce, p then plans a new upload of the whole run.
-func (r *replayer) remoteGone(ctx context.Context, p *planned, rr *RunReport) (bool, error) {
+// with WithForce, p then plans a new upload of the whole run, else the
+// run is not uploaded (stop). The backend's failure to tell stops the
+// replay (stop, err).
+func (r *replayer) remoteGone(ctx context.Context, p *planned, rr *RunReport) (gone, stop bool, err error) {
+	gone, err = r.checkRemote(ctx, p, rr)
+	return gone, err != nil || gone && !r.force, err
+}
+
+// forgetGone drops the cursor of a gone remote run (WithForce), so that
+// the run is uploaded again as a new one; another replay may have done it
+// already (the cursor read under the lock then names another run).
+func forgetGone(cur cursor, has, gone bool, goneID string) (cursor, bool) {
+	if gone && cur.RemoteRunID == goneID {
+		return cursor{}, false
+	}
+	return cur, has
+}
+
+func (r *replayer) checkRemote(ctx context.Context, p *planned, rr *RunReport) (bool, error) {
 	rc, ok := r.b.(RunChecker)
 	if !ok || !p.has {
 		return false, nil
