@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,11 +104,12 @@ func waitedStore(b *testing.B, steps, perStep int) benchStore {
 }
 
 func timeSync(b *testing.B, dir string) time.Duration {
+	var stderr strings.Builder
 	start := time.Now()
-	code := run([]string{"sync", dir}, env{stdout: io.Discard, stderr: io.Discard})
+	code := run([]string{"sync", dir}, env{stdout: io.Discard, stderr: &stderr})
 	d := time.Since(start)
 	if code != 0 {
-		b.Fatalf("sync exited %d", code)
+		b.Fatalf("sync exited %d: %s", code, stderr.String())
 	}
 	return d
 }

@@ -429,3 +429,27 @@ func TestSyncDeletedRun(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "already synced as "+second)
 }
+
+// TestSyncIgnoresMLflowRunID: MLFLOW_RUN_ID, which a training program
+// resumes, does not make sync write a local run into that run; synced runs
+// carry no system tags of sync's own.
+func TestSyncIgnoresMLflowRunID(t *testing.T) {
+	fs, uri := fakeServer(t)
+	c, err := mlflow.NewClient(uri)
+	require.NoError(t, err)
+	other, err := c.CreateRun(context.Background(), mlflow.CreateRunRequest{ExperimentID: "0", RunName: "someone else's"})
+	require.NoError(t, err)
+	t.Setenv(mlflow.EnvRunID, other.Info.RunID)
+	dir := offlineStore(t, 1, 1, 5)
+	r := runCLI(t, false, "sync", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 2, fs.RunCount())
+	runs, err := localstore.List(dir)
+	require.NoError(t, err)
+	remote := runs[0].Sync[0].RemoteRunID
+	assert.NotEqual(t, other.Info.RunID, remote)
+	run, err := c.GetRun(context.Background(), remote)
+	require.NoError(t, err)
+	_, has := run.Data.Tag(mlflow.TagSourceName)
+	assert.False(t, has, "no source tag naming sync")
+}

@@ -31,7 +31,11 @@ func cmdSync(args []string, e env) int {
 	if _, err := localstore.List(dir); err != nil {
 		return fail(e, "sync", "%s", reason(err))
 	}
-	backend, err := mlflow.NewBackendFromEnv()
+	// Each local run has a remote run of its own: MLFLOW_RUN_ID, which a
+	// training program's Backend resumes, is not for sync. The runs carry
+	// no system tags: the program that logged them is not sync, and the
+	// store does not record it (mlerr.localRunId says where they come from).
+	backend, err := mlflow.NewBackendFromEnv(mlflow.WithResumeRun(""), mlflow.WithoutSystemTags())
 	if err != nil {
 		return fail(e, "sync", "%s", reason(err))
 	}
