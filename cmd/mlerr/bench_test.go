@@ -31,7 +31,7 @@ func BenchmarkSyncSmallBatches(b *testing.B) {
 	uri := testserver.MLflowURI(b)
 	b.Setenv(mlflow.EnvTrackingURI, uri)
 	b.Setenv(mlflow.EnvExperimentName, fmt.Sprintf("bench-sync-%d", time.Now().UnixNano()))
-	const steps, perStep = 500, 10
+	const steps, perStep = 2000, 10
 	src := waitedStore(b, steps, perStep)
 	items, err := localstore.Items(src.runDir)
 	if err != nil {
