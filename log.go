@@ -135,7 +135,10 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 		c.soleMetric(m, step, ts)
 	} else {
 		for k, v := range m {
-			c.metric(nil, k, step, v, ts, -1)
+			ks := c.log.memo.find(k)
+			if got := c.metric(ks, k, step, v, ts, -1); ks == nil && got != nil {
+				c.log.memo.remember(got)
+			}
 		}
 	}
 	return r.end(c, func() { indexByKey(c.rej, m) })
@@ -164,8 +167,9 @@ func (r *Run) logTexts(ctx context.Context, kind ItemKind, m map[string]string) 
 // were admitted, with one lock per call: that lock guards the log side too.
 type logSide struct {
 	adm  *admitter
-	sole soleKeys
-	call logCall // the call holding the lock
+	sole soleKeys // the keys of one-entry calls
+	memo keyMemo  // the keys of calls with several
+	call logCall  // the call holding the lock
 
 	invalid    atomic.Int64 // entries rejected by log calls
 	duplicates atomic.Int64 // points not logged: repeating their metric's latest

@@ -53,14 +53,10 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	if resp == nil {
 		return New(CodeInternalError, "mlerr: FromResponse: nil *http.Response").WithKind(ErrRest)
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+	if statusClass(resp.StatusCode) == 2 {
 		return nil
 	}
-	var body []byte
-	var readErr error
-	if resp.Body != nil {
-		body, readErr = readBody(resp.Body, d.maxBody())
-	}
+	body, readErr := readBody(resp.Body, d.maxBody())
 	e := d.DecodeError(resp.StatusCode, resp.Header, body)
 	if readErr != nil {
 		e.x.cause = readErr // e is DecodeError's own, not shared yet
@@ -70,8 +66,11 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 
 // readBody reads at most limit bytes of body, discards a bounded remainder
 // so that the connection can be reused when little is left (an endless body
-// is never read to its end), and closes body.
+// is never read to its end), and closes body. A nil body is empty.
 func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
 	b, err := io.ReadAll(io.LimitReader(body, limit))
 	if err == nil && int64(len(b)) == limit {
 		_, _ = io.CopyN(io.Discard, body, maxDrainBytes)
@@ -94,18 +93,7 @@ func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
 // replaced, at most MaxExcerptBytes long ("…" marks a cut). DecodeError
 // never panics and keeps no reference to body.
 func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error {
-	contentType := header.Get("Content-Type")
-	problem := isProblemType(contentType)
-	var e *Error
-	if problem {
-		e, _ = decodeProblem(body, status)
-	} else {
-		e, _ = decodeObject(body, false, status)
-	}
-	if e == nil {
-		e = newWireError()
-		e.code, e.message = CodeForHTTPStatus(status), excerpt(body, contentType, d.maxExcerpt())
-	}
+	e := d.decodeBody(status, header.Get("Content-Type"), body)
 	// e is the decoder's own: its extensions are not shared yet.
 	e.x.kind = ErrRest
 	if isHTTPStatus(status) {
@@ -117,8 +105,30 @@ func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error
 	return e
 }
 
+// decodeBody decodes a body as problem+json or MLflow JSON, as its
+// Content-Type says; a body that is not a JSON object gives the status's code
+// and an excerpt of the body.
+func (d Decoder) decodeBody(status int, contentType string, body []byte) *Error {
+	var e *Error
+	if isProblemType(contentType) {
+		e, _ = decodeProblem(body, status)
+	} else {
+		e, _ = decodeObject(body, false, status)
+	}
+	if e != nil {
+		return e
+	}
+	e = newWireError()
+	e.code, e.message = CodeForHTTPStatus(status), excerpt(body, contentType, d.maxExcerpt())
+	return e
+}
+
 // isHTTPStatus reports whether n has the three digits of an HTTP status.
 func isHTTPStatus(n int) bool { return n >= 100 && n <= 999 }
+
+// statusClass is the first digit of an HTTP status: 2 for 2xx (success), 4
+// for 4xx (the client's fault), 5 for 5xx (the server's).
+func statusClass(status int) int { return status / 100 }
 
 func (d Decoder) maxBody() int64 {
 	if d.MaxBodyBytes > 0 {
@@ -162,17 +172,20 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	if value == "" {
 		return 0, false
 	}
-	if c := value[0]; c >= '0' && c <= '9' {
+	if isDigit(value[0]) {
 		return parseDelaySeconds(value)
 	}
+	return parseDelayDate(value, now)
+}
+
+// parseDelayDate reads a Retry-After HTTP-date as the delay from now to it,
+// 0 for a date in the past.
+func parseDelayDate(value string, now time.Time) (time.Duration, bool) {
 	t, err := http.ParseTime(value)
 	if err != nil {
 		return 0, false
 	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
+	return max(t.Sub(now), 0), true
 }
 
 // parseDelaySeconds reads a Retry-After number of seconds, capped at
@@ -180,12 +193,11 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 func parseDelaySeconds(value string) (time.Duration, bool) {
 	var secs int64
 	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c < '0' || c > '9' {
+		if !isDigit(value[i]) {
 			return 0, false
 		}
 		if secs < maxRetryAfter {
-			secs = secs*10 + int64(c-'0')
+			secs = secs*10 + int64(value[i]-'0')
 		}
 	}
 	return time.Duration(min(secs, maxRetryAfter)) * time.Second, true
@@ -196,21 +208,13 @@ func parseDelaySeconds(value string) (time.Duration, bool) {
 // characters one space, invalid UTF-8 replaced, at most limit bytes ("…"
 // marks a cut).
 func excerpt(body []byte, contentType string, limit int) string {
-	x := excerpter{out: make([]byte, 0, min(len(body), limit)+len("…")), limit: limit}
-	html := looksHTML(body, contentType)
-	inTag := false
+	x := excerpter{out: make([]byte, 0, min(len(body), limit)+len("…")), limit: limit, html: looksHTML(body, contentType)}
 	for i := 0; i < len(body); {
-		if c := body[i]; html && (inTag || c == '<') {
-			inTag = c != '>'
-			x.space = x.space || !inTag // a tag separates words
-			i++
-			continue
-		}
-		r, size := decodeRune(body[i:])
-		i += size
-		if !x.add(r) {
+		n, fits := x.next(body[i:])
+		if !fits {
 			return string(append(x.out, "…"...))
 		}
+		i += n
 	}
 	return string(x.out)
 }
@@ -237,7 +241,31 @@ func decodeRune(b []byte) (rune, int) {
 type excerpter struct {
 	out   []byte
 	limit int
+	html  bool // the body is an HTML page: its tags are dropped
+	inTag bool // within an HTML tag
 	space bool // a separator is due before the next rune
+}
+
+// next takes what starts rest: a byte of an HTML tag, dropped, or a rune.
+// It returns how many bytes it took, and false when the rune does not fit
+// in the limit.
+func (x *excerpter) next(rest []byte) (n int, fits bool) {
+	if x.inHTMLTag(rest[0]) {
+		return 1, true
+	}
+	r, size := decodeRune(rest)
+	return size, x.add(r)
+}
+
+// inHTMLTag reports whether the byte c is part of an HTML tag, and follows
+// the tags: a tag separates words.
+func (x *excerpter) inHTMLTag(c byte) bool {
+	if !x.html || !x.inTag && c != '<' {
+		return false
+	}
+	x.inTag = c != '>'
+	x.space = x.space || !x.inTag
+	return true
 }
 
 // add appends r, or notes a separator when r is white space or a control
@@ -247,23 +275,31 @@ func (x *excerpter) add(r rune) bool {
 		x.space = true
 		return true
 	}
-	sep := x.space && len(x.out) > 0
-	n := utf8.RuneLen(r)
-	if sep {
-		n++
-	}
-	if len(x.out)+n > x.limit {
+	sep := x.separator()
+	if len(x.out)+len(sep)+utf8.RuneLen(r) > x.limit {
 		return false
 	}
-	if sep {
-		x.out = append(x.out, ' ')
-	}
+	x.out = append(x.out, sep...)
 	x.space = false
 	x.out = utf8.AppendRune(x.out, r)
 	return true
 }
 
-// isExcerptSpace reports whether r separates words in an excerpt.
+// separator is the space due before the next rune: none at the start of
+// the excerpt.
+func (x *excerpter) separator() string {
+	if x.space && len(x.out) > 0 {
+		return " "
+	}
+	return ""
+}
+
+// isExcerptSpace reports whether r separates words in an excerpt: white
+// space or a control character.
 func isExcerptSpace(r rune) bool {
-	return r < 0x20 || r == 0x7f || r == ' ' || r == '\u00a0' || r == '\u2028' || r == '\u2029'
+	switch r {
+	case ' ', 0x7f, '\u00a0', '\u2028', '\u2029':
+		return true
+	}
+	return r < 0x20
 }
