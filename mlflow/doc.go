@@ -7,7 +7,9 @@
 // errors.Is(err, mlerr.CodeResourceDoesNotExist) and the like.
 //
 // Backend implements mlerr.Backend on top of a Client, for an mlerr.Run: it
-// creates or resumes runs, splits batches to MLflow's limits, checks keys and
+// creates runs with the system tags MLflow's fluent client sets (TagUser,
+// TagSourceName, TagSourceType, TagGitCommit, TagGitBranch; see
+// WithoutSystemTags) or resumes them, splits batches to MLflow's limits, checks keys and
 // values against those limits before anything is sent (rejected items come
 // back in a *mlerr.BatchError[mlerr.Item]), keeps the points' original
 // timestamps so a retried log-batch is de-duplicated by the server, and ends

@@ -1,8 +1,13 @@
 // Command mlerr works with mlerr's local store (package localstore): the
 // runs a training job logged offline, or while its tracking server was away.
 //
-//	mlerr ls DIR                     list the runs in DIR, with point counts and sync state
-//	mlerr sync [-retries N] DIR      upload them to $MLFLOW_TRACKING_URI
+//	mlerr ls [DIR]                          list the runs in DIR, with point counts and sync state
+//	mlerr sync [-retries N] [-force] [DIR]  upload them to $MLFLOW_TRACKING_URI
+//
+// DIR is ./mlerr-runs when not given, the store the quickstart writes.
+// ls shows, for each run, its points, params, tags (those given when it
+// started and those logged), batches, the id of its remote run (REMOTE)
+// and whether it is synced.
 //
 // sync reads the tracking server, credentials and TLS settings from the
 // variables MLflow's own client reads, as package mlflow documents them:
@@ -11,7 +16,11 @@
 // MLFLOW_TRACKING_PASSWORD, MLFLOW_TRACKING_INSECURE_TLS,
 // MLFLOW_TRACKING_SERVER_CERT_PATH, MLFLOW_TRACKING_CLIENT_CERT_PATH. It
 // uploads every batch exactly once: run it again after an interruption and
-// it resumes where it stopped.
+// it resumes where it stopped. It sends requests as large as MLflow takes
+// (1000 metric points), however small the store's batches are, and tags
+// every remote run with the local run's id (mlerr.localRunId). A run
+// deleted on the server since it was synced is reported, and not synced;
+// -force uploads it again as a new run.
 //
 // Both commands take the store as untrusted: they follow no symbolic link
 // inside it and read nothing outside it; a run that cannot be read is
@@ -63,8 +72,8 @@ type env struct {
 }
 
 const usage = `usage:
-  mlerr ls DIR                    list the runs of a local store
-  mlerr sync [-retries N] DIR     upload them to $MLFLOW_TRACKING_URI
+  mlerr ls [DIR]                           list the runs of a local store (default ./mlerr-runs)
+  mlerr sync [-retries N] [-force] [DIR]   upload them to $MLFLOW_TRACKING_URI
 `
 
 // run runs the command line args and returns the exit status.
