@@ -41,17 +41,26 @@ import (
 // WriteError). An *Error with code 0 or a code MLflow does not define comes
 // back as INTERNAL_ERROR with its name ("OK", or the number) kept.
 
-// reservedKey reports whether key is a member name of the format.
-func reservedKey(key string, problem bool) bool {
-	switch key {
-	case "error_code":
-		return true
-	case "message":
-		return !problem
-	case "status", "detail":
-		return problem
+// formatMember is a member of a format that is no detail, and its role in
+// decoding.
+type formatMember struct {
+	key  string
+	role uint8
+}
+
+// The members of each format: MLflow JSON's and problem+json's.
+var (
+	mlflowMembers  = []formatMember{{"error_code", roleCode}, {"message", roleMessage}}
+	problemMembers = []formatMember{{"error_code", roleCode}, {"detail", roleMessage}, {"status", roleStatus}}
+)
+
+// formatMembers returns the members of MLflow JSON, or of problem+json when
+// problem is true.
+func formatMembers(problem bool) []formatMember {
+	if problem {
+		return problemMembers
 	}
-	return false
+	return mlflowMembers
 }
 
 // escapedKey reports whether a detail key is a member name preceded by zero
@@ -61,14 +70,7 @@ func escapedKey[K string | []byte](key K, problem bool) bool {
 	for i < len(key) && key[i] == '_' {
 		i++
 	}
-	if i == len(key) {
-		return false
-	}
-	switch key[i] {
-	case 'e', 'm', 's', 'd':
-		return reservedKey(string(key[i:]), problem)
-	}
-	return false
+	return i < len(key) && roleOf(key[i:], problem) != roleDetail
 }
 
 // MarshalJSON encodes e as MLflow JSON, {"error_code":...,"message":...,

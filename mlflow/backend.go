@@ -130,18 +130,8 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 		return mlerr.RunInfo{}, err
 	}
 	info := mlerr.RunInfo{ExperimentID: expID}
-	if spec.ForkParent != "" {
-		parent, err := b.c.GetRun(ctx, spec.ForkParent)
-		switch {
-		case err == nil && parent.Info.LifecycleStage != LifecycleDeleted:
-			tags = append(tags,
-				RunTag{Key: TagParentRunID, Value: spec.ForkParent},
-				RunTag{Key: TagForkStep, Value: strconv.FormatInt(spec.ForkStep, 10)})
-		case err == nil || errors.Is(err, mlerr.CodeResourceDoesNotExist):
-			info.ForkParentMissing = true
-		default:
-			return mlerr.RunInfo{}, err
-		}
+	if tags, err = b.forkTags(ctx, spec, tags, &info); err != nil {
+		return mlerr.RunInfo{}, err
 	}
 	start := spec.StartTime
 	token := ""
@@ -166,15 +156,41 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 		UserID:       tagValue(tags, TagUser),
 	})
 	if err != nil {
-		if token != "" && outcomeUnknown(err) {
-			b.mu.Lock()
-			b.pending[token] = struct{}{}
-			b.mu.Unlock()
-		}
+		b.createFailed(token, err)
 		return mlerr.RunInfo{}, err
 	}
 	info.RunID, info.URL = run.Info.RunID, b.runURL(expID, run.Info.RunID)
 	return info, nil
+}
+
+// forkTags checks a fork's parent and adds the tags naming it; a missing
+// or deleted parent is marked in info instead.
+func (b *Backend) forkTags(ctx context.Context, spec mlerr.RunSpec, tags []RunTag, info *mlerr.RunInfo) ([]RunTag, error) {
+	if spec.ForkParent == "" {
+		return tags, nil
+	}
+	parent, err := b.c.GetRun(ctx, spec.ForkParent)
+	switch {
+	case err == nil && parent.Info.LifecycleStage != LifecycleDeleted:
+		tags = append(tags,
+			RunTag{Key: TagParentRunID, Value: spec.ForkParent},
+			RunTag{Key: TagForkStep, Value: strconv.FormatInt(spec.ForkStep, 10)})
+	case err == nil || errors.Is(err, mlerr.CodeResourceDoesNotExist):
+		info.ForkParentMissing = true
+	default:
+		return nil, err
+	}
+	return tags, nil
+}
+
+// createFailed remembers the idempotency key of a create whose outcome is
+// unknown, so that the next StartRun looks for the run first.
+func (b *Backend) createFailed(token string, err error) {
+	if token != "" && outcomeUnknown(err) {
+		b.mu.Lock()
+		b.pending[token] = struct{}{}
+		b.mu.Unlock()
+	}
 }
 
 // withSystemTags adds the Backend's system tags that the caller's tags do

@@ -26,7 +26,8 @@ func WithExperimentID(id string) Option {
 // run is resumed as StartRun resumes a RunSpec.RunID: a missing or deleted
 // one is an error of kind mlerr.ErrRunNotFound. The Backend forgets the id
 // once the run is resumed, not before, so that a StartRun retried after an
-// outage resumes it still. It has no effect on a Client.
+// outage resumes it still. An empty id resumes none (it cancels
+// MLFLOW_RUN_ID for NewBackendFromEnv). It has no effect on a Client.
 func WithResumeRun(id string) Option {
 	return func(c *config) { c.resumeRun = id }
 }
