@@ -45,7 +45,7 @@ func (t *throttle) admit(to which, err error, now time.Time) (deliver bool, summ
 	}
 	key := throttleKeyOf(to, err)
 	st := t.state(key, now)
-	if now.Sub(st.start) >= t.window {
+	if st.windowEnded(now, t.window) {
 		summary = st.restart(key, t.window, now)
 	}
 	if st.delivered < t.burst {
@@ -136,11 +136,22 @@ func (st *throttleState) summary(key throttleKey, window time.Duration) error {
 func (t *throttle) due(now time.Time, all bool) []event {
 	var evs []event
 	for key, st := range t.states {
-		if st.suppressed > 0 && (all || now.Sub(st.start) >= t.window) {
+		if st.summaryDue(now, t.window, all) {
 			evs = append(evs, event{key.to, st.restart(key, t.window, now), now})
 		}
 	}
 	return evs
+}
+
+// windowEnded reports whether st's window has ended by now.
+func (st *throttleState) windowEnded(now time.Time, window time.Duration) bool {
+	return now.Sub(st.start) >= window
+}
+
+// summaryDue reports whether st's summary is due by now: events were held
+// back, and the window has ended or all summaries are asked for.
+func (st *throttleState) summaryDue(now time.Time, window time.Duration, all bool) bool {
+	return st.suppressed > 0 && (all || st.windowEnded(now, window))
 }
 
 // lostFailures returns the failures of the first *BatchError[Item] in err's
