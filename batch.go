@@ -436,12 +436,7 @@ func (e *BatchError[T]) Where(keep func(Failure[T]) bool) *BatchError[T] {
 	if e == nil {
 		return nil
 	}
-	var kept []Failure[T]
-	for _, f := range e.Failures {
-		if keep(f) {
-			kept = append(kept, f)
-		}
-	}
+	kept := slices.DeleteFunc(slices.Clone(e.Failures), func(f Failure[T]) bool { return !keep(f) })
 	if len(kept) == 0 {
 		return nil
 	}
