@@ -41,10 +41,10 @@ type Decoder struct {
 }
 
 // FromResponse returns nil when resp has a 2xx status, leaving its body
-// untouched. Otherwise it reads at most 1 MiB of the body, discards a
-// bounded remainder, closes the body and decodes the response as
-// Decoder.DecodeError does. A failure to read the body is kept as the
-// error's cause. A nil resp gives an INTERNAL_ERROR. It is
+// untouched. Otherwise it reads at most 1 MiB of the body, discards at most
+// 64 KiB more (an endless body costs bounded memory and time), closes the
+// body and decodes the response as Decoder.DecodeError does. A failure to
+// read the body is kept as the error's cause. A nil resp gives an INTERNAL_ERROR. It is
 // Decoder{}.FromResponse: the one call an HTTP client needs.
 func FromResponse(resp *http.Response) error { return Decoder{}.FromResponse(resp) }
 
@@ -93,6 +93,31 @@ func readBody(body io.ReadCloser, limit int64) ([]byte, error) {
 // runs of white space and control characters made one space, invalid UTF-8
 // replaced, at most MaxExcerptBytes long ("…" marks a cut). DecodeError
 // never panics and keeps no reference to body.
+//
+// What it reads, body by body:
+//
+//	{"error_code":"RESOURCE_DOES_NOT_EXIST",   that code and message; other members kept as
+//	 "message":"..."}                          details (compact raw JSON)
+//	error_code 100-599, number or string       an HTTP status, mapped as MLflow maps it
+//	  (404, "503")                             (ENDPOINT_NOT_FOUND, ...)
+//	any other integer (3002, "1000")           a protobuf code number; an unknown one gives
+//	                                           INTERNAL_ERROR, the number kept as Name()
+//	an unknown name ("MODEL_BUSY")             INTERNAL_ERROR, the name kept verbatim as
+//	                                           Name() (and written back as is)
+//	error_code missing, null or ""             the status decides (CodeForHTTPStatus)
+//	message null, a number, an object          "", or its JSON text
+//	no message, a FastAPI-style detail         detail is the message
+//	Content-Type application/problem+json      RFC 9457: detail is the message; type,
+//	                                           title and instance are details
+//	not JSON (an nginx 502 page, plain text,   the status decides; the message is the
+//	  a cut document)                          excerpt described above
+//	Retry-After: 120, or an HTTP-date          RetryAfter(); a past date gives 0
+//
+// The decoders are fuzzed and compared with encoding/json on every input
+// (same documents accepted, same members read), and decoding what
+// MarshalJSON or MarshalProblem wrote gives the error back: details whose
+// names clash with a format's own members (message, status, ...) travel
+// with one more leading '_'.
 func (d Decoder) DecodeError(status int, header http.Header, body []byte) *Error {
 	e := d.decodeBody(status, header.Get("Content-Type"), body)
 	// e is the decoder's own: its extensions are not shared yet.

@@ -20,6 +20,27 @@
 // Exit status: 0 on success, 1 on a failure (one line on standard error
 // says why: a bad directory, an unreachable server, rejected credentials,
 // a corrupted run...), 2 on a usage error.
+//
+// A sync prints a line per run as it goes (a progress bar on a terminal),
+// then one line per run and a total:
+//
+//	$ export MLFLOW_TRACKING_URI=http://127.0.0.1:5000   # and MLFLOW_TRACKING_TOKEN, or _USERNAME/_PASSWORD
+//	$ mlerr sync mlruns-offline
+//	run 1/2 4eaddd08b232920f37d345acce56c098: uploading from batch 1 of 11
+//	run 1/2 4eaddd08b232920f37d345acce56c098: 11/11 batches uploaded
+//	...
+//	4eaddd08b232920f37d345acce56c098  -> d7ea5c395e9e482982ce2c794b416bcb: 10002 items in 11 batches, ended FINISHED
+//	dd96e36d09d740d604408ffcf4732353  -> 6518ab6c68d1493abc33be0cb875ebad: 10002 items in 11 batches, ended FINISHED
+//	synced 20004 items in 22 batches to http://127.0.0.1:5000 in 8.01s
+//
+// Failures are one line on standard error:
+//
+//	$ mlerr sync /data/nope
+//	mlerr: sync: /data/nope does not exist
+//	$ mlerr sync mlruns-offline          # server down
+//	mlerr: sync: cannot reach the MLflow server at http://127.0.0.1:5000 (connect: connection refused); run sync again once it is up: it resumes where it stopped
+//	$ mlerr sync mlruns-offline          # bad token
+//	mlerr: sync: the MLflow server at http://127.0.0.1:5000 refused the credentials (HTTP 403): check MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD
 package main
 
 import (
