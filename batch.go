@@ -153,12 +153,15 @@ func failureReasonOf(cause error, code Code) string {
 	if e := AsError(cause); e != nil && e.message != "" {
 		return e.message
 	}
-	if cause != nil {
-		if s := cause.Error(); s != "" {
-			return s
-		}
+	return cmp.Or(errorString(cause), code.String())
+}
+
+// errorString is err's text, "" for a nil err.
+func errorString(err error) string {
+	if err == nil {
+		return ""
 	}
-	return code.String()
+	return err.Error()
 }
 
 // maxBatchReasonsInText bounds the reasons Error lists; the others are counted.
@@ -313,9 +316,14 @@ func (e *BatchError[T]) Failed() []T {
 	if e == nil {
 		return nil
 	}
-	items := make([]T, len(e.Failures))
-	for i := range e.Failures {
-		items[i] = e.Failures[i].Item
+	return itemsOf(e.Failures)
+}
+
+// itemsOf returns the items of failures, in their order.
+func itemsOf[T any](failures []Failure[T]) []T {
+	items := make([]T, len(failures))
+	for i := range failures {
+		items[i] = failures[i].Item
 	}
 	return items
 }
@@ -390,10 +398,16 @@ func (e *BatchError[T]) Is(target error) bool {
 		return false
 	case isCode:
 		return e.hasCode(c)
-	case target == nil || !reflect.TypeOf(target).Comparable():
+	case !isComparable(target):
 		return false
 	}
 	return e.hasCause(target)
+}
+
+// isComparable reports whether err can be compared with ==: it is not nil,
+// and its dynamic type is comparable.
+func isComparable(err error) bool {
+	return err != nil && reflect.TypeOf(err).Comparable()
 }
 
 func (e *BatchError[T]) hasCode(c Code) bool {
@@ -422,12 +436,7 @@ func (e *BatchError[T]) Where(keep func(Failure[T]) bool) *BatchError[T] {
 	if e == nil {
 		return nil
 	}
-	var kept []Failure[T]
-	for _, f := range e.Failures {
-		if keep(f) {
-			kept = append(kept, f)
-		}
-	}
+	kept := slices.DeleteFunc(slices.Clone(e.Failures), func(f Failure[T]) bool { return !keep(f) })
 	if len(kept) == 0 {
 		return nil
 	}

@@ -285,13 +285,18 @@ func decodeItem[T any](raw json.RawMessage, item *T) error {
 // checkIndex fails when the index of failure i is negative or, with a
 // total member (totalp not nil), not below the total.
 func checkIndex(i, index int, totalp *int) error {
-	switch {
-	case totalp == nil && index < 0:
-		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,0)", i, index)
-	case totalp != nil && (index < 0 || index >= *totalp):
-		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, *totalp)
+	if index >= 0 && (totalp == nil || index < *totalp) {
+		return nil
 	}
-	return nil
+	return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, valueOr0(totalp))
+}
+
+// valueOr0 is *p, or 0 for a nil p.
+func valueOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // failureCode reads a failure's error_code: its code, and the name when the

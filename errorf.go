@@ -129,9 +129,7 @@ func verbOperands(verb rune) (int, bool) {
 // skipFlagsWidthPrecision returns the position of the verb of the
 // directive whose flags start at i.
 func skipFlagsWidthPrecision(format string, i int) int {
-	for i < len(format) && strings.IndexByte("#0+- ", format[i]) >= 0 {
-		i++
-	}
+	i = skipFlags(format, i)
 	i = skipDigits(format, i)
 	if i < len(format) && format[i] == '.' {
 		i = skipDigits(format, i+1)
@@ -139,6 +137,17 @@ func skipFlagsWidthPrecision(format string, i int) int {
 	return i
 }
 
+// skipFlags returns the position of the first byte of s at or after i that
+// is no flag ("#0+- ").
+func skipFlags(s string, i int) int {
+	for i < len(s) && strings.IndexByte("#0+- ", s[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+// skipDigits returns the position of the first byte of s at or after i that
+// is no digit.
 func skipDigits(s string, i int) int {
 	for i < len(s) && isDigit(s[i]) {
 		i++

@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -250,8 +251,7 @@ func looksHTML(body []byte, contentType string) bool {
 	if strings.Contains(contentType, "html") {
 		return true
 	}
-	t := jsonwire.TrimSpace(body)
-	return len(t) > 0 && t[0] == '<' && contentType == ""
+	return contentType == "" && bytes.HasPrefix(jsonwire.TrimSpace(body), []byte("<"))
 }
 
 // decodeRune is utf8.DecodeRune with a fast path for ASCII.

@@ -123,17 +123,24 @@ func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
 	n := 0
 	for k, v := range all {
 		d := detail{key: k, value: v, escaped: escapedKey(k, problem), plain: jsonwire.SafePrefix(k) == len(k)}
-		n += 4 + len(k) + len(v) // , "" :
-		if !d.plain {
-			n += jsonwire.QuotedLen(k) - len(k) - 2
-		}
-		if d.escaped {
-			n++
-		}
+		n += 2 + d.quotedKeyLen() + len(v) // , :
 		list = append(list, d)
 	}
 	sortDetails(list)
 	return list, n
+}
+
+// quotedKeyLen is the length of the key as appendKey writes it, with its
+// quotes.
+func (d *detail) quotedKeyLen() int {
+	n := len(d.key) + 2
+	if !d.plain {
+		n = jsonwire.QuotedLen(d.key)
+	}
+	if d.escaped {
+		n++
+	}
+	return n
 }
 
 // sortDetails sorts details by key with an insertion sort: details are few.
@@ -180,21 +187,27 @@ func (e *Error) nameLen() int {
 // brace. In problem+json (problem true) the members type, title and instance
 // are left out: the caller writes them in front.
 func appendDetails(b []byte, details []detail, problem bool) []byte {
-	for _, d := range details {
+	for i := range details {
+		d := &details[i]
 		if problem && isProblemMember(d.key) {
 			continue
 		}
 		b = append(b, ',', '"')
-		if d.escaped {
-			b = append(b, '_')
-		}
-		if d.plain {
-			b = append(b, d.key...)
-		} else {
-			b = jsonwire.AppendEscaped(b, d.key)
-		}
+		b = d.appendKey(b)
 		b = append(b, '"', ':')
 		b = append(b, d.value...)
 	}
 	return append(b, '}')
+}
+
+// appendKey appends the detail's key, escaped as JSON, with the leading
+// underscore the format's rule adds to a member's name.
+func (d *detail) appendKey(b []byte) []byte {
+	if d.escaped {
+		b = append(b, '_')
+	}
+	if d.plain {
+		return append(b, d.key...)
+	}
+	return jsonwire.AppendEscaped(b, d.key)
 }
