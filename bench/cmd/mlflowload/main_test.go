@@ -17,7 +17,8 @@ func TestRunDeliversTheWorkload(t *testing.T) {
 	srv := httptest.NewServer(fakemlflow.New())
 	defer srv.Close()
 	const keys, steps = 3, 25
-	res, err := run(srv.URL, "load-test", "mlerr", keys, steps, time.Minute)
+	res, err := run(config{uri: srv.URL, experiment: "load-test", runName: "mlerr", keys: keys, steps: steps,
+		inFlight: 1, timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
