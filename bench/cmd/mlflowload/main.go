@@ -56,6 +56,7 @@ type result struct {
 	AckedS     float64 `json:"acked_s"` // loop start to Run.Wait returning: every point acknowledged
 	CloseS     float64 `json:"close_s"` // loop start to Run.Close returning
 	CPUS       float64 `json:"cpu_logging_s"`
+	SysS       float64 `json:"cpu_logging_sys_s"` // the kernel's part of CPUS
 	Sent       int64   `json:"sent"`
 	Retries    int64   `json:"retries"`
 	Outages    int64   `json:"outages"`
@@ -187,7 +188,7 @@ func run(cfg config) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := cpuTime()
+	cpu0, sys0 := cpuTime(), sysTime()
 	mu.Lock()
 	start = time.Now()
 	mu.Unlock()
@@ -216,7 +217,7 @@ func run(cfg config) (*result, error) {
 	}
 	acked := time.Now()
 	res.AckedS = acked.Sub(start).Seconds()
-	res.CPUS = cpuTime() - cpu0
+	res.CPUS, res.SysS = cpuTime()-cpu0, sysTime()-sys0
 	stopProfile()
 	res.StartUnix = float64(start.UnixNano()) / 1e9
 	res.AckedUnix = float64(acked.UnixNano()) / 1e9
@@ -266,6 +267,15 @@ func percentiles(d []time.Duration) (p50, p99, maxUS float64) {
 	slices.Sort(d)
 	us := func(i int) float64 { return float64(d[i]) / 1e3 }
 	return us(len(d) / 2), us(min(len(d)-1, len(d)*99/100)), us(len(d) - 1)
+}
+
+// sysTime is the process's system CPU time, in seconds.
+func sysTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Stime.Nano()) / 1e9
 }
 
 // maxRSS is the process's peak resident set, in KiB.
