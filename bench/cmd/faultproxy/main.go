@@ -27,6 +27,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -209,6 +210,32 @@ func (c *counter) limit(b *bucket, retryAfter time.Duration) func(*http.Request)
 	}
 }
 
+// checkFlags checks the flags that go together and returns the target.
+func checkFlags(target, mode string, rate float64, after int64) (*url.URL, error) {
+	u, err := url.Parse(target)
+	switch {
+	case err != nil || u.Scheme == "" || u.Host == "":
+		return nil, errors.New("-target must be an absolute URL such as http://127.0.0.1:5000")
+	case mode != "refuse" && mode != "blackhole":
+		return nil, errors.New("-mode must be refuse or blackhole")
+	case rate > 0 && after > 0:
+		return nil, errors.New("-rate and -after do not go together")
+	}
+	return u, nil
+}
+
+// reverseProxy forwards to the server at u.
+func reverseProxy(u *url.URL) *httputil.ReverseProxy {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 512 // many ranks share the proxy: keep their connections to the server open
+	return &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
+		Transport: tr,
+		// Requests cut by the outage are the point of the exercise, not news.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+}
+
 func main() {
 	target := flag.String("target", "", "the MLflow server, http://127.0.0.1:PORT")
 	after := flag.Int64("after", 0, "start the outage once this many points were delivered (0: never)")
@@ -218,35 +245,19 @@ func main() {
 	rate := flag.Float64("rate", 0, "allow this many log-batch requests per second, answer 429 above (0: no limit)")
 	retryAfter := flag.Duration("retry-after", time.Second, "the Retry-After of a 429 (whole seconds)")
 	flag.Parse()
-	u, err := url.Parse(*target)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		fmt.Fprintln(os.Stderr, "faultproxy: -target must be an absolute URL such as http://127.0.0.1:5000")
-		os.Exit(2)
-	}
-	if *mode != "refuse" && *mode != "blackhole" {
-		fmt.Fprintln(os.Stderr, "faultproxy: -mode must be refuse or blackhole")
+	u, err := checkFlags(*target, *mode, *rate, *after)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(2)
 	}
 
 	c := &counter{s: summary{Mode: *mode, After: *after, OutageS: outage.Seconds(), Rate: *rate}}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 512 // many ranks share the proxy: keep their connections to the server open
-	rp := &httputil.ReverseProxy{
-		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
-		Transport: tr,
-		// Requests cut by the outage are the point of the exercise, not news.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	p, err := fault.New(c.countPoints(rp))
+	p, err := fault.New(c.countPoints(reverseProxy(u)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(1)
 	}
 	if *rate > 0 {
-		if *after > 0 {
-			fmt.Fprintln(os.Stderr, "faultproxy: -rate and -after do not go together")
-			os.Exit(2)
-		}
 		p.Program(c.limit(&bucket{rate: *rate, tokens: *rate}, *retryAfter))
 	}
 	var outageDone sync.WaitGroup

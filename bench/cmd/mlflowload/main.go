@@ -173,11 +173,6 @@ func run(cfg config) (*result, error) {
 	}
 	res.RunID = run.ID()
 
-	names := make([]string, keys)
-	for k := range names {
-		names[k] = fmt.Sprintf("metric_%03d", k)
-	}
-	calls := make([]time.Duration, 0, steps)
 	if cfg.ready {
 		fmt.Println("READY")
 		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
@@ -192,24 +187,7 @@ func run(cfg config) (*result, error) {
 	mu.Lock()
 	start = time.Now()
 	mu.Unlock()
-	for s := range steps {
-		m := make(map[string]float64, keys)
-		for k, name := range names {
-			m[name] = value(k, s)
-		}
-		t0 := time.Now()
-		err := run.LogMetrics(int64(s), m)
-		calls = append(calls, time.Since(t0))
-		if err != nil {
-			res.LogErrors++
-			if res.FirstError == "" {
-				res.FirstError = err.Error()
-			}
-			if errors.Is(err, mlerr.ErrClosed) {
-				break
-			}
-		}
-	}
+	calls := logLoop(run, keys, steps, res)
 	res.Logged = total
 	res.LoopS = time.Since(start).Seconds()
 	if err := run.Wait(ctx); err != nil {
@@ -285,6 +263,35 @@ func maxRSS() int64 {
 		return 0
 	}
 	return ru.Maxrss
+}
+
+// logLoop is the training loop: one LogMetrics call of keys metrics per
+// step. It returns how long each call took and notes the errors in res.
+func logLoop(run *mlerr.Run, keys, steps int, res *result) []time.Duration {
+	names := make([]string, keys)
+	for k := range names {
+		names[k] = fmt.Sprintf("metric_%03d", k)
+	}
+	calls := make([]time.Duration, 0, steps)
+	for s := range steps {
+		m := make(map[string]float64, keys)
+		for k, name := range names {
+			m[name] = value(k, s)
+		}
+		t0 := time.Now()
+		err := run.LogMetrics(int64(s), m)
+		calls = append(calls, time.Since(t0))
+		if err != nil {
+			res.LogErrors++
+			if res.FirstError == "" {
+				res.FirstError = err.Error()
+			}
+			if errors.Is(err, mlerr.ErrClosed) {
+				break
+			}
+		}
+	}
+	return calls
 }
 
 // value is the workload's value of key k at step s, the same in every

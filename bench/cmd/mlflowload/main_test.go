@@ -49,3 +49,50 @@ func TestRunDeliversTheWorkload(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentiles(t *testing.T) {
+	ms := func(n ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range n {
+			d = append(d, time.Duration(x)*time.Microsecond)
+		}
+		return d
+	}
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(100-i) * time.Microsecond // unsorted
+	}
+	cases := []struct {
+		name          string
+		d             []time.Duration
+		p50, p99, max float64
+	}{
+		{"none", nil, 0, 0, 0},
+		{"one", ms(7), 7, 7, 7},
+		{"three, unsorted", ms(3, 1, 2), 2, 3, 3},
+		{"1..100", hundred, 51, 100, 100},
+	}
+	for _, tc := range cases {
+		p50, p99, mx := percentiles(tc.d)
+		if p50 != tc.p50 || p99 != tc.p99 || mx != tc.max {
+			t.Errorf("%s: %v %v %v, want %v %v %v", tc.name, p50, p99, mx, tc.p50, tc.p99, tc.max)
+		}
+	}
+}
+
+// The whole workload fits in the queue; one batch in flight is always
+// accepted (more need Limits.InFlight: see setInFlight).
+func TestLimitsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		k  int
+		ok bool
+	}{{1, true}} {
+		l, err := limits(10, tc.k)
+		if (err == nil) != tc.ok {
+			t.Errorf("k=%d: error %v, want ok=%v", tc.k, err, tc.ok)
+		}
+		if l.QueueItems != 100_000 {
+			t.Errorf("k=%d: queue of %d items, want 100,000", tc.k, l.QueueItems)
+		}
+	}
+}
