@@ -96,6 +96,7 @@ func main() {
 	inFlight := flag.Int("inflight", 1, "batches in flight (Limits.InFlight)")
 	ready := flag.Bool("ready", false, "once the run exists, print READY and wait for a line on stdin before logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the logging to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
 	if *uri == "" || *keys < 1 || *steps < 1 || *inFlight < 1 {
 		fmt.Fprintln(os.Stderr, "mlflowload: need -uri (or MLFLOW_TRACKING_URI), -keys >= 1, -steps >= 1, -inflight >= 1")
@@ -104,6 +105,9 @@ func main() {
 	cfg := config{uri: *uri, experiment: *experiment, runName: *runName, keys: *keys, steps: *steps,
 		inFlight: *inFlight, timeout: *timeout, cpuProfile: *cpuProfile, ready: *ready}
 	res, err := run(cfg)
+	if err == nil && *memProfile != "" {
+		err = writeHeapProfile(*memProfile)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mlflowload:", err)
 		os.Exit(1)
@@ -234,6 +238,20 @@ func startProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		_ = f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the allocations since the start (pprof's allocs
+// profile) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // percentiles returns the median, the 99th percentile and the maximum of
