@@ -27,10 +27,10 @@ log() { printf '[load] %s\n' "$*" >&2; }
 
 case "$SIZES" in
 small) # what a shared 2-core machine does in minutes: ranks log 10 keys, not 100 (see docs/performance.md)
-  common=(-raw-conc 1,2,4,8,16 -raw-dur 6s -one-keys 100 -one-steps 2000 -inflight 1,2,4,8
-    -rank-keys 10 -rank-steps 1000 -outage-ranks 32 -outage 15s -rate-ranks 8 -rate-steps 2000 -py-ranks 8)
+  common=(-raw-conc 1,2,4,8,16 -raw-dur 8s -one-keys 100 -one-steps 1000 -inflight 1,2,4,8
+    -rank-keys 10 -rank-steps 1000 -outage-ranks 32 -outage 15s -rate-ranks 8 -rate-steps 1000 -py-ranks 8)
   pg=(-ranks 8,32,64)
-  sqlite=(-rows 1,2,3,6 -ranks 8,32 -inflight 1,4) ;;
+  sqlite=(-rows 1,2,3,6 -ranks 8,32 -inflight 1) ;;
 issue)
   common=(-raw-conc 1,2,4,8,16,32 -raw-dur 20s -one-keys 100 -one-steps 10000 -inflight 1,2,4,8
     -rank-keys 100 -rank-steps 1000 -outage-ranks 32 -outage 30s -rate-ranks 32 -rate-steps 1000 -py-ranks 8)

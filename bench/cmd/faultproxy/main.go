@@ -65,8 +65,9 @@ type summary struct {
 	FirstUnix     float64 `json:"first_unix,omitempty"` // the first log-batch, Unix seconds
 	Rate          float64 `json:"rate_limit,omitempty"` // log-batch requests/s allowed (0: no limit)
 	Limited       int64   `json:"limited_429"`
-	OKPerSecond   []int64 `json:"ok_per_s"`      // [i]: 2xx log-batch answers in second i since FirstUnix
-	LimitedPerSec []int64 `json:"limited_per_s"` // [i]: 429s in second i
+	ArrivalsPerS  []int64 `json:"arrivals_per_s"` // [i]: log-batch requests received in second i since FirstUnix
+	OKPerSecond   []int64 `json:"ok_per_s"`       // [i]: 2xx log-batch answers in second i
+	LimitedPerSec []int64 `json:"limited_per_s"`  // [i]: 429s in second i
 }
 
 type counter struct {
@@ -124,6 +125,7 @@ func (c *counter) countPoints(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		c.arrived(time.Now())
 		var batch struct {
 			Metrics []json.RawMessage `json:"metrics"`
 		}
@@ -155,6 +157,16 @@ func (c *counter) countPoints(next http.Handler) http.Handler {
 			go c.trigger() // after this answer is on its way
 		}
 	})
+}
+
+// arrived counts a log-batch request received at now.
+func (c *counter) arrived(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first.IsZero() {
+		c.first = now
+	}
+	c.s.ArrivalsPerS = bump(c.s.ArrivalsPerS, c.since(now))
 }
 
 // bump adds one to the count of second at (seconds since the first
@@ -206,6 +218,7 @@ func (c *counter) limit(b *bucket, retryAfter time.Duration) func(*http.Request)
 		}
 		c.s.Limited++
 		c.s.LimitedPerSec = bump(c.s.LimitedPerSec, c.since(now))
+		c.s.ArrivalsPerS = bump(c.s.ArrivalsPerS, c.since(now))
 		return fault.RetryAfter(http.StatusTooManyRequests, retryAfter), true
 	}
 }

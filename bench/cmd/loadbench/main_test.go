@@ -16,7 +16,7 @@ func TestRawBody(t *testing.T) {
 			Step  int64   `json:"step"`
 		} `json:"metrics"`
 	}
-	if err := json.Unmarshal(rawBody("r1", 20), &got); err != nil {
+	if err := json.Unmarshal(rawBody("r1", 20, 100), &got); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -73,9 +73,9 @@ func TestWindow(t *testing.T) {
 // render shows a group that could not run with its reason, and the CPU
 // ratio against the Python sync client.
 func TestRender(t *testing.T) {
-	r := &results{Label: "test", RawBest: rawLevel{Concurrency: 4, PointsPerS: 1000}, Raw: []rawLevel{{Concurrency: 4, PointsPerS: 1000}}}
+	r := &results{Label: "test", RawBest: rawLevel{Keys: 10, Concurrency: 4, PointsPerS: 1000}, Raw: []rawLevel{{Keys: 10, Concurrency: 4, PointsPerS: 1000}}}
 	r.Groups = []*group{
-		{Row: 2, Client: "mlerr", Ranks: 1, InFlight: 1, Stats: stats{Points: 100, SpanS: 1, PointsPerS: 900, CPUPerPointUS: 0.5}},
+		{Row: 2, Client: "mlerr", Ranks: 1, InFlight: 1, Keys: 10, Stats: stats{Points: 100, SpanS: 1, PointsPerS: 900, CPUPerPointUS: 0.5}},
 		{Row: 2, Client: "mlerr", Ranks: 1, InFlight: 2, Unavailable: "no Limits.InFlight"},
 		{Row: 6, Client: "python-sync", Ranks: 1, InFlight: 1, Stats: stats{Points: 100, SpanS: 1, PointsPerS: 800, CPUPerPointUS: 20}},
 	}

@@ -21,6 +21,7 @@ type proxySummary struct {
 	FirstUnix       float64 `json:"first_unix"`
 	Rate            float64 `json:"rate_limit"`
 	Limited         int64   `json:"limited_429"`
+	ArrivalsPerS    []int64 `json:"arrivals_per_s"`
 	OKPerSecond     []int64 `json:"ok_per_s"`
 	LimitedPerSec   []int64 `json:"limited_per_s"`
 	Connections     int     `json:"connections"`

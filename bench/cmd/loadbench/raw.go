@@ -16,6 +16,7 @@ import (
 
 // rawLevel is one concurrency level of the raw sweep (row 1).
 type rawLevel struct {
+	Keys        int     `json:"keys"` // keys per request (1000/Keys steps each)
 	Concurrency int     `json:"concurrency"`
 	Requests    int64   `json:"requests"`
 	Failed      int64   `json:"failed"`
@@ -24,15 +25,17 @@ type rawLevel struct {
 	PointsPerS  float64 `json:"points_per_s"`
 }
 
-// rawBody is a log-batch request of 1000 metrics for run: 100 keys at 10
-// steps from step on, with fixed timestamps, as bytes ready to send.
-func rawBody(run string, step int) []byte {
+// rawBody is a log-batch request of 1000 metrics for run: keys keys (a
+// divisor of 1000) at 1000/keys steps from step on, with fixed timestamps,
+// as bytes ready to send. The shape matters to the server: MLflow also
+// updates a run's latest value of each key a request carries.
+func rawBody(run string, step, keys int) []byte {
 	b := make([]byte, 0, 80_000)
 	b = append(b, `{"run_id":"`...)
 	b = append(b, run...)
 	b = append(b, `","metrics":[`...)
-	for s := step; s < step+10; s++ {
-		for k := range 100 {
+	for s := step; s < step+1000/keys; s++ {
+		for k := range keys {
 			if len(b) > 0 && b[len(b)-1] == '}' {
 				b = append(b, ',')
 			}
@@ -51,7 +54,7 @@ func rawBody(run string, step int) []byte {
 // rawSweep POSTs prepared 1000-metric log-batch requests with each
 // concurrency level of levels for d, one run per worker, and returns the
 // points per second the server acknowledged at each.
-func rawSweep(ctx context.Context, uri, experiment string, levels []int, d time.Duration) ([]rawLevel, error) {
+func rawSweep(ctx context.Context, uri, experiment string, keys int, levels []int, d time.Duration) ([]rawLevel, error) {
 	c, err := mlflow.NewClient(uri)
 	if err != nil {
 		return nil, err
@@ -64,14 +67,15 @@ func rawSweep(ctx context.Context, uri, experiment string, levels []int, d time.
 	for _, n := range levels {
 		runs := make([]string, n)
 		for i := range runs {
-			r, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp, RunName: fmt.Sprintf("raw-c%d-%d", n, i)})
+			r, err := c.CreateRun(ctx, mlflow.CreateRunRequest{ExperimentID: exp, RunName: fmt.Sprintf("raw-k%d-c%d-%d", keys, n, i)})
 			if err != nil {
 				return nil, err
 			}
 			runs[i] = r.Info.RunID
 		}
-		lv := rawRun(ctx, uri, runs, d)
-		logf("row 1: concurrency %d: %.0f points/s (%d requests, %d failed)", n, lv.PointsPerS, lv.Requests, lv.Failed)
+		lv := rawRun(ctx, uri, runs, keys, d)
+		logf("row 1: %d keys x %d steps per request, concurrency %d: %.0f points/s (%d requests, %d failed)",
+			keys, 1000/keys, n, lv.PointsPerS, lv.Requests, lv.Failed)
 		out = append(out, lv)
 	}
 	return out, nil
@@ -80,7 +84,7 @@ func rawSweep(ctx context.Context, uri, experiment string, levels []int, d time.
 // rawRun is one level: a worker per run, each POSTing bodies prepared
 // ahead by its own producer, until d has passed; requests under way then
 // finish and count.
-func rawRun(ctx context.Context, uri string, runs []string, d time.Duration) rawLevel {
+func rawRun(ctx context.Context, uri string, runs []string, keys int, d time.Duration) rawLevel {
 	tr := &http.Transport{MaxIdleConnsPerHost: len(runs) + 1}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
@@ -93,9 +97,9 @@ func rawRun(ctx context.Context, uri string, runs []string, d time.Duration) raw
 		bodies := make(chan []byte, 4)
 		go func() { // the producer: bodies ready before the worker needs them
 			defer close(bodies)
-			for step := 0; ; step += 10 {
+			for step := 0; ; step += 1000 / keys {
 				select {
-				case bodies <- rawBody(run, step):
+				case bodies <- rawBody(run, step, keys):
 				case <-stop:
 					return
 				}
@@ -121,7 +125,7 @@ func rawRun(ctx context.Context, uri string, runs []string, d time.Duration) raw
 	close(stop)
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	return rawLevel{Concurrency: len(runs), Requests: reqs.Load(), Failed: failed.Load(), Points: points.Load(),
+	return rawLevel{Keys: keys, Concurrency: len(runs), Requests: reqs.Load(), Failed: failed.Load(), Points: points.Load(),
 		Seconds: secs, PointsPerS: float64(points.Load()) / secs}
 }
 

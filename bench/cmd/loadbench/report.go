@@ -32,23 +32,38 @@ func renderRaw(w writer, r *results) {
 	if len(r.Raw) == 0 {
 		return
 	}
-	w("Row 1, the raw limit: prepared 1000-metric log-batch POSTs, one run per connection.")
+	w("Row 1, the raw limit: prepared 1000-metric log-batch POSTs, one run per connection, for each request shape.")
 	w("")
-	w("| concurrency | points/s | requests (failed) | vs best |")
-	w("|---:|---:|---:|---:|")
+	w("| request | concurrency | points/s | requests (failed) | vs best of its shape |")
+	w("|---|---:|---:|---:|---:|")
 	for _, l := range r.Raw {
-		w("| %d | %.0f | %d (%d) | %.2f |", l.Concurrency, l.PointsPerS, l.Requests, l.Failed, l.PointsPerS/r.RawBest.PointsPerS)
+		best := r.RawBest
+		if l.Keys != best.Keys {
+			best = r.RawBestOne
+		}
+		w("| %d keys x %d steps | %d | %.0f | %d (%d) | %.2f |", l.Keys, 1000/max(l.Keys, 1), l.Concurrency, l.PointsPerS, l.Requests, l.Failed,
+			l.PointsPerS/best.PointsPerS)
 	}
 	w("")
-	w("The raw limit: **%.0f points/s** (concurrency %d).", r.RawBest.PointsPerS, r.RawBest.Concurrency)
+	w("The raw limit: **%.0f points/s** with the ranks' requests (%d keys x %d steps, concurrency %d); the ceiling of rows 3-5.",
+		r.RawBest.PointsPerS, r.RawBest.Keys, 1000/max(r.RawBest.Keys, 1), r.RawBest.Concurrency)
+	if r.RawBestOne.Keys != r.RawBest.Keys && r.RawBestOne.PointsPerS > 0 {
+		w("With row 2's (%d keys x %d steps): **%.0f points/s** (concurrency %d), its ceiling.",
+			r.RawBestOne.Keys, 1000/max(r.RawBestOne.Keys, 1), r.RawBestOne.PointsPerS, r.RawBestOne.Concurrency)
+	}
 	w("")
 }
 
-func (r *results) ratio(v float64) string {
-	if r.RawBest.PointsPerS == 0 {
+// ratio is v against the raw limit of requests shaped as g's.
+func (r *results) ratio(g *group, v float64) string {
+	best := r.RawBest
+	if g.Keys == r.RawBestOne.Keys {
+		best = r.RawBestOne
+	}
+	if best.PointsPerS == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", v/r.RawBest.PointsPerS)
+	return fmt.Sprintf("%.2f", v/best.PointsPerS)
 }
 
 // pySync is the Python sync client's logging CPU per point for a group of
@@ -111,7 +126,7 @@ func renderOne(w writer, r *results) {
 		}
 		s := g.Stats
 		w("| %s | %d | %.1f s | %.0f | %s | %.2f µs | %.2f µs | %s | %s | %s | %.0f MiB | %s |", g.Client, g.InFlight,
-			s.SpanS, s.PointsPerS, r.ratio(s.PointsPerS), s.CPUPerPointUS, s.ProcPerPointUS, r.vsPy(g, 1),
+			s.SpanS, s.PointsPerS, r.ratio(g, s.PointsPerS), s.CPUPerPointUS, s.ProcPerPointUS, r.vsPy(g, 1),
 			us(s.P99MaxUS), us(s.CallMaxUS), s.RSSMaxMiB, heldCell(g))
 	}
 	w("")
@@ -138,7 +153,7 @@ func renderRanks(w writer, r *results) {
 		}
 		s := g.Stats
 		w("| %s | %d | %d | %.1f s | %.0f | %s | %.2f µs | %s | %s, %s | %s | %.0f, %.0f MiB | %s | %d |", g.Client, g.Ranks,
-			s.Points, s.SpanS, s.PointsPerS, r.ratio(s.PointsPerS), s.CPUPerPointUS, r.vsPy(g, r.pyRanksFor(g)),
+			s.Points, s.SpanS, s.PointsPerS, r.ratio(g, s.PointsPerS), s.CPUPerPointUS, r.vsPy(g, r.pyRanksFor(g)),
 			us(s.P99MedianUS), us(s.P99MaxUS), us(s.CallMaxUS), s.RSSMedianMiB, s.RSSMaxMiB, heldCell(g), s.Failed)
 	}
 	w("")
@@ -176,6 +191,17 @@ func window(v []int64, from, to int) []int64 {
 	return v[from:to]
 }
 
+// herd is the steady rate of v (per second, the whole seconds before the
+// outage but the first) and its peak in the 10 s after the outage.
+func herd(v []int64, p *proxySummary) (steady float64, peak int64) {
+	before := window(v, 1, int(p.OutageStartedAt))
+	end := int(math.Ceil(p.OutageEndedAt))
+	for _, n := range window(v, end, end+10) {
+		peak = max(peak, n)
+	}
+	return float64(sum(before)) / float64(max(len(before), 1)), peak
+}
+
 func renderOutage(w writer, r *results) {
 	for _, g := range r.Groups {
 		if g.Row != 4 {
@@ -187,25 +213,20 @@ func renderOutage(w writer, r *results) {
 			continue
 		}
 		p, s := g.Proxy, g.Stats
-		// Steady: the whole seconds before the outage, leaving out the first.
-		steady := window(p.OKPerSecond, 1, int(p.OutageStartedAt))
-		end := int(math.Ceil(p.OutageEndedAt))
-		after := window(p.OKPerSecond, end, end+10)
-		var peak int64
-		for _, n := range after {
-			peak = max(peak, n)
-		}
-		rate := float64(sum(steady)) / float64(max(len(steady), 1))
+		inSteady, inPeak := herd(p.ArrivalsPerS, p)
+		okSteady, okPeak := herd(p.OKPerSecond, p)
 		drain := s.LastAckedUnix - (p.FirstUnix + p.OutageEndedAt)
 		w("Row 4, %d ranks through a %.0f s outage (connections refused, then healed), %d keys x %d steps each.", g.Ranks,
 			p.OutageEndedAt-p.OutageStartedAt, g.Keys, g.Steps)
 		w("")
-		w("| points | points on the server | steady rate | peak 1 s rate in the 10 s after | peak ÷ steady | every rank drained | OnNetworkError per rank | retries |")
-		w("|---:|---:|---:|---:|---:|---:|---:|---:|")
-		w("| %d | %s | %.1f req/s | %d req/s | %.2f | %.1f s after the outage | %d-%d | %d |", s.Points, heldCell(g), rate, peak,
-			float64(peak)/math.Max(rate, 1e-9), drain, s.NetErrMin, s.NetErrMax, s.Retries)
+		w("| points | points on the server | requests arriving: steady, peak 1 s in the 10 s after, ratio | accepted (2xx): steady, peak, ratio | every rank drained | OnNetworkError per rank | retries |")
+		w("|---:|---:|---:|---:|---:|---:|---:|")
+		w("| %d | %s | %.1f/s, %d/s, **%.2f** | %.1f/s, %d/s, %.2f | %.1f s after the outage | %d-%d | %d |", s.Points, heldCell(g),
+			inSteady, inPeak, float64(inPeak)/math.Max(inSteady, 1e-9), okSteady, okPeak, float64(okPeak)/math.Max(okSteady, 1e-9),
+			drain, s.NetErrMin, s.NetErrMax, s.Retries)
 		w("")
-		w("Log-batch answers per second (2xx): %v; the outage from %.1f s to %.1f s.", p.OKPerSecond, p.OutageStartedAt, p.OutageEndedAt)
+		w("Log-batch requests arriving per second: %v; answered 2xx: %v; the outage from %.1f s to %.1f s.",
+			p.ArrivalsPerS, p.OKPerSecond, p.OutageStartedAt, p.OutageEndedAt)
 		w("")
 	}
 }
