@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -121,13 +122,19 @@ func limits(total, inFlight int) (mlerr.Limits, error) {
 	// The whole workload fits in the queue, as it does in the Python
 	// client's (unbounded) async queue: nothing is dropped for room.
 	l := mlerr.Limits{QueueItems: max(total, 100_000), QueueBytes: 1 << 30}
-	return l, setInFlight(&l, inFlight)
+	err := setInFlight(&l, inFlight)
+	return l, err
 }
 
-// setInFlight sets the batches in flight. This build's Run keeps one batch
-// in flight; with Limits.InFlight, the body becomes `l.InFlight = k; return nil`.
-func setInFlight(_ *mlerr.Limits, k int) error {
-	if k != 1 {
+// setInFlight sets l.InFlight, the batches the Run keeps in flight, when
+// this build of mlerr has the field; without it (one batch in flight) only
+// k = 1 is taken. Found by name, so that the tool builds and runs either way.
+func setInFlight(l *mlerr.Limits, k int) error {
+	f := reflect.ValueOf(l).Elem().FieldByName("InFlight")
+	switch {
+	case f.IsValid() && f.CanSet() && f.Kind() == reflect.Int:
+		f.SetInt(int64(k))
+	case k != 1:
 		return fmt.Errorf("-inflight %d: this build of mlerr has no Limits.InFlight (one batch in flight)", k)
 	}
 	return nil

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/mlerr/mlerr"
 	"github.com/mlerr/mlerr/internal/fakemlflow"
 	"github.com/mlerr/mlerr/mlflow"
 )
@@ -80,19 +82,21 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-// The whole workload fits in the queue; one batch in flight is always
-// accepted (more need Limits.InFlight: see setInFlight).
+// The whole workload fits in the queue; -inflight reaches Limits.InFlight
+// when the field exists, and only 1 is taken when it does not.
 func TestLimitsInFlight(t *testing.T) {
-	for _, tc := range []struct {
-		k  int
-		ok bool
-	}{{1, true}} {
-		l, err := limits(10, tc.k)
-		if (err == nil) != tc.ok {
-			t.Errorf("k=%d: error %v, want ok=%v", tc.k, err, tc.ok)
+	field := reflect.ValueOf(mlerr.Limits{}).FieldByName("InFlight")
+	for _, k := range []int{1, 2, 8} {
+		l, err := limits(10, k)
+		if field.IsValid() {
+			if err != nil || reflect.ValueOf(l).FieldByName("InFlight").Int() != int64(k) {
+				t.Errorf("k=%d: %v, InFlight %v", k, err, reflect.ValueOf(l).FieldByName("InFlight"))
+			}
+		} else if (err == nil) != (k == 1) {
+			t.Errorf("k=%d without Limits.InFlight: error %v", k, err)
 		}
 		if l.QueueItems != 100_000 {
-			t.Errorf("k=%d: queue of %d items, want 100,000", tc.k, l.QueueItems)
+			t.Errorf("k=%d: queue of %d items, want 100,000", k, l.QueueItems)
 		}
 	}
 }
