@@ -21,6 +21,7 @@ type group struct {
 	Kids        []*child      `json:"clients"`
 	Held        held          `json:"held"`
 	Proxy       *proxySummary `json:"proxy,omitempty"`
+	Probe       *rawLevel     `json:"probe,omitempty"` // the raw limit again, just before the group
 	Stats       stats         `json:"stats"`
 	profile     bool
 }
@@ -77,6 +78,7 @@ func (g *group) argv(o *opts, i int, uri string) []string {
 func (res *results) add(ctx context.Context, o *opts, g *group, uri string) {
 	res.Groups = append(res.Groups, g)
 	logf("row %d: %s, %d rank(s) x %d keys x %d steps, %d in flight", g.Row, g.Client, g.Ranks, g.Keys, g.Steps, g.InFlight)
+	res.probe(ctx, o, g)
 	names := make([]string, g.Ranks)
 	argvs := make([][]string, g.Ranks)
 	for i := range names {
@@ -104,6 +106,28 @@ func (res *results) add(ctx context.Context, o *opts, g *group, uri string) {
 	}
 	logf("  %.0f points/s, %.3f µs CPU/point, server holds %d distinct of %d (%d rows; read back in %.1f s)",
 		g.Stats.PointsPerS, g.Stats.CPUPerPointUS, g.Held.Distinct, g.Stats.Points, g.Held.Rows, time.Since(t).Seconds())
+}
+
+// probe measures the raw limit again just before g, at the best
+// concurrency of g's request shape, for -probe: on a shared machine the
+// server's capacity drifts during a run.
+func (res *results) probe(ctx context.Context, o *opts, g *group) {
+	best := res.bestFor(g)
+	if o.probeDur <= 0 || best.PointsPerS == 0 {
+		return
+	}
+	lv, err := rawSweep(ctx, o.uri, o.experiment, best.Keys, []int{best.Concurrency}, o.probeDur)
+	if err == nil && len(lv) == 1 {
+		g.Probe = &lv[0]
+	}
+}
+
+// bestFor is row 1's best level for requests shaped as g's.
+func (res *results) bestFor(g *group) rawLevel {
+	if g.Keys == res.RawBestOne.Keys {
+		return res.RawBestOne
+	}
+	return res.RawBest
 }
 
 func median(v []float64) float64 {

@@ -40,7 +40,7 @@ type opts struct {
 	uri, label, bin, python, pyDir, experiment, workdir, jsonOut, mdOut, command string
 	rows                                                                         map[int]bool
 	rawConc, inflight, ranks                                                     []int
-	rawDur, outage                                                               time.Duration
+	rawDur, probeDur, outage                                                     time.Duration
 	oneKeys, oneSteps, rankKeys, rankSteps                                       int
 	outageRanks, rateRanks, rateSteps, pyRanks                                   int
 	rateFrac                                                                     float64
@@ -79,6 +79,7 @@ func parse() (*opts, error) {
 	flag.StringVar(&rows, "rows", "1,2,3,4,5,6", "rows to run")
 	flag.StringVar(&rawConc, "raw-conc", "1,2,4,8,16", "row 1: concurrencies of the sweep")
 	flag.DurationVar(&o.rawDur, "raw-dur", 6*time.Second, "row 1: how long each concurrency runs")
+	flag.DurationVar(&o.probeDur, "probe", 4*time.Second, "measure the raw limit again for this long before each group (0: never)")
 	flag.IntVar(&o.oneKeys, "one-keys", 100, "row 2: keys")
 	flag.IntVar(&o.oneSteps, "one-steps", 10000, "row 2: steps")
 	flag.StringVar(&inflight, "inflight", "1,2,4,8", "row 2: batches in flight")

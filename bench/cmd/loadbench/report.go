@@ -54,16 +54,18 @@ func renderRaw(w writer, r *results) {
 	w("")
 }
 
-// ratio is v against the raw limit of requests shaped as g's.
+// ratio is v against the raw limit of requests shaped as g's: row 1's,
+// and the probe's just before g when there is one.
 func (r *results) ratio(g *group, v float64) string {
-	best := r.RawBest
-	if g.Keys == r.RawBestOne.Keys {
-		best = r.RawBestOne
-	}
+	best := r.bestFor(g)
 	if best.PointsPerS == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", v/best.PointsPerS)
+	s := fmt.Sprintf("%.2f", v/best.PointsPerS)
+	if g.Probe != nil && g.Probe.PointsPerS > 0 {
+		s += fmt.Sprintf(" (%.2f)", v/g.Probe.PointsPerS)
+	}
+	return s
 }
 
 // pySync is the Python sync client's logging CPU per point for a group of
@@ -117,7 +119,7 @@ func renderOne(w writer, r *results) {
 	}
 	w("Rows 2 and 6, one run: %d keys x %d steps, to every point acknowledged.", gs[0].Keys, gs[0].Steps)
 	w("")
-	w("| client | in flight | to all acked | points/s | vs raw limit | CPU/point logging | CPU/point process | Python sync CPU ÷ this | call p99 | call max | peak RSS | points on the server |")
+	w("| client | in flight | to all acked | points/s | vs raw limit (vs the probe just before) | CPU/point logging | CPU/point process | Python sync CPU ÷ this | call p99 | call max | peak RSS | points on the server |")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, g := range gs {
 		if g.Unavailable != "" {
@@ -144,7 +146,7 @@ func renderRanks(w writer, r *results) {
 	}
 	w("Rows 3 and 6, R ranks (separate processes, one run each, %d keys x %d steps each), started at once.", gs[0].Keys, gs[0].Steps)
 	w("")
-	w("| client | R | points | first start to last ack | aggregate points/s | vs raw limit | CPU/point logging | Python sync CPU ÷ this | call p99 (median rank, worst rank) | call max | peak RSS per rank (median, max) | points on the server | failed ranks |")
+	w("| client | R | points | first start to last ack | aggregate points/s | vs raw limit (vs the probe just before) | CPU/point logging | Python sync CPU ÷ this | call p99 (median rank, worst rank) | call max | peak RSS per rank (median, max) | points on the server | failed ranks |")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, g := range gs {
 		if g.Unavailable != "" {
