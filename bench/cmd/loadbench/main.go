@@ -42,7 +42,7 @@ type opts struct {
 	rawConc, inflight, ranks                                                     []int
 	rawDur, probeDur, outage                                                     time.Duration
 	oneKeys, oneSteps, rankKeys, rankSteps                                       int
-	outageRanks, rateRanks, rateSteps, pyRanks                                   int
+	outageRanks, rateRanks, rateSteps, pyRanks, ranksInFlight                    int
 	rateFrac                                                                     float64
 	profile                                                                      bool
 }
@@ -92,6 +92,7 @@ func parse() (*opts, error) {
 	flag.IntVar(&o.rateSteps, "rate-steps", 1000, "row 5: steps per rank")
 	flag.Float64Var(&o.rateFrac, "rate-frac", 0.5, "row 5: the allowed request rate, a fraction of the raw limit")
 	flag.IntVar(&o.pyRanks, "py-ranks", 8, "row 6: Python processes for row 3")
+	flag.IntVar(&o.ranksInFlight, "ranks-inflight", 1, "rows 3-5: batches in flight per rank")
 	flag.BoolVar(&o.profile, "profile", true, "write a CPU profile of the K=1 one-Run client and of rank 0 of row 3")
 	flag.Parse()
 	var err error
@@ -233,14 +234,14 @@ func row2(ctx context.Context, o *opts, res *results) {
 
 func row3(ctx context.Context, o *opts, res *results) {
 	for _, r := range o.ranks {
-		g := &group{Row: 3, Client: "mlerr", Ranks: r, InFlight: 1, Keys: o.rankKeys, Steps: o.rankSteps}
+		g := &group{Row: 3, Client: "mlerr", Ranks: r, InFlight: o.ranksInFlight, Keys: o.rankKeys, Steps: o.rankSteps}
 		g.profile = o.profile && r == o.ranks[0]
 		res.add(ctx, o, g, o.uri)
 	}
 }
 
 func row4(ctx context.Context, o *opts, res *results) {
-	g := &group{Row: 4, Client: "mlerr", Ranks: o.outageRanks, InFlight: 1, Keys: o.rankKeys, Steps: o.rankSteps}
+	g := &group{Row: 4, Client: "mlerr", Ranks: o.outageRanks, InFlight: o.ranksInFlight, Keys: o.rankKeys, Steps: o.rankSteps}
 	total := g.Ranks * g.Keys * g.Steps
 	p, err := startProxy(filepath.Join(o.bin, "faultproxy"), "-target", o.uri, "-after", strconv.Itoa(total/3),
 		"-outage", o.outage.String(), "-mode", "refuse")
@@ -258,7 +259,7 @@ func row4(ctx context.Context, o *opts, res *results) {
 }
 
 func row5(ctx context.Context, o *opts, res *results) {
-	g := &group{Row: 5, Client: "mlerr", Ranks: o.rateRanks, InFlight: 1, Keys: o.rankKeys, Steps: o.rateSteps}
+	g := &group{Row: 5, Client: "mlerr", Ranks: o.rateRanks, InFlight: o.ranksInFlight, Keys: o.rankKeys, Steps: o.rateSteps}
 	rate := o.rateFrac * res.RawBest.PointsPerS / 1000
 	if rate <= 0 {
 		g.Unavailable = "row 5 needs row 1's raw limit"

@@ -146,15 +146,15 @@ func renderRanks(w writer, r *results) {
 	}
 	w("Rows 3 and 6, R ranks (separate processes, one run each, %d keys x %d steps each), started at once.", gs[0].Keys, gs[0].Steps)
 	w("")
-	w("| client | R | points | first start to last ack | aggregate points/s | vs raw limit (vs the probe just before) | CPU/point logging | Python sync CPU ÷ this | call p99 (median rank, worst rank) | call max | peak RSS per rank (median, max) | points on the server | failed ranks |")
-	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	w("| client | R | in flight | points | first start to last ack | aggregate points/s | vs raw limit (vs the probe just before) | CPU/point logging | Python sync CPU ÷ this | call p99 (median rank, worst rank) | call max | peak RSS per rank (median, max) | points on the server | failed ranks |")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, g := range gs {
 		if g.Unavailable != "" {
-			w("| %s | %d | not measured: %s | | | | | | | | | | |", g.Client, g.Ranks, g.Unavailable)
+			w("| %s | %d | %d | not measured: %s | | | | | | | | | | |", g.Client, g.Ranks, g.InFlight, g.Unavailable)
 			continue
 		}
 		s := g.Stats
-		w("| %s | %d | %d | %.1f s | %.0f | %s | %.2f µs | %s | %s, %s | %s | %.0f, %.0f MiB | %s | %d |", g.Client, g.Ranks,
+		w("| %s | %d | %d | %d | %.1f s | %.0f | %s | %.2f µs | %s | %s, %s | %s | %.0f, %.0f MiB | %s | %d |", g.Client, g.Ranks, g.InFlight,
 			s.Points, s.SpanS, s.PointsPerS, r.ratio(g, s.PointsPerS), s.CPUPerPointUS, r.vsPy(g, r.pyRanksFor(g)),
 			us(s.P99MedianUS), us(s.P99MaxUS), us(s.CallMaxUS), s.RSSMedianMiB, s.RSSMaxMiB, heldCell(g), s.Failed)
 	}
@@ -218,8 +218,8 @@ func renderOutage(w writer, r *results) {
 		inSteady, inPeak := herd(p.ArrivalsPerS, p)
 		okSteady, okPeak := herd(p.OKPerSecond, p)
 		drain := s.LastAckedUnix - (p.FirstUnix + p.OutageEndedAt)
-		w("Row 4, %d ranks through a %.0f s outage (connections refused, then healed), %d keys x %d steps each.", g.Ranks,
-			p.OutageEndedAt-p.OutageStartedAt, g.Keys, g.Steps)
+		w("Row 4, %d ranks through a %.0f s outage (connections refused, then healed), %d keys x %d steps each, %d in flight.", g.Ranks,
+			p.OutageEndedAt-p.OutageStartedAt, g.Keys, g.Steps, g.InFlight)
 		w("")
 		w("| points | points on the server | requests arriving: steady, peak 1 s in the 10 s after, ratio | accepted (2xx): steady, peak, ratio | every rank drained | OnNetworkError per rank | retries |")
 		w("|---:|---:|---:|---:|---:|---:|---:|")
@@ -247,8 +247,8 @@ func renderRate(w writer, r *results) {
 		ok, lim := window(p.OKPerSecond, 10, len(p.OKPerSecond)-1), window(p.LimitedPerSec, 10, len(p.OKPerSecond)-1)
 		share := float64(sum(lim)) / math.Max(float64(sum(lim)+sum(ok)), 1)
 		got := float64(sum(ok)) / float64(max(len(ok), 1))
-		w("Row 5, %d ranks through a proxy allowing %.1f log-batch requests/s (%.2f of the raw limit's request rate) and answering 429 + Retry-After: 1 above it; %d keys x %d steps each.",
-			g.Ranks, p.Rate, p.Rate*1000/math.Max(r.RawBest.PointsPerS, 1), g.Keys, g.Steps)
+		w("Row 5, %d ranks through a proxy allowing %.1f log-batch requests/s (%.2f of the raw limit's request rate) and answering 429 + Retry-After: 1 above it; %d keys x %d steps each, %d in flight.",
+			g.Ranks, p.Rate, p.Rate*1000/math.Max(r.RawBest.PointsPerS, 1), g.Keys, g.Steps, g.InFlight)
 		w("")
 		w("| points | points on the server | 429 share after the first 10 s | accepted rate after 10 s ÷ allowed | 429s in all | to all acked |")
 		w("|---:|---:|---:|---:|---:|---:|")
