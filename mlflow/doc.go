@@ -166,6 +166,21 @@
 // honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (net/http reads them, as
 // requests does for MLflow's client).
 //
+// # An overloaded database
+//
+// MLflow's SQL store answers every SQLAlchemy error with BAD_REQUEST (HTTP
+// 400), the ones that mean its database is overloaded too: the connection
+// pool running dry under many clients ("QueuePool limit of size 5 overflow
+// 10 reached", seen with 8 ranks logging through MLflow's async client to a
+// 4-worker PostgreSQL-backed server), PostgreSQL refusing connections, a
+// dropped connection or a locked SQLite file (SQLAlchemy's OperationalError).
+// Such a request was not applied and succeeds later, so the package gives
+// those answers the code TEMPORARILY_UNAVAILABLE, which is retried (the
+// server's BAD_REQUEST is the cause; the status stays 400): a Run keeps the
+// batch and sends it again instead of losing it as rejected. (MLflow's sync
+// client raises on such an answer; its async client logs an ERROR line and
+// drops the batch.)
+//
 // # Refused credentials and TLS failures
 //
 // A 401 or 403 answer is an error of kind mlerr.ErrUnauthorized whose code is
