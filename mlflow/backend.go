@@ -42,6 +42,7 @@ type Backend struct {
 	mu      sync.Mutex
 	expIDs  map[string]string   // experiment name -> id
 	pending map[string]struct{} // start tokens of creates with unknown outcome
+	roots   map[string]string   // run id -> its artifact root in the proxy (artifacts.go)
 }
 
 var _ mlerr.Backend = (*Backend)(nil)

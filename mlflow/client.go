@@ -242,15 +242,7 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.ua)
-	for k, vs := range c.headers {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if c.auth != "" {
-		req.Header.Set("Authorization", c.auth)
-	}
+	c.setHeaders(req)
 	resp, err := c.do(req)
 	if err != nil {
 		return err
@@ -280,6 +272,20 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 			path, resp.StatusCode, excerpt(c.secrets.bytes(data)), err)
 	}
 	return nil
+}
+
+// setHeaders sets the headers every request of the Client carries: its
+// User-Agent, the WithHeader ones, its credentials.
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range c.headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
 }
 
 // excerpt returns the start of a body for an error message.

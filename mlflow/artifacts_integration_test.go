@@ -1,0 +1,109 @@
+package mlflow_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mlerr/mlerr"
+	"github.com/mlerr/mlerr/internal/fault"
+	"github.com/mlerr/mlerr/mlflow"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// download reads an artifact back through the server.
+func download(t *testing.T, c *mlflow.Client, runID, path string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := c.DownloadArtifact(context.Background(), runID, path, &buf)
+	require.NoError(t, err, "download %s", path)
+	require.Equal(t, int64(buf.Len()), n)
+	return buf.Bytes()
+}
+
+// listAll lists a run's artifacts recursively: path -> size.
+func listAll(t *testing.T, c *mlflow.Client, runID, dir string, out map[string]int64) map[string]int64 {
+	t.Helper()
+	if out == nil {
+		out = map[string]int64{}
+	}
+	files, err := c.ListArtifacts(context.Background(), runID, dir)
+	require.NoError(t, err)
+	for _, f := range files {
+		if f.IsDir {
+			listAll(t, c, runID, f.Path, out)
+			continue
+		}
+		out[f.Path] = f.Size
+	}
+	return out
+}
+
+// TestIntegrationWriteArtifact checks the artifact proxy's answers, as the
+// package doc describes them, on the real server.
+func TestIntegrationWriteArtifact(t *testing.T) {
+	e := newRealEnv(t)
+	ctx := context.Background()
+	info := startRun(t, e.backend)
+	put := func(path, content string) error {
+		return e.backend.WriteArtifact(ctx, info.RunID, path, strings.NewReader(content), int64(len(content)))
+	}
+	require.NoError(t, put("a/b.txt", "first"))
+	require.NoError(t, put("a/b.txt", "second")) // replaced
+	require.NoError(t, put("empty", ""))
+	require.NoError(t, put("été/x y.txt", "utf8"))
+	assert.Equal(t, "second", string(download(t, e.direct, info.RunID, "a/b.txt")))
+	assert.Equal(t, "utf8", string(download(t, e.direct, info.RunID, "été/x y.txt")))
+	assert.Equal(t, map[string]int64{"a/b.txt": 6, "empty": 0, "été/x y.txt": 4}, listAll(t, e.direct, info.RunID, "", nil))
+
+	missing, err := e.direct.ListArtifacts(ctx, info.RunID, "nope")
+	require.NoError(t, err)
+	assert.Empty(t, missing)
+
+	tests := []struct {
+		name      string
+		err       error
+		code      mlerr.Code
+		status    int
+		permanent bool
+	}{
+		{"path with #", put("x#y", "z"), mlerr.CodeInvalidParameterValue, 400, true},
+		{"missing file", downloadErr(e.direct, info.RunID, "nope.txt"), mlerr.CodeResourceDoesNotExist, 404, true},
+		{"directory", downloadErr(e.direct, info.RunID, "a"), mlerr.CodeBadRequest, 400, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Error(t, tc.err)
+			assert.True(t, errors.Is(tc.err, tc.code), "%v", tc.err)
+			assert.Equal(t, tc.status, mlerr.HTTPStatusOf(tc.err))
+			assert.Equal(t, tc.permanent, !mlerr.Classify(tc.err).Retry, "%v", tc.err)
+		})
+	}
+}
+
+func downloadErr(c *mlflow.Client, runID, path string) error {
+	_, err := c.DownloadArtifact(context.Background(), runID, path, &bytes.Buffer{})
+	return err
+}
+
+// TestIntegrationArtifactUploadRetried cuts uploads on the way: the retried
+// upload, from the start, stores the artifact once and whole.
+func TestIntegrationArtifactUploadRetried(t *testing.T) {
+	e := newRealEnv(t)
+	ctx := context.Background()
+	info := startRun(t, e.backend)
+	data := bytes.Repeat([]byte("0123456789"), 100_000)
+	for _, f := range []fault.Fault{fault.ResetConn, fault.DropResponse, fault.Status(http.StatusServiceUnavailable)} {
+		e.proxy.Add(fault.Rule{Method: http.MethodPut, Times: 1, Fault: f})
+	}
+	err := mlerr.Retry(ctx, testPolicy(0, nil), func(ctx context.Context) error {
+		return e.backend.WriteArtifact(ctx, info.RunID, "big.bin", bytes.NewReader(data), int64(len(data)))
+	})
+	require.NoError(t, err)
+	assert.Zero(t, e.proxy.Pending())
+	assert.Equal(t, data, download(t, e.direct, info.RunID, "big.bin"))
+}
