@@ -60,10 +60,15 @@ func urlDecision(e *url.Error) (Decision, bool) {
 	return Decision{}, false
 }
 
-// closedUnder reports net.ErrClosed, bare or in a *net.OpError (not
-// searched deeper: the walk bounds the rest).
+// closedUnder reports net.ErrClosed, bare or in a few *net.OpErrors (a
+// "readfrom" around a "write"; not searched deeper: the walk bounds the
+// rest).
 func closedUnder(err error) bool {
-	if op, ok := err.(*net.OpError); ok {
+	for range 4 {
+		op, ok := err.(*net.OpError)
+		if !ok {
+			break
+		}
 		err = op.Err
 	}
 	return err == net.ErrClosed

@@ -191,7 +191,7 @@ func checkFailure(t *testing.T, err error, artifactPath, local, reason string) {
 	assert.Equal(t, mlerr.ItemArtifact, f.Item.Kind)
 	assert.Equal(t, artifactPath, f.Item.Key)
 	assert.Equal(t, local, f.Item.Text)
-	assert.Equal(t, reason, f.Reason)
+	assert.Equal(t, reason, f.Reason, "cause: %v", f.Cause)
 	assert.NotZero(t, f.Code)
 	assert.False(t, f.Time.IsZero())
 	assert.Error(t, f.Cause)
