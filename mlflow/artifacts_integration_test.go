@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mlerr/mlerr"
@@ -106,4 +110,67 @@ func TestIntegrationArtifactUploadRetried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, e.proxy.Pending())
 	assert.Equal(t, data, download(t, e.direct, info.RunID, "big.bin"))
+}
+
+// noServeServer answers as `mlflow server --no-serve-artifacts` (3.17)
+// does: runs whose artifact_uri is a path of the server's disk, and 503 on
+// the artifact proxy. putMLflowArtifacts gives the runs mlflow-artifacts:
+// URIs, as a server whose artifact root is the proxy's but that serves none.
+func noServeServer(t *testing.T, proxyURIs bool) (string, *atomic.Int32) {
+	var puts atomic.Int32
+	mux := http.NewServeMux()
+	uri := "/srv/mlruns/1/r1/artifacts"
+	if proxyURIs {
+		uri = "mlflow-artifacts:/1/r1/artifacts"
+	}
+	mux.HandleFunc("GET /api/2.0/mlflow/runs/get", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"run": {"info": {"run_id": "r1", "experiment_id": "1", "status": "RUNNING", "artifact_uri": "` + uri + `", "lifecycle_stage": "active"}}}`))
+	})
+	mux.HandleFunc("PUT /api/2.0/mlflow-artifacts/artifacts/", func(w http.ResponseWriter, _ *http.Request) {
+		puts.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"detail":"Artifact serving is disabled. Run ` + "`mlflow server`" + ` with ` + "`--serve-artifacts`" + ` to enable."}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL, &puts
+}
+
+// TestArtifactsWithoutArtifactServing: a server that serves no artifacts
+// fails the upload at once, with a typed error, no retry. Against the
+// server MLERR_TEST_NOSERVE_URI names when set (one started with
+// --no-serve-artifacts), else against one answering as it does.
+func TestArtifactsWithoutArtifactServing(t *testing.T) {
+	for _, proxyURIs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("proxy URIs %v", proxyURIs), func(t *testing.T) {
+			uri, puts := noServeServer(t, proxyURIs)
+			if real := os.Getenv("MLERR_TEST_NOSERVE_URI"); real != "" && !proxyURIs {
+				uri = real
+			}
+			tr := &http.Transport{}
+			t.Cleanup(tr.CloseIdleConnections)
+			b, err := mlflow.NewBackend(uri, mlflow.WithHTTPClient(&http.Client{Transport: tr}))
+			require.NoError(t, err)
+			var retries atomic.Int32
+			info := mlerr.RunInfo{RunID: "r1"}
+			if os.Getenv("MLERR_TEST_NOSERVE_URI") != "" && !proxyURIs {
+				info = startRun(t, b)
+			}
+			p := testPolicy(0, func(mlerr.RetryEvent) { retries.Add(1) })
+			err = mlerr.Retry(context.Background(), p, func(ctx context.Context) error {
+				return b.WriteArtifact(ctx, info.RunID, "a.txt", strings.NewReader("x"), 1)
+			})
+			require.Error(t, err)
+			assert.ErrorIs(t, err, mlerr.ErrNotImplemented)
+			assert.ErrorIs(t, err, mlerr.CodeNotImplemented)
+			assert.Zero(t, retries.Load(), "no retry: %v", err)
+			assert.Contains(t, err.Error(), "serve")
+			if proxyURIs {
+				assert.Equal(t, int32(1), puts.Load())
+			} else {
+				assert.Zero(t, puts.Load(), "nothing sent for a run whose artifacts are not proxied")
+			}
+		})
+	}
 }
