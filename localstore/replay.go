@@ -341,7 +341,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		rr.Err = err
 		return rr, nil
 	}
-	if err := r.uploadArtifacts(ctx, sum.Dir, info.RunID, mode, prog, &rr); err != nil || rr.Err != nil {
+	if err := r.uploadArtifacts(ctx, sum.Dir, info.RunID, mode, &prog, &rr); err != nil || rr.Err != nil {
 		return rr, err
 	}
 	if sum.Status != StatusRunning && cur.Batches >= sum.Batches &&

@@ -53,7 +53,7 @@ func noArtifactsLeft(runDir, target string) bool {
 // short uploads the others next time and none twice (the one in flight at
 // the cut may be uploaded again, which replaces it). A non-nil error is the
 // backend's; local trouble goes to rr.Err.
-func (r *replayer) uploadArtifacts(ctx context.Context, dir, remoteID string, mode fs.FileMode, prog Progress, rr *RunReport) error {
+func (r *replayer) uploadArtifacts(ctx context.Context, dir, remoteID string, mode fs.FileMode, prog *Progress, rr *RunReport) error {
 	left, err := artifactsLeft(dir, r.target)
 	if err != nil || len(left) == 0 {
 		rr.Err = err
@@ -78,7 +78,7 @@ func (r *replayer) uploadArtifacts(ctx context.Context, dir, remoteID string, mo
 		rr.Artifacts++
 		rr.ArtifactBytes += e.Size
 		prog.ArtifactBytes += e.Size
-		r.report(prog)
+		r.report(*prog)
 	}
 	return nil
 }
