@@ -157,8 +157,8 @@ func TestLs(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 3)
-	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+SYNCED$`, lines[0])
-	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+no$`, lines[1])
+	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+ARTIFACTS\s+SYNCED$`, lines[0])
+	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+-\s+no$`, lines[1])
 
 	empty := t.TempDir()
 	_, err := localstore.Open(empty)

@@ -85,7 +85,7 @@ func printSummary(e env, uri string, rep localstore.ReplayReport, failed bool) {
 			if !failed {
 				fmt.Fprintf(e.stdout, "%s  already synced as %s\n", r.LocalID, r.RemoteID)
 			}
-		case r.Batches == 0 && r.Ended == "":
+		case r.Batches == 0 && r.Ended == "" && r.Artifacts == 0:
 			// nothing sent for this run
 		default:
 			line := fmt.Sprintf("%s  -> %s: %d items in %d batches", r.LocalID, r.RemoteID, r.Items, r.Batches)
@@ -96,6 +96,7 @@ func printSummary(e env, uri string, rep localstore.ReplayReport, failed bool) {
 				line += fmt.Sprintf(", %d rejected by the server (first: %s %q: %s)", len(r.Rejected),
 					r.Rejected[0].Item.Kind, r.Rejected[0].Item.Key, r.Rejected[0].Reason)
 			}
+			line += artifactsSent(r)
 			if r.Ended != "" {
 				line += ", ended " + r.Ended
 			}
