@@ -44,5 +44,9 @@ func artifactsSent(r localstore.RunReport) string {
 	if r.Artifacts == 0 {
 		return ""
 	}
-	return fmt.Sprintf(", %d artifacts (%s)", r.Artifacts, humanBytes(r.ArtifactBytes))
+	noun := "artifacts"
+	if r.Artifacts == 1 {
+		noun = "artifact"
+	}
+	return fmt.Sprintf(", %d %s (%s)", r.Artifacts, noun, humanBytes(r.ArtifactBytes))
 }

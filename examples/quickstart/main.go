@@ -1,7 +1,8 @@
 // Command quickstart trains a small model and logs it through an mlerr.Run,
 // offline, to the embedded local store: no server needed. Halfway through it
 // cuts the backend off for a while and logs a NaN, so you can watch the
-// callbacks fire and see that nothing was lost.
+// callbacks fire and see that nothing was lost; at the end it logs the
+// model's final weights as a JSON artifact.
 //
 //	go run ./examples/quickstart              # logs to ./mlerr-runs
 //	go run ./examples/quickstart -dir /tmp/x  # somewhere else
@@ -15,6 +16,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -107,6 +109,12 @@ func run(dir string, steps int, stepTime time.Duration) error {
 		time.Sleep(stepTime)
 	}
 
+	// The final weights, as a JSON artifact of the run (copied now, uploaded
+	// in the background like the metrics).
+	if err := r.LogJSON(map[string]any{"w": model.w, "b": model.b}, "model/weights.json"); err != nil {
+		fmt.Printf("LogJSON returned: %v\n", err)
+	}
+
 	report, err := r.Close(ctx)
 	fmt.Printf("\nrun %s %s: %d logged, %d sent, %d retries, %d outage(s); %d rejected when logged, %d lost later\n",
 		report.RunID, report.Status, report.Logged, report.Sent, report.Retries, report.Outages,
@@ -161,6 +169,18 @@ func (o *outage) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 		return o.refused()
 	}
 	return o.Backend.WriteBatch(ctx, b)
+}
+
+// WriteArtifact uploads an artifact, refused while down as the other calls.
+func (o *outage) WriteArtifact(ctx context.Context, runID, path string, content io.Reader, size int64) error {
+	if o.down.Load() {
+		return o.refused()
+	}
+	ab, ok := o.Backend.(mlerr.ArtifactBackend)
+	if !ok {
+		return mlerr.ErrNotImplemented.New("the backend stores no artifacts")
+	}
+	return ab.WriteArtifact(ctx, runID, path, content, size)
 }
 
 // model is a logistic regression on two synthetic, noisy clusters.
