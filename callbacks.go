@@ -33,7 +33,7 @@ type Callback func(err error, ts time.Time)
 //	queue full: how many items were dropped or how long a caller   OnQueueFull
 //	  waited
 //
-// Repeats of one kind of event are throttled (see WithEventThrottle): past
+// Repeats of one kind of event are throttled (Limits.EventBurst and EventWindow): past
 // the burst, events are counted and delivered later as one event of the
 // same kind and code saying how many more like it there were ("and 37 more
 // like it"), whose lost items are those of all the events it stands for.

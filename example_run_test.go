@@ -149,3 +149,32 @@ func withoutTimes(groups []string, a slog.Attr) slog.Attr {
 	}
 	return a
 }
+
+// Fail ends the run FAILED when the training fails: in Go's idiom, with
+// the function's error in a deferred call. The error's message is the
+// run's "mlerr.error" tag; Close's error wraps it. (RunStatus lists the
+// three endings.)
+func ExampleRun_Fail() {
+	backend := fakebackend.New()
+	train := func() (err error) {
+		run, err := mlerr.NewRun(context.Background(), backend)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			run.Fail(err) // nil: no effect, the run ends FINISHED
+			report, closeErr := run.Close(context.Background())
+			fmt.Println(report.Status, errors.Is(closeErr, err))
+			fmt.Println(backend.Items(run.ID())[1].Key, "=", backend.Items(run.ID())[1].Text)
+		}()
+		if err := run.LogMetric("loss", math.NaN(), 1); err != nil {
+			return err
+		}
+		return errors.New("loss is NaN at step 1")
+	}
+	fmt.Println(train())
+	// Output:
+	// FAILED true
+	// mlerr.error = loss is NaN at step 1
+	// loss is NaN at step 1
+}

@@ -37,6 +37,9 @@ type artifactEntry struct {
 	Path string `json:"path"`
 	Size int64  `json:"size"`
 	CRC  uint32 `json:"crc32c"`
+	// Remote is, in an upload list, the remote run it went to (a run
+	// uploaded again as a new one, see WithForce, gets its files again).
+	Remote string `json:"remote_run_id,omitempty"`
 }
 
 // WriteArtifact stores size bytes of content as the artifact at path of the

@@ -46,6 +46,54 @@
 // temporary file, fsync, rename, fsync the directory), so a reader sees the
 // old version or the new one, never a mix.
 //
+// Further guarantees: a failed write is cut back before its error is
+// returned, so no partial record is ever left in the middle of the log; a
+// retried batch (the same Seq, the same items) is acknowledged without
+// being written twice, and a resumed run gets RunInfo.LastSeq so the Run
+// numbers its batches after the log's; a run open for writing is locked
+// (flock), a second writer gets ErrLocked, and the lock dies with the
+// process.
+//
+// # Training offline
+//
+//	store, err := localstore.Open("mlruns-offline")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer store.Close()
+//	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunName("resnet"), mlerr.WithExperiment("vision"))
+//	...
+//	run.Close(ctx) // flushes, marks the run FINISHED
+//
+// Then, from any machine that reaches the server, `mlerr sync
+// mlruns-offline` (see the mlerr command) or Replay uploads it.
+//
+// # Replay: exactly once, resumable
+//
+// Replay(ctx, dir, backend, opts...) uploads one run (dir is a run
+// directory) or every run of a store (dir is the store), oldest first, to
+// any mlerr.Backend. Batches are sent in log order with Seq = their position
+// in the log; after each acknowledged batch a per-target cursor (which
+// remote run, how many batches) is saved atomically in the run's sync/
+// directory. An interrupted replay resumes the same remote run
+// (RunSpec.RunID) from the first unacknowledged batch; a batch whose answer
+// was lost is sent again with the same Seq, which the backend stores once.
+// Items the server rejects (a *mlerr.BatchError) are reported, written to
+// sync/<target>.rejected.jsonl, and not retried. Each call to the backend
+// goes through mlerr.Retry (WithRetry). A run still running can be synced
+// again later: only the new batches go. WithTarget keeps separate cursors
+// per server; `mlerr sync` uses the tracking URI.
+//
+// # Spilling a full queue to disk
+//
+// OpenSpool(dir) is a durable FIFO (an mlerr.Spool) for the Run's spill
+// policy: during a long outage the queue overflows to disk instead of
+// dropping points, and drains in order when the server is back:
+//
+//	spool, err := localstore.OpenSpool("spool")
+//	...
+//	run, err := mlerr.NewRun(ctx, backend, mlerr.WithFullPolicy(mlerr.Spill(spool)))
+//
 // # Permissions
 //
 // Files are created with DefaultFileMode (0600) and directories with 0700,

@@ -27,6 +27,10 @@ type RunSummary struct {
 	// count its items by kind (Metrics is the number of metric points).
 	Batches               int
 	Metrics, Params, Tags int
+	// RunTags is the number of the run's own tags, given when it started
+	// (mlerr.WithTags, RunSpec.Tags), which are in its manifest, not its
+	// log.
+	RunTags int
 	// Bytes is the size of the good part of the log.
 	Bytes int64
 	// TornTail is true when the log ends with a torn tail (left by a crash,
@@ -147,6 +151,7 @@ func Summarize(runDir string) RunSummary {
 		return r
 	}
 	r.ID, r.Name, r.Experiment, r.Status, r.StartTime, r.EndTime = m.ID, m.Name, m.Experiment, m.Status, m.StartTime, m.EndTime
+	r.RunTags = len(m.Tags)
 	r.Sync, r.Err = readCursors(runDir)
 	err = scanRun(runDir, func(rec record) error {
 		_, c, err := countBatch(rec.payload)

@@ -17,8 +17,9 @@ func uploadedPath(runDir, target string) string {
 }
 
 // artifactsLeft returns the entries of the run's index not uploaded to
-// target (as they are now: a file written again is uploaded again).
-func artifactsLeft(runDir, target string) ([]artifactEntry, error) {
+// the remote run of target (as they are now: a file written again is
+// uploaded again).
+func artifactsLeft(runDir, target, remote string) ([]artifactEntry, error) {
 	all, err := readLines(filepath.Join(runDir, artifactsIndex))
 	if err != nil || len(all) == 0 {
 		return nil, err
@@ -29,7 +30,10 @@ func artifactsLeft(runDir, target string) ([]artifactEntry, error) {
 	}
 	sent := make(map[artifactEntry]bool, len(done))
 	for _, e := range done {
-		sent[e] = true
+		if e.Remote == remote {
+			e.Remote = ""
+			sent[e] = true
+		}
 	}
 	left := all[:0:0]
 	for _, e := range all {
@@ -42,8 +46,8 @@ func artifactsLeft(runDir, target string) ([]artifactEntry, error) {
 
 // noArtifactsLeft reports whether every artifact of the run is uploaded to
 // target (an index that cannot be read is left to the upload to report).
-func noArtifactsLeft(runDir, target string) bool {
-	left, err := artifactsLeft(runDir, target)
+func noArtifactsLeft(runDir, target, remote string) bool {
+	left, err := artifactsLeft(runDir, target, remote)
 	return err == nil && len(left) == 0
 }
 
@@ -54,7 +58,7 @@ func noArtifactsLeft(runDir, target string) bool {
 // the cut may be uploaded again, which replaces it). A non-nil error is the
 // backend's; local trouble goes to rr.Err.
 func (r *replayer) uploadArtifacts(ctx context.Context, dir, remoteID string, mode fs.FileMode, prog *Progress, rr *RunReport) error {
-	left, err := artifactsLeft(dir, r.target)
+	left, err := artifactsLeft(dir, r.target, remoteID)
 	if err != nil || len(left) == 0 {
 		rr.Err = err
 		return nil
@@ -71,7 +75,9 @@ func (r *replayer) uploadArtifacts(ctx context.Context, dir, remoteID string, mo
 		if err := r.uploadOne(ctx, ab, dir, remoteID, e); err != nil {
 			return r.artifactFailed(err, rr)
 		}
-		if err := appendLines(uploadedPath(dir, r.target), []artifactEntry{e}, mode); err != nil {
+		sent := e
+		sent.Remote = remoteID
+		if err := appendLines(uploadedPath(dir, r.target), []artifactEntry{sent}, mode); err != nil {
 			rr.Err = err
 			return nil
 		}
@@ -111,4 +117,15 @@ func (r *replayer) uploadOne(ctx context.Context, ab mlerr.ArtifactBackend, dir,
 		defer f.Close()
 		return ab.WriteArtifact(ctx, remoteID, e.Path, f, e.Size)
 	})
+}
+
+// countFor counts the entries of an upload list that went to remote.
+func countFor(uploaded []artifactEntry, remote string) int {
+	n := 0
+	for _, e := range uploaded {
+		if e.Remote == remote {
+			n++
+		}
+	}
+	return n
 }

@@ -44,14 +44,14 @@ func TestSyncArtifacts(t *testing.T) {
 	dir := artifactStore(t)
 	r := runCLI(t, false, "ls", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Regexp(t, `\s+2 \(2\.0 KiB\)\s+no\n`, r.stdout)
+	assert.Regexp(t, `\s+2 \(2\.0 KiB\)\s+-\s+no\n`, r.stdout)
 
 	r = runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "2 artifacts (2.0 KiB)")
 	assert.Contains(t, r.stderr, "artifacts 2.0 KiB/2.0 KiB")
 	r = runCLI(t, false, "ls", dir)
-	assert.Regexp(t, `\s+2 \(2\.0 KiB\)\s+yes\n`, r.stdout)
+	assert.Regexp(t, `\s+2 \(2\.0 KiB\)\s+[0-9a-f]{32}\s+yes\n`, r.stdout)
 
 	runs, err := localstore.List(dir)
 	require.NoError(t, err)
