@@ -19,7 +19,7 @@ func (s *sender) sendArtifacts(pb *pending) bool {
 	ab := s.backend.(ArtifactBackend) // the log calls checked it
 	for pb.done < len(pb.b.Items) {
 		it := pb.b.Items[pb.done]
-		err, deferred, ok := s.upload(ab, pb, &it)
+		deferred, ok, err := s.upload(ab, pb, &it)
 		switch {
 		case !ok:
 			return false
@@ -55,7 +55,7 @@ func (s *sender) uploaded(pb *pending, it *Item, err error) {
 
 // upload writes one artifact through the retry policy. It returns the error
 // that failed it for good, or deferred when the file waits for the end of
-// the batch, or false when life ended.
+// the batch, or alive false when life ended.
 //
 // A round of the policy that ends on a network error (an outage, for a
 // batch) is judged against the other files: the first such failure after a
@@ -65,11 +65,11 @@ func (s *sender) uploaded(pb *pending, it *Item, err error) {
 // fails so again after other files were stored since its first failure has
 // its connection lost for good: it fails, so that one upload that never
 // gets through cannot hold the others back.
-func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (err error, deferred, alive bool) {
+func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (deferred, alive bool, err error) {
 	op := func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) }
 	for {
 		if s.outage && !s.wait(s.probeDelay()) {
-			return nil, false, false
+			return false, false, nil
 		}
 		err := Retry(s.life, s.policy, op)
 		now := s.clock.Now()
@@ -77,15 +77,15 @@ func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (err error, d
 		case err == nil:
 			s.recovered(now)
 			pb.art.stored()
-			return nil, false, true
+			return false, true, nil
 		case s.life.Err() != nil:
-			return nil, false, false
+			return false, false, nil
 		case !isOutage(err):
-			return err, false, true
+			return false, true, err
 		case pb.art.lostForGood(it):
-			return lostUpload(err, it), false, true
+			return false, true, lostUpload(err, it)
 		case pb.art.setAside(it, len(pb.b.Items)-pb.done):
-			return nil, true, true
+			return true, true, nil
 		}
 		s.down(err, now, "uploading artifact "+quoteKey(it.Key))
 	}
