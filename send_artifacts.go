@@ -184,9 +184,22 @@ func (s *sender) reportArtifacts(n int, failures []Failure[Item], now time.Time)
 	last := lastError(lost.Failures[0].Cause)
 	kind, _ := refusal(last)
 	if kind == nil {
-		kind = ErrInvalidValue
+		kind = failureKind(lost.Failures[0].Cause)
 	}
 	s.ev.emit(onError, wrapAs(kind, lost, last, fmt.Sprintf("%d of %d artifacts could not be stored: %s", len(lost.Failures), n, lost.Failures[0].Reason)), now)
+}
+
+// failureKind is the kind of the event of failed uploads that are not
+// refusals: ErrNotImplemented (a backend that cannot store artifacts after
+// all) or ErrNetwork (a connection lost for good) when the first failure is
+// one, else ErrInvalidValue.
+func failureKind(cause error) *Kind {
+	for _, k := range []*Kind{ErrNotImplemented, ErrNetwork} {
+		if errors.Is(cause, k) {
+			return k
+		}
+	}
+	return ErrInvalidValue
 }
 
 // uploadReason is the Failure.Reason of an artifact that failed for good.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mlerr/mlerr"
 	"github.com/mlerr/mlerr/internal/fault"
@@ -126,6 +127,11 @@ func noServeServer(t *testing.T, proxyURIs bool) (string, *atomic.Int32) {
 	mux.HandleFunc("GET /api/2.0/mlflow/runs/get", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"run": {"info": {"run_id": "r1", "experiment_id": "1", "status": "RUNNING", "artifact_uri": "` + uri + `", "lifecycle_stage": "active"}}}`))
 	})
+	for _, p := range []string{"POST /api/2.0/mlflow/runs/create", "POST /api/2.0/mlflow/runs/update"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"run": {"info": {"run_id": "r1", "experiment_id": "0", "status": "RUNNING", "lifecycle_stage": "active"}}}`))
+		})
+	}
 	mux.HandleFunc("PUT /api/2.0/mlflow-artifacts/artifacts/", func(w http.ResponseWriter, _ *http.Request) {
 		puts.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -173,4 +179,32 @@ func TestArtifactsWithoutArtifactServing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunArtifactsWithoutArtifactServing: through a Run, the file is lost
+// at once, in one OnError event of kind ErrNotImplemented naming it.
+func TestRunArtifactsWithoutArtifactServing(t *testing.T) {
+	uri, puts := noServeServer(t, false)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	b, err := mlflow.NewBackend(uri, mlflow.WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	rec := &recorder{}
+	var retries atomic.Int32
+	ctx := context.Background()
+	run, err := mlerr.NewRun(ctx, b, mlerr.WithCallbacks(rec.callbacks()),
+		mlerr.WithRetryPolicy(testPolicy(0, func(mlerr.RetryEvent) { retries.Add(1) })))
+	require.NoError(t, err)
+	require.NoError(t, run.LogText("x", "notes.txt"))
+	require.NoError(t, run.Wait(ctx))
+	require.Eventually(t, func() bool { return len(rec.get("err")) == 1 }, 10*time.Second, 5*time.Millisecond)
+	ev := rec.get("err")[0]
+	assert.ErrorIs(t, ev, mlerr.ErrNotImplemented)
+	require.Len(t, mlerr.LostItems(ev), 1)
+	assert.Equal(t, "notes.txt", mlerr.LostItems(ev)[0].Key)
+	assert.Zero(t, retries.Load())
+	assert.Zero(t, puts.Load())
+	assert.Empty(t, rec.get("net"), "no outage")
+	_, err = run.Close(ctx)
+	assert.ErrorIs(t, err, mlerr.CodeDataLoss)
 }
