@@ -123,6 +123,8 @@ func TestClassifySignals(t *testing.T) {
 		{"errno network unreachable", dialErr(os.NewSyscallError("connect", syscall.ENETUNREACH)), mlerr.Decision{Retry: true, Reason: "network unreachable"}},
 		{"unexpected EOF", fmt.Errorf("reading body: %w", io.ErrUnexpectedEOF), mlerr.Decision{Retry: true, Reason: "unexpected eof"}},
 		{"bare EOF is no network signal", io.EOF, mlerr.Decision{Reason: "not retryable"}},
+		{"connection closed under a request's body", &url.Error{Op: "Put", URL: "http://h/x", Err: &net.OpError{Op: "readfrom", Net: "tcp", Err: &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}}}, mlerr.Decision{Retry: true, Reason: "connection closed"}},
+		{"closed connection outside a request", &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}, mlerr.Decision{Reason: "not retryable"}},
 		{"certificate under a transient code", mlerr.Wrap(x509Unknown(t), mlerr.CodeTemporarilyUnavailable, "send"), mlerr.Decision{Reason: "certificate"}},
 		{"refused under a local caller-fault code", mlerr.Wrap(dialErr(os.NewSyscallError("connect", syscall.ECONNREFUSED)), mlerr.CodeInvalidParameterValue, "send"), mlerr.Decision{Retry: true, Reason: "connection refused"}},
 		{"observed status beats the network", mlerr.New(mlerr.CodeBadRequest, "x").WithHTTPStatus(400).WithCause(io.ErrUnexpectedEOF), mlerr.Decision{Reason: "status final"}},

@@ -84,6 +84,7 @@ type pending struct {
 	// with (stored, or failed for good into failures).
 	done     int
 	failures []Failure[Item]
+	art      artifactRounds // its uploads' network failures
 }
 
 // artifacts reports whether the batch is one of artifacts.

@@ -114,9 +114,13 @@ func readCursors(runDir string) ([]SyncState, error) {
 		if err := json.Unmarshal(data, &c); err != nil || c.Version != 1 {
 			return states, corrupted(path, 0, "sync cursor does not decode")
 		}
+		uploaded, err := readLines(uploadedPath(runDir, c.Target))
+		if err != nil {
+			return states, err
+		}
 		states = append(states, SyncState{
 			Target: c.Target, RemoteRunID: c.RemoteRunID, Batches: c.Batches, Items: c.Items,
-			Rejected: c.Rejected, EndedStatus: c.EndedStatus, Updated: c.Updated,
+			Rejected: c.Rejected, EndedStatus: c.EndedStatus, Updated: c.Updated, Artifacts: countFor(uploaded, c.RemoteRunID),
 		})
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].Target < states[j].Target })

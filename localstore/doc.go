@@ -10,7 +10,10 @@
 //	<root>/MLERR_STORE             marker written by Open
 //	<root>/<run-id>/manifest.json  spec, status and times, replaced atomically
 //	<root>/<run-id>/log            the run's batches, append-only
-//	<root>/<run-id>/sync/          one replay cursor per upload target
+//	<root>/<run-id>/sync/          one replay cursor per upload target (and the list of
+//	                               artifacts uploaded to it, <target>.artifacts.jsonl)
+//	<root>/<run-id>/artifacts/     the run's artifacts (Store.WriteArtifact), by path
+//	<root>/<run-id>/artifacts.jsonl one line per artifact stored: path, size, CRC-32C
 //
 // # Durability
 //
@@ -29,6 +32,15 @@
 // writing cuts such a tail; readers stop before it. Damage followed by a good
 // record is not a torn tail but corruption in the middle of the log: it is
 // reported as an error of kind ErrCorrupted (code DATA_LOSS), never skipped.
+//
+// An artifact is written to a temporary file in the run's directory
+// (.partial-*), fsynced, renamed to its place, and only then recorded in
+// artifacts.jsonl (appended, fsynced): a crash mid-copy leaves at most a
+// temporary file, which nothing reads. Replay uploads the recorded files
+// after the run's batches, checking each file's size and checksum first
+// (a mismatch is an ErrCorrupted error naming it), and appends each one
+// uploaded to the target's list before the next, so an interrupted replay
+// uploads none twice.
 //
 // The manifest and the replay cursors are replaced atomically (write a
 // temporary file, fsync, rename, fsync the directory), so a reader sees the

@@ -66,6 +66,9 @@ type Progress struct {
 	Items, TotalItems int
 	// Done is true on the last report of a run.
 	Done bool
+	// ArtifactBytes counts the bytes of the run's artifacts this replay
+	// uploaded, of TotalArtifactBytes it had to (after its batches).
+	ArtifactBytes, TotalArtifactBytes int64
 }
 
 // ReplayReport says what a replay did.
@@ -98,6 +101,9 @@ type RunReport struct {
 	// Rejected are the items the target rejected (they are not retried; they
 	// are also appended to the run's sync/<target>.rejected.jsonl).
 	Rejected []Rejection
+	// Artifacts and ArtifactBytes count the artifacts this replay uploaded.
+	Artifacts     int
+	ArtifactBytes int64
 	// Ended is the final status this replay sent, empty when it sent none
 	// (the run is still running locally, or its end was sent before).
 	Ended string
@@ -247,7 +253,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if stop {
 		return rr, err
 	}
-	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) {
+	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) && noArtifactsLeft(sum.Dir, r.target, p.cur.RemoteRunID) {
 		rr.AlreadySynced, rr.SkippedBatches = true, p.cur.Batches
 		return rr, nil
 	}
@@ -319,6 +325,9 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if err != nil {
 		rr.Err = err
 		return rr, nil
+	}
+	if err := r.uploadArtifacts(ctx, sum.Dir, info.RunID, mode, &prog, &rr); err != nil || rr.Err != nil {
+		return rr, err
 	}
 	if sum.Status != StatusRunning && cur.Batches >= sum.Batches &&
 		(cur.EndedStatus != m.Status || !cur.EndedAt.Equal(m.EndTime)) {

@@ -52,6 +52,7 @@ type Backend struct {
 	expIDs    map[string]string   // experiment name -> id
 	pending   map[string]struct{} // start tokens of creates with unknown outcome
 	resumeRun string              // WithResumeRun's run, until it is resumed
+	roots     map[string]string   // run id -> its artifact root in the proxy (artifacts.go)
 }
 
 var _ mlerr.Backend = (*Backend)(nil)

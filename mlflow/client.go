@@ -271,15 +271,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, query url.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.ua)
-	for k, vs := range c.headers {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if c.auth != "" {
-		req.Header.Set("Authorization", c.auth)
-	}
+	c.setHeaders(req)
 	return req, nil
 }
 
@@ -307,6 +299,20 @@ func (c *Client) decodeAnswer(path string, resp *http.Response, out any) error {
 			path, resp.StatusCode, excerpt(c.secrets.bytes(data)), err)
 	}
 	return nil
+}
+
+// setHeaders sets the headers every request of the Client carries: its
+// User-Agent, the WithHeader ones, its credentials.
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range c.headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if c.auth != "" {
+		req.Header.Set("Authorization", c.auth)
+	}
 }
 
 // excerpt returns the start of a body for an error message.

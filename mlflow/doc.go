@@ -211,4 +211,55 @@
 // password and its Authorization header (and that header's base64 alone)
 // from every error it returns and every panic it passes on, the server's
 // answers included.
+//
+// # Artifacts
+//
+// Backend is an mlerr.ArtifactBackend: the files a Run logs
+// (Run.LogArtifact, LogArtifacts, LogBytes, LogText, LogJSON) go through
+// the tracking server's artifact proxy, which `mlflow server` runs by
+// default (--serve-artifacts). What the package relies on, as MLflow 3.17
+// answers it:
+//
+//	runs/get                               artifact_uri "mlflow-artifacts:/<exp>/<run>/artifacts";
+//	                                       the proxy path is what follows the scheme
+//	PUT  /api/2.0/mlflow-artifacts/artifacts/<proxy path>/<path>
+//	                                       body: the file's bytes (Content-Length set);
+//	                                       200 with an empty body; the server writes a
+//	                                       temporary file and renames it, so a cut upload
+//	                                       leaves nothing and a second PUT replaces the file
+//	GET  /api/2.0/mlflow-artifacts/artifacts/<proxy path>/<path>
+//	                                       200 with the bytes; a missing file: 404
+//	                                       {"error_code":"RESOURCE_DOES_NOT_EXIST",
+//	                                       "message":"No such artifact: '<path>'"}; a directory:
+//	                                       400 {"detail":"Artifact path refers to a directory,
+//	                                       not a file: ..."} (BAD_REQUEST)
+//	GET  /api/2.0/mlflow-artifacts/artifacts?path=<proxy path>/<dir>
+//	                                       200 {"files":[{"path":"<name>","is_dir":false,
+//	                                       "file_size":6},{"path":"<name>","is_dir":true}]},
+//	                                       one level, names only (file_size left out for
+//	                                       an empty file); a missing directory or a file: {}
+//	a path with "#", "..", or absolute     400 {"error_code":"INVALID_PARAMETER_VALUE",
+//	                                       "message":"Invalid path"}
+//	a path with a newline                  404 {"detail":"Not Found"} (no route)
+//	PUT onto an existing directory         500 text/plain "Internal Server Error"
+//
+// A server started with --no-serve-artifacts gives its runs an artifact_uri
+// that is a path of its own disk (or the store it was given), and answers
+// the proxy's PUT and GET with 503 {"detail":"Artifact serving is disabled.
+// Run `mlflow server` with `--serve-artifacts` to enable."} and the listing
+// with 503 text/html "Endpoint: ... disabled due to the mlflow server
+// running with `--no-serve-artifacts`". WriteArtifact reads the run's
+// artifact_uri first (once per run) and fails at once, without sending the
+// file, when it is not an mlflow-artifacts: URI; a 503 saying artifact
+// serving is disabled fails at once too. Both errors are permanent, of kind
+// mlerr.ErrNotImplemented (code NOT_IMPLEMENTED): a Run reports the file
+// lost to OnError instead of retrying a 503 that no wait will change. An
+// mlflow-artifacts: URI naming a host (mlflow-artifacts://host/...) is
+// refused the same way: the package uploads to the tracking server only.
+//
+// Uploads stream the file (never read whole into memory). A retried upload
+// starts from the first byte: the Run opens its staged copy anew for each
+// attempt. A 400 answer (the server refusing the path) is permanent; other
+// errors are decoded and judged as for log-batch. Client.DownloadArtifact
+// and Client.ListArtifacts read artifacts back.
 package mlflow

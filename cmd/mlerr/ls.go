@@ -44,7 +44,7 @@ func cmdLs(args []string, e env) int {
 
 func printRuns(w io.Writer, runs []localstore.RunSummary) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tNAME\tSTATUS\tSTARTED\tPOINTS\tPARAMS\tTAGS\tBATCHES\tREMOTE\tSYNCED")
+	fmt.Fprintln(tw, "RUN\tNAME\tSTATUS\tSTARTED\tPOINTS\tPARAMS\tTAGS\tBATCHES\tARTIFACTS\tREMOTE\tSYNCED")
 	for _, r := range runs {
 		started := "-"
 		if !r.StartTime.IsZero() {
@@ -58,7 +58,7 @@ func printRuns(w io.Writer, runs []localstore.RunSummary) {
 		if r.Err != nil {
 			status = "ERROR"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.ID, name, status, started, r.Metrics, r.Params, r.Tags+r.RunTags, r.Batches, remoteID(r), syncState(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.ID, name, status, started, r.Metrics, r.Params, r.Tags+r.RunTags, r.Batches, artifactsColumn(r), remoteID(r), syncState(r))
 	}
 	tw.Flush()
 	for _, r := range runs {

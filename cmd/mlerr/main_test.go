@@ -156,8 +156,8 @@ func TestLs(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 3)
-	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+REMOTE\s+SYNCED$`, lines[0])
-	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+-\s+no$`, lines[1])
+	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+ARTIFACTS\s+REMOTE\s+SYNCED$`, lines[0])
+	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+-\s+-\s+no$`, lines[1])
 
 	empty := t.TempDir()
 	_, err := localstore.Open(empty)
@@ -380,7 +380,7 @@ func TestLsAndSyncDefaultStore(t *testing.T) {
 	require.NoError(t, s.Close())
 	r = runCLI(t, false, "ls")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Regexp(t, `tagged\s+RUNNING\s+\S+ \S+\s+0\s+0\s+3\s+1\s+-\s+no\n`, r.stdout)
+	assert.Regexp(t, `tagged\s+RUNNING\s+\S+ \S+\s+0\s+0\s+3\s+1\s+-\s+-\s+no\n`, r.stdout)
 
 	r = runCLI(t, false, "sync")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -388,7 +388,7 @@ func TestLsAndSyncDefaultStore(t *testing.T) {
 	require.NoError(t, err)
 	remote := runs[0].Sync[0].RemoteRunID
 	r = runCLI(t, false, "ls")
-	assert.Regexp(t, `\s+3\s+1\s+`+remote+`\s+yes\n`, r.stdout)
+	assert.Regexp(t, `\s+3\s+1\s+-\s+`+remote+`\s+yes\n`, r.stdout)
 	c, err := mlflow.NewClient(uri)
 	require.NoError(t, err)
 	run, err := c.GetRun(ctx, remote)

@@ -132,7 +132,7 @@ func printSummary(e env, uri string, rep localstore.ReplayReport, failed bool) {
 			if !failed {
 				fmt.Fprintf(e.stdout, "%s  already synced as %s\n", r.LocalID, r.RemoteID)
 			}
-		case r.Batches == 0 && r.Ended == "":
+		case r.Batches == 0 && r.Ended == "" && r.Artifacts == 0:
 			// nothing sent for this run
 		default:
 			fmt.Fprintln(e.stdout, uploadLine(r))
@@ -159,6 +159,7 @@ func uploadLine(r localstore.RunReport) string {
 		line += fmt.Sprintf(", %d rejected by the server (first: %s %q: %s)", len(r.Rejected),
 			r.Rejected[0].Item.Kind, r.Rejected[0].Item.Key, r.Rejected[0].Reason)
 	}
+	line += artifactsSent(r)
 	if r.Ended != "" {
 		line += ", ended " + r.Ended
 	}

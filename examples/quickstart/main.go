@@ -1,7 +1,8 @@
 // Command quickstart trains a small model and logs it through an mlerr.Run,
 // offline, to the embedded local store: no server needed. Halfway through it
 // cuts the backend off for a while and logs a NaN, so you can watch the
-// callbacks fire and see that nothing was lost.
+// callbacks fire and see that nothing was lost; at the end it logs the
+// model's final weights as a JSON artifact.
 //
 //	go run ./examples/quickstart              # logs to ./mlerr-runs
 //	go run ./examples/quickstart -dir /tmp/x  # somewhere else
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -107,6 +109,12 @@ func run(dir string, steps int, stepTime time.Duration) error {
 			fmt.Printf("step %d: LogMetrics returned: %v\n", step, err)
 		}
 		time.Sleep(stepTime)
+	}
+
+	// The final weights, as a JSON artifact of the run (copied now, uploaded
+	// in the background like the metrics).
+	if err := r.LogJSON(map[string]any{"w": model.w, "b": model.b}, "model/weights.json"); err != nil {
+		fmt.Printf("LogJSON returned: %v\n", err)
 	}
 
 	report, err := r.Close(ctx)
@@ -208,6 +216,18 @@ func (o *outage) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 		o.count(b)
 	}
 	return err
+}
+
+// WriteArtifact uploads an artifact, refused while down as the other calls.
+func (o *outage) WriteArtifact(ctx context.Context, runID, path string, content io.Reader, size int64) error {
+	if o.down.Load() {
+		return o.refused()
+	}
+	ab, ok := o.Backend.(mlerr.ArtifactBackend)
+	if !ok {
+		return mlerr.ErrNotImplemented.New("the backend stores no artifacts")
+	}
+	return ab.WriteArtifact(ctx, runID, path, content, size)
 }
 
 // model is a logistic regression on two synthetic, noisy clusters.
