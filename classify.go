@@ -108,19 +108,10 @@ func (s *signals) decide() Decision {
 	if d := s.markDecision(); d.Reason != "" {
 		return d
 	}
-	if e := s.observedError(); e != nil {
+	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 { // rule 5
 		return observedDecision(e.code, e.x.wire)
 	}
 	return s.localDecision()
-}
-
-// observedError is the error that gives the code when it is an *Error that
-// came over HTTP (it has an observed status), else nil.
-func (s *signals) observedError() *Error {
-	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
-		return e
-	}
-	return nil
 }
 
 // localDecision applies rules 6 to 8 of Classify, for an error that did
