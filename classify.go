@@ -108,15 +108,9 @@ func (s *signals) decide() Decision {
 	if d := s.markDecision(); d.Reason != "" {
 		return d
 	}
-	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 { // rule 5
+	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
 		return observedDecision(e.code, e.x.wire)
 	}
-	return s.localDecision()
-}
-
-// localDecision applies rules 6 to 8 of Classify, for an error that did
-// not come over HTTP: a network error, else the code in the chain.
-func (s *signals) localDecision() Decision {
 	switch {
 	case s.netReason != "":
 		return Decision{Retry: s.netRetry, Reason: s.netReason}
