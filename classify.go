@@ -151,7 +151,7 @@ func contextDecision(c Code) Decision {
 // status, and then the status does.
 func observedDecision(c Code, w *wireExt) Decision {
 	switch {
-	case statusClass(w.status) == 2:
+	case w.status >= 200 && w.status < 300:
 		return Decision{Reason: "status 2xx"}
 	case w.name != "" || CodeForHTTPStatus(w.status) == c:
 		return statusDecision(w.status)
@@ -191,7 +191,7 @@ func statusDecision(status int) Decision {
 		return Decision{Retry: true, Reason: "status 429"}
 	case status == 501:
 		return Decision{Reason: "status 501"}
-	case statusClass(status) == 5:
+	case status >= 500 && status <= 599:
 		return Decision{Retry: true, Reason: "status 5xx"}
 	}
 	return Decision{Reason: "status final"}
