@@ -108,24 +108,9 @@ func (s *signals) decide() Decision {
 	if d := s.markDecision(); d.Reason != "" {
 		return d
 	}
-	if e := s.observedError(); e != nil {
+	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
 		return observedDecision(e.code, e.x.wire)
 	}
-	return s.localDecision()
-}
-
-// observedError is the error that gives the code when it is an *Error that
-// came over HTTP (it has an observed status), else nil.
-func (s *signals) observedError() *Error {
-	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
-		return e
-	}
-	return nil
-}
-
-// localDecision applies rules 6 to 8 of Classify, for an error that did
-// not come over HTTP: a network error, else the code in the chain.
-func (s *signals) localDecision() Decision {
 	switch {
 	case s.netReason != "":
 		return Decision{Retry: s.netRetry, Reason: s.netReason}
@@ -166,7 +151,7 @@ func contextDecision(c Code) Decision {
 // status, and then the status does.
 func observedDecision(c Code, w *wireExt) Decision {
 	switch {
-	case statusClass(w.status) == 2:
+	case w.status >= 200 && w.status < 300:
 		return Decision{Reason: "status 2xx"}
 	case w.name != "" || CodeForHTTPStatus(w.status) == c:
 		return statusDecision(w.status)
@@ -206,7 +191,7 @@ func statusDecision(status int) Decision {
 		return Decision{Retry: true, Reason: "status 429"}
 	case status == 501:
 		return Decision{Reason: "status 501"}
-	case statusClass(status) == 5:
+	case status >= 500 && status <= 599:
 		return Decision{Retry: true, Reason: "status 5xx"}
 	}
 	return Decision{Reason: "status final"}

@@ -3,6 +3,7 @@ package mlerr
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -296,9 +297,7 @@ func (e *Error) WithDetail(key string, value any) *Error {
 	old := e.Details()
 	c, w := e.cloneWire()
 	w.details = make(map[string]json.RawMessage, len(old)+1)
-	for k, v := range old {
-		w.details[k] = v
-	}
+	maps.Copy(w.details, old)
 	w.details[key] = raw
 	return c
 }

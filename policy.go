@@ -163,19 +163,29 @@ func (p *Policy) resolve() resolved {
 		maxElapsed:    orDefault(p.MaxElapsed, defaultMaxElapsed),
 		maxRetryAfter: orDefault(p.MaxRetryAfter, defaultMaxRetryAfter),
 		noJitter:      p.NoJitter,
-		random:        p.Rand,
+		random:        orDefaultRand(p.Rand),
 		classify:      p.Classify,
-		clock:         p.Clock,
+		clock:         orDefaultClock(p.Clock),
 		budget:        p.Budget,
 		onRetry:       p.OnRetry,
 	}
-	if r.random == nil {
-		r.random = rand.Float64
-	}
-	if r.clock == nil {
-		r.clock = systemClock{}
-	}
 	return r
+}
+
+// orDefaultRand resolves Rand: nil gives math/rand's Float64.
+func orDefaultRand(random func() float64) func() float64 {
+	if random == nil {
+		return rand.Float64
+	}
+	return random
+}
+
+// orDefaultClock resolves Clock: nil gives the system clock.
+func orDefaultClock(c Clock) Clock {
+	if c == nil {
+		return systemClock{}
+	}
+	return c
 }
 
 // orDefaultCount resolves MaxAttempts: 0 gives def, a negative count 0

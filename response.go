@@ -59,9 +59,7 @@ func (d Decoder) FromResponse(resp *http.Response) error {
 	}
 	body, readErr := readBody(resp.Body, d.maxBody())
 	e := d.DecodeError(resp.StatusCode, resp.Header, body)
-	if readErr != nil {
-		e.x.cause = readErr // e is DecodeError's own, not shared yet
-	}
+	e.x.cause = readErr // nil when the body was read; e is DecodeError's own, not shared yet
 	return e
 }
 

@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -36,10 +37,7 @@ func keyProblem(key string, maxLen int) string {
 	case tooLong(key, maxLen):
 		return fmt.Sprintf("the key is %d characters long, the limit is %d", utf8.RuneCountInString(key), maxLen)
 	}
-	if why := charProblem(key); why != "" {
-		return why
-	}
-	return pathProblem(key)
+	return cmp.Or(charProblem(key), pathProblem(key))
 }
 
 // charProblem returns why a character of key is not allowed, or "".
