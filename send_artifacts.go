@@ -8,12 +8,13 @@ import (
 	"time"
 )
 
-// sendArtifacts uploads a batch of artifacts one by one, each through the
-// retry policy, riding out outages, from where the batch got to (pb.done):
-// a file that fails for good is a failure of the batch, the others are
-// stored, and the batch's failures are reported together once it is done.
-// It reports false when life has ended: the batch then stays pending.
-func (s *sender) sendArtifacts(pb *pending) bool {
+// uploadAll, a worker's, uploads a batch of artifacts one by one, each
+// through the retry policy, riding out outages, from where the batch got
+// to (pb.done): a file that fails for good is a failure of the batch, the
+// others are stored; the sender reports the batch's failures together once
+// it is handed back (artifactsDone). It reports false when life has ended:
+// the batch then stays pending. A batch of artifacts is alone in flight.
+func (s *sender) uploadAll(pb *pending) bool {
 	ab := s.backend.(ArtifactBackend) // the log calls checked it
 	for pb.done < len(pb.b.Items) {
 		it := &pb.b.Items[pb.done]
@@ -37,14 +38,13 @@ func (s *sender) sendArtifacts(pb *pending) bool {
 		pb.done++
 		pb.maybeStored = false
 	}
-	s.artifactsDone(pb, s.clock.Now())
 	return true
 }
 
 // upload writes one artifact through the retry policy, riding out outages.
 // It returns the error that failed it for good, or false when life ended.
 func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (error, bool) {
-	return s.ride("uploading artifact "+quoteKey(it.Key), func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) })
+	return s.ride("uploading artifact "+quoteKey(it.Key), s.workers, func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) })
 }
 
 // writeArtifact makes one WriteArtifact call with the staged copy, opened
@@ -73,11 +73,10 @@ func (s *sender) artifactsDone(pb *pending, now time.Time) {
 	if err := s.out.done(pb.taken); err != nil {
 		s.cfg.logger.Error("mlerr: the spool could not drop sent items; they may be sent again", "err", err)
 	}
-	s.publish(func(st *senderStats) { st.inFlight = 0 })
-	s.cur = nil
-	s.panics = 0
+	n := len(pb.b.Items)
+	s.drop(pb)
 	s.settleFlushes()
-	s.reportArtifacts(len(pb.b.Items), pb.failures, now)
+	s.reportArtifacts(n, pb.failures, now)
 }
 
 // reportArtifacts reports the artifacts of a batch of n that failed for
