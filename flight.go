@@ -197,14 +197,13 @@ func (s *sender) drop(pb *pending) {
 	s.publishFlight()
 }
 
-// publishFlight publishes the items in flight and the window.
+// publishFlight publishes the items in flight.
 func (s *sender) publishFlight() {
 	n := 0
 	for _, f := range s.flight {
 		n += len(f.b.Items) - f.done
 	}
-	w := s.limit()
-	s.publish(func(st *senderStats) { st.inFlight, st.window = n, w })
+	s.publish(func(st *senderStats) { st.inFlight = n })
 }
 
 // stopWorkers waits, once life has ended or the run closes, for every

@@ -45,7 +45,7 @@ func (s *sender) write(ctx context.Context, pb *pending) error {
 	err := s.backend.WriteBatch(ctx, pb.b)
 	s.noteCall(err, s.clock.Now())
 	if err != nil && isBackpressure(err) {
-		s.pressure(epoch)
+		s.win.pressure(s.k, epoch)
 	}
 	switch {
 	case err == nil:
@@ -57,15 +57,6 @@ func (s *sender) write(ctx context.Context, pb *pending) error {
 		pb.maybeStored = true
 	}
 	return err
-}
-
-// pressure lowers the in-flight window after a 429 or 503 answer to a
-// write sent in epoch.
-func (s *sender) pressure(epoch uint64) {
-	if s.win.pressure(s.k, epoch) {
-		w := s.limit()
-		s.publish(func(st *senderStats) { st.window = w })
-	}
 }
 
 // refused reports a batch the backend refused for good: per-item

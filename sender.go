@@ -121,7 +121,6 @@ type senderStats struct {
 	unsent, unacked  int64 // items left when the sender stopped
 	restarts         int64
 	inFlight         int    // items
-	window           int    // batches that may be in flight
 	recoveries       uint64 // outages ended so far
 	watermark        int64  // every item of a lower ordinal is acknowledged or lost
 	lastErr          error
@@ -176,7 +175,6 @@ func newSender(r *Run, wake chan struct{}) *sender {
 	if b := s.policy.Budget; b != nil {
 		s.win = &b.win
 	}
-	s.pub.window = s.limit()
 	s.workers = lane{policy: s.policy, wait: s.nap}
 	s.workers.policy.Clock = workerClock{s}
 	s.policy.Clock = senderClock{s}
