@@ -57,12 +57,18 @@ func (s *sender) dispatchable(pb *pending) bool {
 	if pb.artifacts() || s.flight[0].artifacts() {
 		return false
 	}
+	return !s.clashes(pb)
+}
+
+// clashes reports whether a batch in flight keeps pb from going beside it:
+// both from the spool, or writing one tag or param key.
+func (s *sender) clashes(pb *pending) bool {
 	for _, f := range s.flight {
 		if pb.taken.fromSpool && f.taken.fromSpool || sharesKey(pb, f) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // sharesKey reports whether two batches write one tag or param key.
