@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"strings"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Decision struct {
 //     the code was only derived from the status, or the name is unknown, the
 //     status decides: 408, 429 and 5xx except 501 are retried. A 2xx
 //     status is never retried, whatever the body says: the call succeeded.
+//     One BAD_REQUEST is retried: SQLAlchemy's pool timeout ("QueuePool
+//     limit of size N overflow M reached, connection timed out"), which
+//     MLflow sends when its database connections run out under load.
 //  6. Network errors: connection refused, reset, aborted, broken pipe,
 //     unreachable network or host, network timeouts, temporary DNS failures,
 //     io.ErrUnexpectedEOF and a connection closed before the response
@@ -109,6 +113,9 @@ func (s *signals) decide() Decision {
 		return d
 	}
 	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
+		if poolTimedOut(e) {
+			return Decision{Retry: true, Reason: "server pool exhausted"}
+		}
 		return observedDecision(e.code, e.x.wire)
 	}
 	switch {
@@ -173,6 +180,17 @@ func timeoutDecision(kind string) Decision {
 }
 
 func codeDecision(c Code) Decision { return codeDecisions[c.retry()] }
+
+// poolTimedOut reports MLflow's answer when its database connection pool
+// runs dry under many clients: SQLAlchemy's pool timeout ("QueuePool limit
+// of size 5 overflow 10 reached, connection timed out, timeout 30.00"),
+// which MLflow 3's SQL store turns into a 400 BAD_REQUEST. The request was
+// not applied (its transaction never got a connection) and the server is
+// overloaded, not the request wrong.
+func poolTimedOut(e *Error) bool {
+	return e.code == CodeBadRequest && strings.Contains(e.message, "Pool limit of size") &&
+		strings.Contains(e.message, "connection timed out")
+}
 
 // codeDecisions is the decision for each retry class.
 var codeDecisions = [...]Decision{

@@ -75,11 +75,15 @@ func (w *window) success(k int) {
 }
 
 // isBackpressure reports an answer that asks the client to slow down: 429
-// (Too Many Requests) or 503 (Service Unavailable), from the last attempt.
+// (Too Many Requests), 503 (Service Unavailable), or MLflow's 400 when its
+// database connection pool ran dry (see poolTimedOut).
 func isBackpressure(err error) bool {
 	switch HTTPStatusOf(err) {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true
+	case http.StatusBadRequest:
+		e := AsError(err)
+		return e != nil && poolTimedOut(e)
 	}
 	return false
 }

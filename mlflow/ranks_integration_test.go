@@ -60,12 +60,19 @@ func TestIntegrationManyRanks(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)
 			require.NoError(t, p.Up())
 		}},
-		{"too many ranks: refused at accept, then 503 from the workers", func(t *testing.T, p *fault.Proxy) {
+		// What a server with too many clients answers: connections refused
+		// at accept, 503 from the workers, and MLflow's 400 when its
+		// database pool runs dry (SQLAlchemy's pool timeout).
+		{"too many ranks: refused at accept, 503, pool exhausted", func(t *testing.T, p *fault.Proxy) {
 			require.NoError(t, p.Down())
-			time.Sleep(750 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond)
 			p.Add(fault.Rule{Path: "runs/log-batch", Fault: fault.Status(http.StatusServiceUnavailable)})
 			require.NoError(t, p.Up())
-			time.Sleep(750 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond)
+			p.Clear()
+			p.Add(fault.Rule{Path: "runs/log-batch", Fault: fault.JSONError(http.StatusBadRequest, "BAD_REQUEST",
+				"QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00")})
+			time.Sleep(500 * time.Millisecond)
 			p.Clear()
 		}},
 	} {
