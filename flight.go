@@ -207,7 +207,7 @@ func (s *sender) drop(pb *pending) {
 func (s *sender) publishFlight() {
 	n := 0
 	for _, f := range s.flight {
-		n += len(f.b.Items) - f.done
+		n += len(f.b.Items)
 	}
 	s.publish(func(st *senderStats) { st.inFlight = n })
 }
