@@ -102,7 +102,10 @@
 //
 // A 429 (with or without Retry-After) or 503 answer halves the Run's
 // window of batches in flight, for every Run sharing the retry policy's
-// mlerr.Budget; acknowledged writes raise it again (see mlerr.Budget).
+// mlerr.Budget; acknowledged writes raise it again (see mlerr.Budget). So
+// does the 400 BAD_REQUEST MLflow's SQL store answers when its database
+// connection pool runs dry ("QueuePool limit ... connection timed out"),
+// which mlerr.Classify retries.
 //
 // # Secrets
 //
