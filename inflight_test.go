@@ -162,22 +162,7 @@ func TestRunInFlightKeepsTheOrderRules(t *testing.T) {
 	// the tag "phase" (every third batch); an artifact after the sixth.
 	p, run, rec := newProbeRun(t, 4)
 	const cut = 6 * 5 // the first step after the artifact
-	step := int64(0)
-	for i := range 12 {
-		if i == 6 {
-			require.NoError(t, run.LogText("middle", "notes.txt"))
-		}
-		for range 4 {
-			require.NoError(t, run.LogMetric("x", float64(step), step))
-			step++
-		}
-		if i%3 == 0 {
-			require.NoError(t, run.SetTags(map[string]string{"phase": fmt.Sprint(i)}))
-		} else {
-			require.NoError(t, run.LogMetric("x", float64(step), step))
-			step++
-		}
-	}
+	step := logOrderWorkload(t, run)
 	rep, err := run.Close(context.Background())
 	require.NoError(t, err)
 	for name, errs := range rec.all() {
@@ -206,6 +191,28 @@ func TestRunInFlightKeepsTheOrderRules(t *testing.T) {
 	}
 	assert.Equal(t, []string{"0", "3", "6", "9"}, phases, "the writes of one tag key are stored in the order they were logged")
 	assert.Equal(t, int64(12*5+1), rep.Sent)
+}
+
+// logOrderWorkload logs the batches of TestRunInFlightKeepsTheOrderRules
+// and returns the number of points of x.
+func logOrderWorkload(t *testing.T, run *mlerr.Run) int64 {
+	step := int64(0)
+	for i := range 12 {
+		if i == 6 {
+			require.NoError(t, run.LogText("middle", "notes.txt"))
+		}
+		for range 4 {
+			require.NoError(t, run.LogMetric("x", float64(step), step))
+			step++
+		}
+		if i%3 == 0 {
+			require.NoError(t, run.SetTags(map[string]string{"phase": fmt.Sprint(i)}))
+		} else {
+			require.NoError(t, run.LogMetric("x", float64(step), step))
+			step++
+		}
+	}
+	return step
 }
 
 func TestRunInFlightOutageIsReportedOnce(t *testing.T) {
