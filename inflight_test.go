@@ -52,7 +52,9 @@ func TestRunInFlightLimits(t *testing.T) {
 // takes a few real milliseconds, so that batches in flight together meet.
 type probe struct {
 	*fb.Backend
-	delay time.Duration
+	delay   time.Duration
+	slowSeq uint64        // the batch that takes slow instead
+	slow    time.Duration //
 
 	mu        sync.Mutex
 	active    []mlerr.Batch // writes in progress
@@ -73,7 +75,11 @@ type span struct {
 
 func (p *probe) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 	p.enter(b)
-	time.Sleep(p.delay)
+	d := p.delay
+	if b.Seq == p.slowSeq {
+		d = p.slow
+	}
+	time.Sleep(d)
 	err := p.Backend.WriteBatch(ctx, b)
 	p.leave(b)
 	return err
@@ -271,4 +277,23 @@ func TestRunInFlightWindowIsSharedThroughTheBudget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), repA.Sent)
 	assert.Equal(t, int64(100), repB.Sent)
+}
+
+func TestRunInFlightWaitWaitsForTheOldestBatch(t *testing.T) {
+	// 4 batches in flight, the first one slow: the later ones are
+	// acknowledged first, and Wait returns only once the first one is too.
+	p, run, _ := newProbeRun(t, 4)
+	p.slowSeq, p.slow = 1, 300*time.Millisecond
+	for s := range int64(20) {
+		require.NoError(t, run.LogMetric("x", float64(s), s))
+	}
+	require.NoError(t, run.Wait(context.Background()))
+	xs := steps(p.Items(run.ID()), "x")
+	assert.Len(t, xs, 20, "every point before the Wait is acknowledged")
+	assert.NotEqual(t, seq(0, 20), xs, "the first batch was stored last")
+	h := run.Health()
+	assert.Equal(t, int64(20), h.Sent)
+	assert.Zero(t, h.InFlight)
+	_, err := run.Close(context.Background())
+	require.NoError(t, err)
 }
