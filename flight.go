@@ -90,21 +90,42 @@ type writeKey struct {
 	key  string
 }
 
-// noteKeys records the tag and param keys of a batch, when several batches
-// may be in flight.
+// noteKeys records, when several batches may be in flight, the keys of a
+// batch that no other batch in flight may write: its tag and param keys,
+// and the metric keys no batch of the run has stored yet (MLflow creates a
+// metric's latest-value row on its first write without a lock: two first
+// writes of one key at once make one fail with a unique-key violation,
+// answered 400).
 func (s *sender) noteKeys(pb *pending) {
 	if s.k == 1 {
 		return
 	}
 	for i := range pb.b.Items {
 		it := &pb.b.Items[i]
-		if it.Kind != ItemTag && it.Kind != ItemParam {
+		if it.Kind == ItemMetric && s.stored.has(it.Key) || it.Kind == ItemArtifact {
 			continue
 		}
 		if pb.keys == nil {
 			pb.keys = make(map[writeKey]struct{})
 		}
 		pb.keys[writeKey{it.Kind, it.Key}] = struct{}{}
+	}
+}
+
+// storedKeys are the metric keys a batch of the run has stored.
+type storedKeys map[string]struct{}
+
+func (k storedKeys) has(key string) bool {
+	_, ok := k[key]
+	return ok
+}
+
+// noteStored records the new metric keys of a batch the backend took.
+func (s *sender) noteStored(pb *pending) {
+	for k := range pb.keys {
+		if k.kind == ItemMetric {
+			s.stored[k.key] = struct{}{}
+		}
 	}
 }
 

@@ -104,6 +104,9 @@ func (s *sender) settle(pb *pending, failures []Failure[Item], now time.Time) *B
 	}
 	n := len(pb.b.Items)
 	lost := NewBatchError(n, failures)
+	if len(failures) < n {
+		s.noteStored(pb)
+	}
 	s.publish(func(st *senderStats) {
 		st.sent += int64(n - len(failures))
 		if len(failures) < n {

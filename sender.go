@@ -52,6 +52,7 @@ type sender struct {
 	held    *pending   // the next batch, taken, waiting for its turn (see dispatch)
 	running int        // workers that have not handed their batch back
 	free    [][]Item   // the item buffers of settled batches, for reuse
+	stored  storedKeys // the metric keys stored (InFlight > 1, see noteKeys)
 	flushes []*request // Waits not yet satisfied
 	closing bool       // Close asked: send everything, then end the run
 	panics  int        // panics of the goroutine in a row (restart pauses grow with them)
@@ -164,6 +165,7 @@ func newSender(r *Run, wake chan struct{}) *sender {
 		results:   make(chan *pending, r.cfg.inFlight),
 		hurryC:    make(chan struct{}),
 		win:       &window{},
+		stored:    storedKeys{},
 	}
 	s.spec.StartTime = r.created
 	s.life, s.abort = context.WithCancelCause(r.ctx)

@@ -48,6 +48,7 @@ type rankResult struct {
 	Status    string `json:"status"`
 	Err       string `json:"err,omitempty"`
 	LastError string `json:"last_error,omitempty"` // Health's, for the failure message
+	FirstLoss string `json:"first_loss,omitempty"` // the first OnError, for the failure message
 }
 
 func TestIntegrationManyRanks(t *testing.T) {
@@ -87,7 +88,7 @@ func TestIntegrationManyRanks(t *testing.T) {
 				assert.Empty(t, r.Err, "rank %d (last backend error: %s)", i, r.LastError)
 				assert.Equal(t, 1, r.Network, "rank %d: one OnNetworkError for the outage", i)
 				assert.Equal(t, 1, r.Recovered, "rank %d: one recovery", i)
-				assert.Zero(t, r.Errors, "rank %d", i)
+				assert.Zero(t, r.Errors, "rank %d: %s", i, r.FirstLoss)
 				assert.Equal(t, int64(rankKeys*rankSteps), r.Sent, "rank %d", i)
 				assert.Zero(t, r.Lost, "rank %d", i)
 				assert.Equal(t, mlerr.RunFinished.String(), r.Status, "rank %d", i)
@@ -179,6 +180,7 @@ func runRank(rank int) (res rankResult) {
 		return rankResult{Err: err.Error()}
 	}
 	var network, recovered, errs atomic.Int32
+	var firstLoss atomic.Pointer[string]
 	cbs := mlerr.Callbacks{
 		OnNetworkError: func(error, time.Time) { network.Add(1) },
 		OnWarning: func(err error, _ time.Time) {
@@ -186,7 +188,11 @@ func runRank(rank int) (res rankResult) {
 				recovered.Add(1)
 			}
 		},
-		OnError: func(error, time.Time) { errs.Add(1) },
+		OnError: func(err error, _ time.Time) {
+			errs.Add(1)
+			msg := err.Error()
+			firstLoss.CompareAndSwap(nil, &msg)
+		},
 	}
 	// A slow answer is not the outage under test: a one-worker SQLite
 	// server takes seconds per write with 8 ranks writing (its writes wait
@@ -213,6 +219,9 @@ func runRank(rank int) (res rankResult) {
 	rep, err := run.Close(ctx)
 	if err != nil && res.Err == "" {
 		res.Err = err.Error()
+	}
+	if p := firstLoss.Load(); p != nil {
+		res.FirstLoss = *p
 	}
 	if h := run.Health(); h.LastError != nil {
 		res.LastError = h.LastError.Error()
