@@ -294,7 +294,8 @@ type Limits struct {
 	// most 64), each written by a goroutine of its own. Exactly-once holds
 	// per batch (Batch.Seq, fixed time stamps); what the backend's
 	// semantics depend on keeps its order: two batches writing one tag or
-	// param key are never in flight together, artifacts go alone and in
+	// param key are never in flight together, nor two first writes of one
+	// metric key, artifacts go alone and in
 	// order with the run's other data, a replay from the spool goes one
 	// batch at a time; metric points may be stored out of order (MLflow
 	// orders a metric's history by step and time stamp). A 429 or 503

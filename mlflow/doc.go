@@ -92,6 +92,9 @@
 //   - Metric points may be stored out of order: MLflow orders a metric's
 //     history by step and time stamp, not by arrival, and a point is the
 //     same point on a retry (its time stamp was fixed when it was logged).
+//     But a metric key's first write in a run goes alone: MLflow's SQL
+//     store creates the key's latest-value row without a lock, and two
+//     first writes at once make one fail (a unique-key violation, 400).
 //   - Tags are last-write-wins: the Run never has two batches writing one
 //     tag key in flight together, so the value logged last is the value
 //     stored last.
