@@ -219,11 +219,30 @@ func TestArtifactValidation(t *testing.T) {
 func TestArtifactsNeedAnArtifactBackend(t *testing.T) {
 	run, err := mlerr.NewRun(context.Background(), metricsOnly{fb.New()})
 	require.NoError(t, err)
-	assert.ErrorIs(t, run.LogText("x", "x.txt"), mlerr.ErrNotImplemented)
-	err = run.LogItems(context.Background(), []mlerr.Item{{Kind: mlerr.ItemArtifact, Key: "x.txt", Text: "/etc/hostname"}})
-	assert.ErrorIs(t, err, mlerr.ErrNotImplemented)
-	_, err = run.Close(context.Background())
-	require.NoError(t, err)
+	dir := t.TempDir()
+	file := writeFile(t, dir, "a.txt", "a")
+	for _, tc := range []struct {
+		name string
+		log  func() error
+	}{
+		{"LogArtifact", func() error { return run.LogArtifact(file, "") }},
+		{"LogArtifacts", func() error { return run.LogArtifacts(dir, "d") }},
+		{"LogBytes", func() error { return run.LogBytes([]byte{1}, "b.bin") }},
+		{"LogText", func() error { return run.LogText("x", "x.txt") }},
+		{"LogJSON", func() error { return run.LogJSON(1, "x.json") }},
+		{"LogItems", func() error {
+			return run.LogItems(context.Background(), []mlerr.Item{{Kind: mlerr.ItemArtifact, Key: "x.txt", Text: file}})
+		}},
+	} {
+		err := tc.log()
+		assert.ErrorIs(t, err, mlerr.ErrNotImplemented, tc.name)
+		assert.ErrorIs(t, err, mlerr.CodeNotImplemented, tc.name)
+	}
+	require.NoError(t, run.LogMetrics(0, map[string]float64{"x": 1}), "the other entries are logged")
+	rep, err := run.Close(context.Background())
+	require.NoError(t, err, "refused at the call: nothing is lost later")
+	assert.Equal(t, int64(1), rep.Sent)
+	assert.Zero(t, rep.Dropped.Total())
 }
 
 // metricsOnly hides the fake's WriteArtifact.

@@ -73,7 +73,18 @@ type RunInfo struct {
 	URL string
 }
 
-// RunStatus is the final state of a run.
+// RunStatus is the final state of a run. A Run ends in one of three ways,
+// and this is the one place that lists them:
+//
+//	FINISHED  Close, when every logged entry was stored (entries refused at
+//	          the log call, whose caller was told, do not count).
+//	FAILED    Close after Fail(err): the training failed; err's message is
+//	          the run's tag "mlerr.error" (cut to the rules' MaxTagLength),
+//	          and Close's error wraps err. Also Close when entries were lost
+//	          after they were logged (Report.Dropped), or when the backend
+//	          could not be told the run ended FINISHED.
+//	KILLED    Terminate: the program stops the run now; what was still
+//	          queued is reported lost.
 type RunStatus uint8
 
 const (

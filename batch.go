@@ -101,16 +101,23 @@ func completeFailures[T any](failures []Failure[T]) {
 	var now time.Time
 	for i := range failures {
 		f := &failures[i]
-		if f.Code == 0 || f.Reason == "" {
+		if f.Code == 0 || f.Reason == "" { // no call for a complete failure
 			completeFailure(f)
 		}
 		if f.Time.IsZero() {
-			if now.IsZero() {
-				now = time.Now()
-			}
+			now = nowOnce(now)
 			f.Time = now
 		}
 	}
+}
+
+// nowOnce returns now, or the time of the call when now is zero: the clock
+// is read once, when first needed.
+func nowOnce(now time.Time) time.Time {
+	if now.IsZero() {
+		return time.Now()
+	}
+	return now
 }
 
 // completeFailure derives a failure's missing code and reason from its cause.
@@ -146,12 +153,15 @@ func failureReasonOf(cause error, code Code) string {
 	if e := AsError(cause); e != nil && e.message != "" {
 		return e.message
 	}
-	if cause != nil {
-		if s := cause.Error(); s != "" {
-			return s
-		}
+	return cmp.Or(errorString(cause), code.String())
+}
+
+// errorString is err's text, "" for a nil err.
+func errorString(err error) string {
+	if err == nil {
+		return ""
 	}
-	return code.String()
+	return err.Error()
 }
 
 // maxBatchReasonsInText bounds the reasons Error lists; the others are counted.
@@ -168,22 +178,35 @@ func (e *BatchError[T]) Error() string {
 	if e == nil {
 		return "<nil>"
 	}
-	groups := e.reasonCounts()
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(len(e.Failures)))
 	b.WriteString(" of ")
-	b.WriteString(strconv.Itoa(e.Total))
-	if e.Total == 1 {
-		b.WriteString(" item failed: ")
-	} else {
-		b.WriteString(" items failed: ")
+	writeCount(&b, e.Total, "item")
+	b.WriteString(" failed: ")
+	writeReasons(&b, e.reasonCounts())
+	return b.String()
+}
+
+// writeCount writes n and a noun, plural unless n is 1: "1 item", "3 items".
+func writeCount(b *strings.Builder, n int, noun string) {
+	b.WriteString(strconv.Itoa(n))
+	b.WriteByte(' ')
+	b.WriteString(noun)
+	if n != 1 {
+		b.WriteByte('s')
 	}
+}
+
+// writeReasons writes "2 x asset not found, 1 x invalid format": each
+// reason with its count, the first maxBatchReasonsInText of them, then how
+// many others there are.
+func writeReasons(b *strings.Builder, groups []batchReasonCount) {
 	for i, g := range groups {
 		if i == maxBatchReasonsInText {
 			b.WriteString(", and ")
 			b.WriteString(strconv.Itoa(len(groups) - i))
 			b.WriteString(" other reasons")
-			break
+			return
 		}
 		if i > 0 {
 			b.WriteString(", ")
@@ -192,7 +215,6 @@ func (e *BatchError[T]) Error() string {
 		b.WriteString(" x ")
 		b.WriteString(g.reason)
 	}
-	return b.String()
 }
 
 // batchReasonCount is one reason of a batch and how many failures give it.
@@ -260,11 +282,17 @@ func mostFrequentCode[T any](failures []Failure[T]) Code {
 	counts := countCodes(failures)
 	best := counts[0]
 	for _, c := range counts[1:] {
-		if c.count > best.count || c.count == best.count && best.code.Retryable() && !c.code.Retryable() {
+		if c.beats(best) {
 			best = c
 		}
 	}
 	return best.code
+}
+
+// beats reports whether c wins over best, which occurs before it: it is
+// more frequent, or as frequent and not retryable where best is.
+func (c codeCount) beats(best codeCount) bool {
+	return c.count > best.count || c.count == best.count && best.code.Retryable() && !c.code.Retryable()
 }
 
 // countCodes counts the failures of each code, in order of first occurrence
@@ -288,9 +316,14 @@ func (e *BatchError[T]) Failed() []T {
 	if e == nil {
 		return nil
 	}
-	items := make([]T, len(e.Failures))
-	for i := range e.Failures {
-		items[i] = e.Failures[i].Item
+	return itemsOf(e.Failures)
+}
+
+// itemsOf returns the items of failures, in their order.
+func itemsOf[T any](failures []Failure[T]) []T {
+	items := make([]T, len(failures))
+	for i := range failures {
+		items[i] = failures[i].Item
 	}
 	return items
 }
@@ -340,14 +373,17 @@ func (e *BatchError[T]) Unwrap() []error {
 	}
 	errs := make([]error, len(e.Failures))
 	for i := range e.Failures {
-		f := &e.Failures[i]
-		if f.Cause != nil {
-			errs[i] = f.Cause
-		} else {
-			errs[i] = f.Code
-		}
+		errs[i] = e.Failures[i].err()
 	}
 	return errs
+}
+
+// err is the failure's cause, or its Code when it has none.
+func (f *Failure[T]) err() error {
+	if f.Cause != nil {
+		return f.Cause
+	}
+	return f.Code
 }
 
 // Is reports whether target is a Code that one of the failures has, so that
@@ -362,10 +398,16 @@ func (e *BatchError[T]) Is(target error) bool {
 		return false
 	case isCode:
 		return e.hasCode(c)
-	case target == nil || !reflect.TypeOf(target).Comparable():
+	case !isComparable(target):
 		return false
 	}
 	return e.hasCause(target)
+}
+
+// isComparable reports whether err can be compared with ==: it is not nil,
+// and its dynamic type is comparable.
+func isComparable(err error) bool {
+	return err != nil && reflect.TypeOf(err).Comparable()
 }
 
 func (e *BatchError[T]) hasCode(c Code) bool {
@@ -394,12 +436,7 @@ func (e *BatchError[T]) Where(keep func(Failure[T]) bool) *BatchError[T] {
 	if e == nil {
 		return nil
 	}
-	var kept []Failure[T]
-	for _, f := range e.Failures {
-		if keep(f) {
-			kept = append(kept, f)
-		}
-	}
+	kept := slices.DeleteFunc(slices.Clone(e.Failures), func(f Failure[T]) bool { return !keep(f) })
 	if len(kept) == 0 {
 		return nil
 	}

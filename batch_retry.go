@@ -40,10 +40,7 @@ func RetryFailedWhere[T any](ctx context.Context, be *BatchError[T], retry func(
 	if len(tried) == 0 {
 		return nil, newRetriedError(be.Total, kept, nil)
 	}
-	items := make([]T, len(tried))
-	for i := range tried {
-		items[i] = tried[i].Item
-	}
+	items := itemsOf(tried)
 	succeeded, still := outcomeOf(tried, items, op(ctx, items))
 	return succeeded, newRetriedError(be.Total, kept, still)
 }
@@ -71,8 +68,8 @@ func outcomeOf[T any](tried []Failure[T], items []T, opErr error) (succeeded []T
 	if succeededAll[T](opErr) {
 		return items, nil
 	}
-	var inner *BatchError[T]
-	if !errors.As(opErr, &inner) || inner == nil {
+	inner := asBatchError[T](opErr)
+	if inner == nil {
 		return nil, allFailedWith(tried, opErr)
 	}
 	failedAt, bad, ok := failedIndexes(inner, len(items))
@@ -106,6 +103,14 @@ func mapBack[T any](tried []Failure[T], items []T, again []Failure[T], failedAt 
 func succeededAll[T any](err error) bool {
 	be, ok := err.(*BatchError[T])
 	return err == nil || ok && be == nil
+}
+
+// asBatchError returns the first *BatchError[T] in err's chain, or nil
+// (also for a nil one).
+func asBatchError[T any](err error) *BatchError[T] {
+	var be *BatchError[T]
+	errors.As(err, &be)
+	return be
 }
 
 // failedIndexes marks the indexes into a slice of n items that inner reports

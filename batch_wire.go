@@ -97,13 +97,19 @@ func (e *BatchError[T]) wireFailures() []batchWireFailure {
 	for i := range e.Failures {
 		f := &e.Failures[i]
 		index := f.Index
-		w := batchWireFailure{Index: &index, ErrorCode: failureCodeName(f), Reason: f.Reason, Time: f.Time}
-		if raw, err := json.Marshal(f.Item); err == nil && !bytes.Equal(raw, []byte("null")) {
-			w.Item = raw
-		}
-		out[i] = w
+		out[i] = batchWireFailure{Index: &index, ErrorCode: failureCodeName(f), Reason: f.Reason, Time: f.Time, Item: wireItem(f.Item)}
 	}
 	return out
+}
+
+// wireItem is a failure's item as JSON; nil when it does not encode as JSON
+// or encodes as null.
+func wireItem(item any) json.RawMessage {
+	raw, err := json.Marshal(item)
+	if err != nil || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	return raw
 }
 
 // failureCodeName is the error_code of a failure: the code's name, or the name a
@@ -185,12 +191,30 @@ func batchFromProblem[T any](data []byte) (*BatchError[T], error) {
 // batchFromWire builds a BatchError from decoded entries, checking them.
 // totalp is the total member, nil when there is none.
 func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], error) {
-	if len(ws) == 0 {
-		return nil, InvalidParameterValue("decoding a batch error: no failures")
+	if err := checkFailureCount(totalp, len(ws)); err != nil {
+		return nil, err
 	}
-	if totalp != nil && *totalp < len(ws) {
-		return nil, InvalidParameterValue("decoding a batch error: total %d is less than the %d failures", *totalp, len(ws))
+	failures, err := failuresFromWire[T](totalp, ws)
+	if err != nil {
+		return nil, err
 	}
+	return &BatchError[T]{Failures: failures, Total: decodedTotal(totalp, failures)}, nil
+}
+
+// checkFailureCount fails when a batch error has no failures, or fewer items
+// (the total member, when there is one) than failures.
+func checkFailureCount(totalp *int, n int) error {
+	if n == 0 {
+		return InvalidParameterValue("decoding a batch error: no failures")
+	}
+	if totalp != nil && *totalp < n {
+		return InvalidParameterValue("decoding a batch error: total %d is less than the %d failures", *totalp, n)
+	}
+	return nil
+}
+
+// failuresFromWire builds the failures from their entries, sorted by index.
+func failuresFromWire[T any](totalp *int, ws []batchWireFailure) ([]Failure[T], error) {
 	failures := make([]Failure[T], len(ws))
 	for i := range ws {
 		f, err := failureFromWire[T](i, &ws[i], totalp)
@@ -199,14 +223,16 @@ func batchFromWire[T any](totalp *int, ws []batchWireFailure) (*BatchError[T], e
 		}
 		failures[i] = f
 	}
-	if err := sortByIndex(failures); err != nil {
-		return nil, err
-	}
-	total := max(len(failures), failures[len(failures)-1].Index+1)
+	return failures, sortByIndex(failures)
+}
+
+// decodedTotal is the total member, or without one the number of failures
+// or the largest index plus one, whichever is more.
+func decodedTotal[T any](totalp *int, failures []Failure[T]) int {
 	if totalp != nil {
-		total = *totalp
+		return *totalp
 	}
-	return &BatchError[T]{Failures: failures, Total: total}, nil
+	return max(len(failures), failures[len(failures)-1].Index+1)
 }
 
 // sortByIndex sorts decoded failures by index, and fails when an index
@@ -226,34 +252,51 @@ func failureFromWire[T any](i int, w *batchWireFailure, totalp *int) (Failure[T]
 	if w.Index == nil {
 		return Failure[T]{}, InvalidParameterValue("decoding a batch error: failure %d has no index", i)
 	}
-	f := Failure[T]{Index: *w.Index, Reason: w.Reason, Time: w.Time}
+	f := Failure[T]{Index: *w.Index, Time: w.Time}
 	if err := checkIndex(i, f.Index, totalp); err != nil {
 		return f, err
 	}
-	code, name := failureCode(w.ErrorCode)
-	f.Code = code
-	if f.Reason == "" {
-		f.Reason = cmp.Or(name, code.String())
-	}
-	f.Cause = failureCause(code, f.Reason, name)
-	if len(w.Item) > 0 {
-		if err := json.Unmarshal(w.Item, &f.Item); err != nil {
-			return f, Errorf(CodeInvalidParameterValue, "decoding a batch error: item of failure %d (index %d): %w", i, f.Index, err)
-		}
+	f.Code, f.Reason, f.Cause = failureOutcome(w.ErrorCode, w.Reason)
+	if err := decodeItem(w.Item, &f.Item); err != nil {
+		return f, Errorf(CodeInvalidParameterValue, "decoding a batch error: item of failure %d (index %d): %w", i, f.Index, err)
 	}
 	return f, nil
+}
+
+// failureOutcome reads a failure's error_code and reason: its code, its
+// reason (without one, the name sent or the code's), and its cause.
+func failureOutcome(errorCode, reason string) (Code, string, error) {
+	code, name := failureCode(errorCode)
+	if reason == "" {
+		reason = cmp.Or(name, code.String())
+	}
+	return code, reason, failureCause(code, reason, name)
+}
+
+// decodeItem decodes a failure's item member into item; an absent item
+// leaves it zero.
+func decodeItem[T any](raw json.RawMessage, item *T) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, item)
 }
 
 // checkIndex fails when the index of failure i is negative or, with a
 // total member (totalp not nil), not below the total.
 func checkIndex(i, index int, totalp *int) error {
-	switch {
-	case totalp == nil && index < 0:
-		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,0)", i, index)
-	case totalp != nil && (index < 0 || index >= *totalp):
-		return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, *totalp)
+	if index >= 0 && (totalp == nil || index < *totalp) {
+		return nil
 	}
-	return nil
+	return InvalidParameterValue("decoding a batch error: failure %d has index %d, outside [0,%d)", i, index, valueOr0(totalp))
+}
+
+// valueOr0 is *p, or 0 for a nil p.
+func valueOr0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // failureCode reads a failure's error_code: its code, and the name when the

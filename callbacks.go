@@ -33,7 +33,7 @@ type Callback func(err error, ts time.Time)
 //	queue full: how many items were dropped or how long a caller   OnQueueFull
 //	  waited
 //
-// Repeats of one kind of event are throttled (see WithEventThrottle): past
+// Repeats of one kind of event are throttled (Limits.EventBurst and EventWindow): past
 // the burst, events are counted and delivered later as one event of the
 // same kind and code saying how many more like it there were ("and 37 more
 // like it"), whose lost items are those of all the events it stands for.
@@ -111,7 +111,10 @@ func LostCount(err error) int64 {
 // (slog.Default() when nil) and never stop anything: Neptune's strategy A,
 // "never stop the training process, even at the cost of some data". Data
 // losses are logged at level Error with the number of items lost, network
-// outages, warnings and full queues at level Warn.
+// outages, warnings and full queues at level Warn; a connection recovered
+// after an outage is good news, logged at level Info as what it says ("the
+// backend answers again after 2s down"), without an error code (the event
+// still carries its kind, ErrRecovered, and code for programs).
 func KeepTraining(logger *slog.Logger) Callbacks {
 	if logger == nil {
 		logger = slog.Default()
@@ -169,6 +172,10 @@ func CompleteDataOrStop(logger *slog.Logger, stop func()) Callbacks {
 func logCallback(logger *slog.Logger, level slog.Level, w which) Callback {
 	msg := "mlerr: " + w.String()
 	return func(err error, ts time.Time) {
+		if errors.Is(err, ErrRecovered) {
+			logRecovered(logger, err, ts)
+			return
+		}
 		attrs := []slog.Attr{slog.Any("err", err), slog.Time("event_time", ts)}
 		if e := AsError(err); e != nil && e.Kind() != nil {
 			attrs = append(attrs, slog.String("kind", e.Kind().Name()))
@@ -178,4 +185,16 @@ func logCallback(logger *slog.Logger, level slog.Level, w which) Callback {
 		}
 		logger.LogAttrs(context.Background(), level, msg, attrs...)
 	}
+}
+
+// logRecovered logs a recovered connection as good news: at level Info, its
+// message without the code ("mlerr: the backend answers again after 2s
+// down"), and the kind for programs that read the log.
+func logRecovered(logger *slog.Logger, err error, ts time.Time) {
+	text := err.Error()
+	if e := AsError(err); e != nil {
+		text = e.Message()
+	}
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "mlerr: "+text,
+		slog.Time("event_time", ts), slog.String("kind", ErrRecovered.Name()))
 }

@@ -1,7 +1,6 @@
 package mlerr
 
 import (
-	"strings"
 	"time"
 )
 
@@ -37,9 +36,6 @@ type Decision struct {
 //     the code was only derived from the status, or the name is unknown, the
 //     status decides: 408, 429 and 5xx except 501 are retried. A 2xx
 //     status is never retried, whatever the body says: the call succeeded.
-//     One BAD_REQUEST is retried: SQLAlchemy's pool timeout ("QueuePool
-//     limit of size N overflow M reached, connection timed out"), which
-//     MLflow sends when its database connections run out under load.
 //  6. Network errors: connection refused, reset, aborted, broken pipe,
 //     unreachable network or host, network timeouts, temporary DNS failures,
 //     io.ErrUnexpectedEOF and a connection closed before the response
@@ -112,12 +108,24 @@ func (s *signals) decide() Decision {
 	if d := s.markDecision(); d.Reason != "" {
 		return d
 	}
-	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
-		if poolTimedOut(e) {
-			return Decision{Retry: true, Reason: "server pool exhausted"}
-		}
+	if e := s.observedError(); e != nil {
 		return observedDecision(e.code, e.x.wire)
 	}
+	return s.localDecision()
+}
+
+// observedError is the error that gives the code when it is an *Error that
+// came over HTTP (it has an observed status), else nil.
+func (s *signals) observedError() *Error {
+	if e, ok := s.src.(*Error); ok && e.observedStatus() != 0 {
+		return e
+	}
+	return nil
+}
+
+// localDecision applies rules 6 to 8 of Classify, for an error that did
+// not come over HTTP: a network error, else the code in the chain.
+func (s *signals) localDecision() Decision {
 	switch {
 	case s.netReason != "":
 		return Decision{Retry: s.netRetry, Reason: s.netReason}
@@ -158,7 +166,7 @@ func contextDecision(c Code) Decision {
 // status, and then the status does.
 func observedDecision(c Code, w *wireExt) Decision {
 	switch {
-	case w.status >= 200 && w.status < 300:
+	case statusClass(w.status) == 2:
 		return Decision{Reason: "status 2xx"}
 	case w.name != "" || CodeForHTTPStatus(w.status) == c:
 		return statusDecision(w.status)
@@ -181,17 +189,6 @@ func timeoutDecision(kind string) Decision {
 
 func codeDecision(c Code) Decision { return codeDecisions[c.retry()] }
 
-// poolTimedOut reports MLflow's answer when its database connection pool
-// runs dry under many clients: SQLAlchemy's pool timeout ("QueuePool limit
-// of size 5 overflow 10 reached, connection timed out, timeout 30.00"),
-// which MLflow 3's SQL store turns into a 400 BAD_REQUEST. The request was
-// not applied (its transaction never got a connection) and the server is
-// overloaded, not the request wrong.
-func poolTimedOut(e *Error) bool {
-	return e.code == CodeBadRequest && strings.Contains(e.message, "Pool limit of size") &&
-		strings.Contains(e.message, "connection timed out")
-}
-
 // codeDecisions is the decision for each retry class.
 var codeDecisions = [...]Decision{
 	retryNever:     {Reason: "code never"},
@@ -209,7 +206,7 @@ func statusDecision(status int) Decision {
 		return Decision{Retry: true, Reason: "status 429"}
 	case status == 501:
 		return Decision{Reason: "status 501"}
-	case status >= 500 && status <= 599:
+	case statusClass(status) == 5:
 		return Decision{Retry: true, Reason: "status 5xx"}
 	}
 	return Decision{Reason: "status final"}

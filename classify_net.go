@@ -46,16 +46,32 @@ func dnsDecision(e *net.DNSError) Decision {
 }
 
 // urlDecision: a URL that does not parse, and a connection closed before the
-// response (a keep-alive race, a proxy or server restart); other *url.Errors
+// response or while the request's body was written (a keep-alive race, a proxy or server restart); other *url.Errors
 // are decided by what they wrap.
 func urlDecision(e *url.Error) (Decision, bool) {
 	switch {
 	case e.Op == "parse":
 		return Decision{Reason: "malformed url"}, true
-	case e.Err == io.EOF:
+	case e.Err == io.EOF, closedUnder(e.Err):
+		// net.ErrClosed under a request: the transport closed the
+		// connection under the request's body when the peer reset it.
 		return Decision{Retry: true, Reason: "connection closed"}, true
 	}
 	return Decision{}, false
+}
+
+// closedUnder reports net.ErrClosed, bare or in a few *net.OpErrors (a
+// "readfrom" around a "write"; not searched deeper: the walk bounds the
+// rest).
+func closedUnder(err error) bool {
+	for range 4 {
+		op, ok := err.(*net.OpError)
+		if !ok {
+			break
+		}
+		err = op.Err
+	}
+	return err == net.ErrClosed
 }
 
 // errnoReasons names the system calls' transient failures of a connection,

@@ -85,29 +85,6 @@ func TestClassifyNamedCodeBeatsStatus(t *testing.T) {
 	}
 }
 
-func TestClassifyServerPoolExhausted(t *testing.T) {
-	// MLflow 3.17.2 on a server whose SQLAlchemy pool ran dry (seen against
-	// the real server with many ranks) answers 400 BAD_REQUEST.
-	pool := "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/21/3o7r)"
-	tests := []struct {
-		status  int
-		code    string
-		message string
-		retry   bool
-		reason  string
-	}{
-		{400, "BAD_REQUEST", pool, true, "server pool exhausted"},
-		{400, "BAD_REQUEST", "QueuePool limit of size 5 overflow 10 reached", false, "status final"}, // not the timeout
-		{400, "BAD_REQUEST", "(psycopg.errors.UniqueViolation) duplicate key", false, "status final"},
-		{400, "INVALID_PARAMETER_VALUE", pool, false, "code never"}, // another code: the caller's fault
-	}
-	for _, tt := range tests {
-		body := fmt.Sprintf(`{"error_code":%q,"message":%q}`, tt.code, tt.message)
-		d := mlerr.Classify(mlerr.Decoder{}.DecodeError(tt.status, nil, []byte(body)))
-		assert.Equal(t, mlerr.Decision{Retry: tt.retry, Reason: tt.reason}, d, "%d %s", tt.status, tt.code)
-	}
-}
-
 func TestClassifySignals(t *testing.T) {
 	unavailable := mlerr.New(mlerr.CodeTemporarilyUnavailable, "down")
 	badRequest := mlerr.New(mlerr.CodeBadRequest, "no")
@@ -146,6 +123,8 @@ func TestClassifySignals(t *testing.T) {
 		{"errno network unreachable", dialErr(os.NewSyscallError("connect", syscall.ENETUNREACH)), mlerr.Decision{Retry: true, Reason: "network unreachable"}},
 		{"unexpected EOF", fmt.Errorf("reading body: %w", io.ErrUnexpectedEOF), mlerr.Decision{Retry: true, Reason: "unexpected eof"}},
 		{"bare EOF is no network signal", io.EOF, mlerr.Decision{Reason: "not retryable"}},
+		{"connection closed under a request's body", &url.Error{Op: "Put", URL: "http://h/x", Err: &net.OpError{Op: "readfrom", Net: "tcp", Err: &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}}}, mlerr.Decision{Retry: true, Reason: "connection closed"}},
+		{"closed connection outside a request", &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}, mlerr.Decision{Reason: "not retryable"}},
 		{"certificate under a transient code", mlerr.Wrap(x509Unknown(t), mlerr.CodeTemporarilyUnavailable, "send"), mlerr.Decision{Reason: "certificate"}},
 		{"refused under a local caller-fault code", mlerr.Wrap(dialErr(os.NewSyscallError("connect", syscall.ECONNREFUSED)), mlerr.CodeInvalidParameterValue, "send"), mlerr.Decision{Retry: true, Reason: "connection refused"}},
 		{"observed status beats the network", mlerr.New(mlerr.CodeBadRequest, "x").WithHTTPStatus(400).WithCause(io.ErrUnexpectedEOF), mlerr.Decision{Reason: "status final"}},

@@ -40,7 +40,8 @@ func (r *Run) Close(ctx context.Context) (Report, error) {
 }
 
 // Fail records that the training failed with err (nil has no effect; the
-// first error given stays): Close then ends the run FAILED, not FINISHED,
+// first error given stays): Close then ends the run FAILED, not FINISHED
+// (RunStatus lists the three endings),
 // and returns an error that wraps err; err's message is logged on the run
 // as the tag "mlerr.error" (cut to the tag length the rules allow), where
 // MLflow's UI shows it. In Go's idiom, with the function's error:

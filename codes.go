@@ -351,12 +351,18 @@ func init() {
 		codeIndex[r.code] = uint8(i + 1)
 		codeByName[r.name] = r.code
 		allCodes = append(allCodes, r.code)
-		if r.canon&canonHTTP != 0 {
-			statusCode[r.http] = r.code
-		}
-		if r.canon&canonGRPC != 0 {
-			grpcCode[r.grpc] = r.code
-		}
+		indexCanonical(r)
+	}
+}
+
+// indexCanonical makes r's code the one its HTTP status and its gRPC code
+// map back to, where the table marks it canonical.
+func indexCanonical(r *codeRow) {
+	if r.canon&canonHTTP != 0 {
+		statusCode[r.http] = r.code
+	}
+	if r.canon&canonGRPC != 0 {
+		grpcCode[r.grpc] = r.code
 	}
 }
 

@@ -106,15 +106,20 @@ func mergeReports[T any](ok []collectedSuccess[T], bad []collectedFailure[T]) ([
 			failures = append(failures, bad[0].f)
 			bad = bad[1:]
 		default:
-			if ok[0].seq > bad[0].seq {
-				items = append(items, ok[0].item)
-			} else {
-				failures = append(failures, bad[0].f)
-			}
+			items, failures = appendLater(items, failures, ok[0], bad[0])
 			ok, bad = ok[1:], bad[1:]
 		}
 	}
 	return items, failures
+}
+
+// appendLater appends, of a success and a failure reported for one index,
+// the one reported last.
+func appendLater[T any](items []T, failures []Failure[T], s collectedSuccess[T], f collectedFailure[T]) ([]T, []Failure[T]) {
+	if s.seq > f.seq {
+		return append(items, s.item), failures
+	}
+	return items, append(failures, f.f)
 }
 
 // nextReport compares the first success and the first failure left: below 0
@@ -130,27 +135,19 @@ func nextReport[T any](ok []collectedSuccess[T], bad []collectedFailure[T]) int 
 	return cmp.Compare(ok[0].index, bad[0].f.Index)
 }
 
-// lastReportPerIndex sorts reports by index, then order of arrival, and keeps the last
-// report of each index.
+// lastReportPerIndex sorts reports by index and keeps the last report of
+// each index (orders of arrival are unique).
 func lastReportPerIndex[R any](rs []R, key func(R) (index int, seq uint64)) []R {
+	// By index, the latest report first: compacting keeps the first of each
+	// index.
 	slices.SortFunc(rs, func(a, b R) int {
 		ai, as := key(a)
 		bi, bs := key(b)
-		if c := cmp.Compare(ai, bi); c != 0 {
-			return c
-		}
-		return cmp.Compare(as, bs)
+		return cmp.Or(cmp.Compare(ai, bi), cmp.Compare(bs, as))
 	})
-	out := rs[:0]
-	for _, r := range rs {
-		i, _ := key(r)
-		if n := len(out); n > 0 {
-			if prev, _ := key(out[n-1]); prev == i {
-				out[n-1] = r
-				continue
-			}
-		}
-		out = append(out, r)
-	}
-	return out
+	return slices.CompactFunc(rs, func(a, b R) bool {
+		ai, _ := key(a)
+		bi, _ := key(b)
+		return ai == bi
+	})
 }

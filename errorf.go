@@ -33,13 +33,27 @@ func errorfMessage(format string, args []any) (msg string, cause error, ok bool)
 // after the %w, one operand per verb before it, and an error operand that is
 // no fmt.Formatter and whose Error does not panic. Otherwise cause is nil.
 func bareCause(format string, k int, args []any) (text string, cause error) {
+	if !bareShape(format, k, len(args)) {
+		return "", nil
+	}
+	return causeOperand(args[len(args)-1])
+}
+
+// bareShape reports whether format, with its %w at k, has nothing but
+// literal text after the %w and one of the nArgs operands per verb before it
+// (the last operand being the %w's).
+func bareShape(format string, k, nArgs int) bool {
 	if strings.IndexByte(format[k+2:], '%') >= 0 {
-		return "", nil
+		return false
 	}
-	if n, ok := countOperands(format[:k]); !ok || n != len(args)-1 {
-		return "", nil
-	}
-	cause, ok := args[len(args)-1].(error)
+	n, ok := countOperands(format[:k])
+	return ok && n == nArgs-1
+}
+
+// causeOperand returns the %w operand arg and its text when it is an error
+// that is no fmt.Formatter and whose Error does not panic; else cause is nil.
+func causeOperand(arg any) (text string, cause error) {
+	cause, ok := arg.(error)
 	if _, isFormatter := cause.(fmt.Formatter); !ok || isFormatter {
 		return "", nil
 	}
@@ -91,22 +105,31 @@ func countOperands(format string) (int, bool) {
 		}
 		verb, size := utf8.DecodeRuneInString(format[i:])
 		i += size
-		switch verb {
-		case '%':
-		case '*', '[', 'w':
+		k, ok := verbOperands(verb)
+		if !ok {
 			return 0, false
-		default:
-			n++
 		}
+		n += k
 	}
+}
+
+// verbOperands returns how many operands a verb consumes: none for "%%",
+// one for any other verb. It reports false for what countOperands does not
+// follow: a '*' width, an [n] index, %w.
+func verbOperands(verb rune) (int, bool) {
+	switch verb {
+	case '%':
+		return 0, true
+	case '*', '[', 'w':
+		return 0, false
+	}
+	return 1, true
 }
 
 // skipFlagsWidthPrecision returns the position of the verb of the
 // directive whose flags start at i.
 func skipFlagsWidthPrecision(format string, i int) int {
-	for i < len(format) && strings.IndexByte("#0+- ", format[i]) >= 0 {
-		i++
-	}
+	i = skipFlags(format, i)
 	i = skipDigits(format, i)
 	if i < len(format) && format[i] == '.' {
 		i = skipDigits(format, i+1)
@@ -114,8 +137,19 @@ func skipFlagsWidthPrecision(format string, i int) int {
 	return i
 }
 
+// skipFlags returns the position of the first byte of s at or after i that
+// is no flag ("#0+- ").
+func skipFlags(s string, i int) int {
+	for i < len(s) && strings.IndexByte("#0+- ", s[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+// skipDigits returns the position of the first byte of s at or after i that
+// is no digit.
 func skipDigits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+	for i < len(s) && isDigit(s[i]) {
 		i++
 	}
 	return i

@@ -96,14 +96,20 @@ func errorf(code Code, kind *Kind, format string, args []any) *Error {
 		return newError(code, kind, msg, cause)
 	}
 	w := fmt.Errorf(format, args...)
-	var cause error
+	return newError(code, kind, w.Error(), wrappedCause(w))
+}
+
+// wrappedCause is the cause of an error made by fmt.Errorf: the operand of
+// its one %w, the error itself for several (which keeps every operand
+// reachable), nil for none.
+func wrappedCause(w error) error {
 	switch u := w.(type) {
 	case interface{ Unwrap() error }:
-		cause = u.Unwrap()
+		return u.Unwrap()
 	case interface{ Unwrap() []error }:
-		cause = w // keeps every %w operand reachable
+		return w
 	}
-	return newError(code, kind, w.Error(), cause)
+	return nil
 }
 
 // Wrap returns err with a code and a message in front of it; err becomes the
@@ -297,9 +303,15 @@ func (e *Error) WithDetail(key string, value any) *Error {
 	return c
 }
 
+// ownsExt reports whether e has an errorExt of its own, holding a cause or
+// what came over the wire; without one, e has none or its kind's shared one.
+func (e *Error) ownsExt() bool {
+	return e.x != nil && (e.x.cause != nil || e.x.wire != nil)
+}
+
 // WithKind returns a copy of e with the given kind.
 func (e *Error) WithKind(k *Kind) *Error {
-	if e.x == nil || e.x.cause == nil && e.x.wire == nil {
+	if !e.ownsExt() {
 		c := e.clone()
 		c.x = nil
 		if k != nil {

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/mlerr/mlerr"
-	"github.com/mlerr/mlerr/internal/fakebackend"
+	"github.com/mlerr/mlerr/mlerrtest"
 )
 
-// The backend here is an in-memory fake; a real program passes the MLflow
-// backend (package mlflow) or the local store (package localstore).
+// The backend here is the in-memory one of package mlerrtest; a real
+// program passes the MLflow backend (package mlflow) or the local store
+// (package localstore).
 func ExampleNewRun() {
 	ctx := context.Background()
-	backend := fakebackend.New()
+	backend := mlerrtest.NewBackend()
 	run, err := mlerr.NewRun(ctx, backend,
 		mlerr.WithExperiment("mnist"),
 		mlerr.WithRunName("baseline"),
@@ -46,7 +47,7 @@ func ExampleNewRun() {
 func ExampleRun_LogMetrics() {
 	ctx := context.Background()
 	var lost []string // callbacks run on the run's own goroutine, one at a time
-	run, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithCallbacks(mlerr.Callbacks{
+	run, _ := mlerr.NewRun(ctx, mlerrtest.NewBackend(), mlerr.WithRules(mlerr.StrictSeriesRules), mlerr.WithCallbacks(mlerr.Callbacks{
 		OnError: func(err error, ts time.Time) { lost = append(lost, mlerr.LostItems(err)[0].Key) },
 	}))
 	run.LogMetrics(1, map[string]float64{"loss": 0.5})
@@ -75,12 +76,12 @@ func ExampleRun_LogMetrics() {
 // WithRules changes a rule, or makes them all strict.
 func ExampleWithRules() {
 	ctx := context.Background()
-	run, _ := mlerr.NewRun(ctx, fakebackend.New())
+	run, _ := mlerr.NewRun(ctx, mlerrtest.NewBackend())
 	fmt.Println(run.LogMetrics(10, map[string]float64{"loss": math.NaN()}))
 	fmt.Println(run.LogMetrics(5, map[string]float64{"loss": 0.7})) // resumed from a checkpoint
 	run.Close(ctx)
 
-	strict, _ := mlerr.NewRun(ctx, fakebackend.New(), mlerr.WithRules(mlerr.StrictSeriesRules, func(r *mlerr.Rules) {
+	strict, _ := mlerr.NewRun(ctx, mlerrtest.NewBackend(), mlerr.WithRules(mlerr.StrictSeriesRules, func(r *mlerr.Rules) {
 		r.RejectNonFinite = false // all strict but this
 	}), mlerr.WithCallbacks(mlerr.Callbacks{OnError: func(error, time.Time) {}}))
 	fmt.Println(strict.LogMetrics(10, map[string]float64{"loss": math.NaN()}))
@@ -98,8 +99,8 @@ func ExampleWithRules() {
 // and logged, and training goes on.
 func ExampleKeepTraining() {
 	ctx := context.Background()
-	backend := fakebackend.New()
-	backend.Inject(fakebackend.Write, 1, fakebackend.Unauthorized())
+	backend := mlerrtest.NewBackend()
+	backend.FailNext(mlerrtest.WriteBatch, 1, mlerrtest.ServerError(401, mlerr.CodeUnauthenticated, "Invalid token"))
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTimes}))
 	run, _ := mlerr.NewRun(ctx, backend, mlerr.WithCallbacks(mlerr.KeepTraining(logger)))
 	for step := int64(0); step < 3; step++ {
@@ -119,8 +120,8 @@ func ExampleKeepTraining() {
 // callbacks the run they belong to.
 func ExampleCompleteDataOrStop() {
 	ctx := context.Background()
-	backend := fakebackend.New()
-	backend.Inject(fakebackend.Write, 1, fakebackend.RunGone())
+	backend := mlerrtest.NewBackend()
+	backend.FailNext(mlerrtest.WriteBatch, 1, mlerrtest.ServerError(404, mlerr.CodeResourceDoesNotExist, "Run with id=abc not found"))
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: withoutTimes, Level: slog.LevelError + 1}))
 	run, _ := mlerr.NewRun(ctx, backend, mlerr.WithCallbacksFor(func(r *mlerr.Run) mlerr.Callbacks {
 		return mlerr.CompleteDataOrStop(logger, r.Terminate)
@@ -148,4 +149,34 @@ func withoutTimes(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
+}
+
+// Fail ends the run FAILED when the training fails: in Go's idiom, with
+// the function's error in a deferred call. The error's message is the
+// run's "mlerr.error" tag; Close's error wraps it. (RunStatus lists the
+// three endings.)
+func ExampleRun_Fail() {
+	backend := mlerrtest.NewBackend()
+	train := func() (err error) {
+		run, err := mlerr.NewRun(context.Background(), backend)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			run.Fail(err) // nil: no effect, the run ends FINISHED
+			report, closeErr := run.Close(context.Background())
+			fmt.Println(report.Status, errors.Is(closeErr, err))
+			stored, _ := backend.Run(run.ID())
+			fmt.Println(stored.Items[1].Key, "=", stored.Items[1].Text)
+		}()
+		if err := run.LogMetric("loss", math.NaN(), 1); err != nil {
+			return err
+		}
+		return errors.New("loss is NaN at step 1")
+	}
+	fmt.Println(train())
+	// Output:
+	// FAILED true
+	// mlerr.error = loss is NaN at step 1
+	// loss is NaN at step 1
 }

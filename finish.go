@@ -105,10 +105,12 @@ func (s *sender) inFlightLeft(pb *pending, notSent []Item, lost *lossRecord, cau
 	switch {
 	case pb.maybeStored && pb.artifacts():
 		lost.add(rest[:1], "unacknowledged: an upload was in flight when the run stopped; the file may be stored", CodeDeadlineExceeded, cause, now)
-		return append(notSent, rest[1:]...), 1
+		return append(notSent, inLoggedOrder(rest[1:])...), 1
 	case pb.maybeStored:
 		lost.add(rest, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
 		return notSent, int64(len(rest))
+	case pb.artifacts():
+		return append(notSent, inLoggedOrder(rest)...), 0
 	}
 	return append(notSent, rest...), 0
 }

@@ -382,7 +382,7 @@ func (c *runConfig) checkTogether(base Rules) []error {
 	for _, f := range c.ruleChanges {
 		f(&c.rules)
 	}
-	if err := c.rules.check(); err != nil {
+	if err := c.rules.check(base.withLimits()); err != nil {
 		errs = append(errs, err)
 	}
 	c.rules = c.rules.withLimits()

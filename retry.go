@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"time"
@@ -138,8 +139,8 @@ const maxBase = float64(math.MaxInt64 / 2)
 // waiting for the next attempt.
 func (l *loop) failed(ctx context.Context, err error) *RetryError {
 	now := l.count()
-	if cerr := ctx.Err(); cerr != nil {
-		return l.canceled(err, cerr, now)
+	if stop := l.ended(ctx, err, now); stop != nil {
+		return stop
 	}
 	d, err := judge(err, l.r.classify)
 	wait, stop := l.next(ctx, d, now)
@@ -181,20 +182,32 @@ func (l *loop) count() time.Time {
 func judge(err error, classify func(error) Decision) (Decision, error) {
 	var s signals
 	s.read(err)
-	if s.netTimeout && s.timeout == nil && !s.permanent {
-		s.timeout = &TimeoutError{Kind: networkTimeoutKind(err), Err: err}
-		err = s.timeout
-	}
-	var d Decision
-	if classify == nil {
-		d = s.decide()
-	} else {
-		d = classify(err)
-	}
+	err = s.timeoutOf(err)
+	d := s.decideWith(classify, err)
 	if d.Retry && s.retried {
 		d = Decision{Reason: "nested retry gave up"}
 	}
 	return d, err
+}
+
+// timeoutOf returns err as judge hands it on: a *TimeoutError around err
+// when s saw a timeout of the network stack but neither a *TimeoutError nor
+// a Permanent mark; else err itself.
+func (s *signals) timeoutOf(err error) error {
+	if !s.netTimeout || s.timeout != nil || s.permanent {
+		return err
+	}
+	s.timeout = &TimeoutError{Kind: networkTimeoutKind(err), Err: err}
+	return s.timeout
+}
+
+// decideWith is the verdict of classify on err, or for a nil classify the
+// package's Classify, read from s.
+func (s *signals) decideWith(classify func(error) Decision, err error) Decision {
+	if classify == nil {
+		return s.decide()
+	}
+	return classify(err)
 }
 
 // next decides whether the loop tries again after the failure at now
@@ -205,26 +218,39 @@ func (l *loop) next(ctx context.Context, d Decision, now time.Time) (time.Durati
 	if !d.Retry {
 		return 0, stopPermanent
 	}
-	if l.r.maxAttempts > 0 && l.attempts >= l.r.maxAttempts {
+	if l.exhausted() {
 		return 0, stopExhausted
 	}
 	wait := l.wait(d)
-	if l.pastDeadline(ctx, now, wait) {
+	if l.pastMaxElapsed(now, wait) || pastDeadline(ctx, now, wait) {
 		return 0, stopElapsed
 	}
-	if l.r.budget != nil && !l.r.budget.withdraw() {
+	if l.overBudget() {
 		return 0, stopBudget
 	}
 	return wait, 0
 }
 
-// pastDeadline reports whether an attempt after wait would start past the
-// policy's MaxElapsed (counted from the first failure) or at or past the
-// caller's deadline (a zero wait always may try).
-func (l *loop) pastDeadline(ctx context.Context, now time.Time, wait time.Duration) bool {
-	if l.r.maxElapsed > 0 && now.Sub(l.first)+wait > l.r.maxElapsed {
-		return true
-	}
+// exhausted reports whether the policy's MaxAttempts have been made.
+func (l *loop) exhausted() bool {
+	return l.r.maxAttempts > 0 && l.attempts >= l.r.maxAttempts
+}
+
+// overBudget reports whether the shared retry budget, when there is one,
+// has no token left; when it has, it spends one.
+func (l *loop) overBudget() bool {
+	return l.r.budget != nil && !l.r.budget.withdraw()
+}
+
+// pastMaxElapsed reports whether an attempt after wait would start past the
+// policy's MaxElapsed, counted from the first failure.
+func (l *loop) pastMaxElapsed(now time.Time, wait time.Duration) bool {
+	return l.r.maxElapsed > 0 && now.Sub(l.first)+wait > l.r.maxElapsed
+}
+
+// pastDeadline reports whether an attempt after wait would start at or past
+// the caller's deadline (a zero wait always may try).
+func pastDeadline(ctx context.Context, now time.Time, wait time.Duration) bool {
 	dl, ok := ctx.Deadline()
 	return ok && wait > 0 && !now.Add(wait).Before(dl)
 }
@@ -233,19 +259,23 @@ func (l *loop) pastDeadline(ctx context.Context, now time.Time, wait time.Durati
 // with when the caller's context ends first (or has ended, for a zero wait).
 func (l *loop) sleep(ctx context.Context, last error, wait time.Duration, now time.Time) *RetryError {
 	if wait <= 0 {
-		if cerr := ctx.Err(); cerr != nil {
-			return l.canceled(last, cerr, now)
-		}
-		return nil
+		return l.ended(ctx, last, now)
 	}
 	serr := l.r.clock.Sleep(ctx, wait)
 	if serr == nil {
 		return nil
 	}
+	// The context's own error when it has ended, else the clock's.
+	return l.canceled(last, cmp.Or(ctx.Err(), serr), l.r.clock.Now())
+}
+
+// ended returns the *RetryError to give up with when the caller's context
+// has ended, else nil.
+func (l *loop) ended(ctx context.Context, last error, now time.Time) *RetryError {
 	if cerr := ctx.Err(); cerr != nil {
-		serr = cerr
+		return l.canceled(last, cerr, now)
 	}
-	return l.canceled(last, serr, l.r.clock.Now())
+	return nil
 }
 
 // wait returns the delay before the next attempt and advances the backoff.
@@ -284,13 +314,20 @@ func (l *loop) uniform() float64 {
 // reported as a *TimeoutError of kind timeoutContext.
 func (l *loop) canceled(last, cerr error, now time.Time) *RetryError {
 	if cerr == context.DeadlineExceeded {
-		if te, ok := last.(*TimeoutError); !ok || te.Kind != timeoutContext {
-			last = &TimeoutError{Kind: timeoutContext, Err: last}
-		}
+		last = contextTimeout(last)
 	}
 	e := l.stopAt(stopCanceled, last, now)
 	e.ctxErr = cerr
 	return e
+}
+
+// contextTimeout returns last as a *TimeoutError of kind timeoutContext:
+// itself when it is one, else one around it.
+func contextTimeout(last error) error {
+	if te, ok := last.(*TimeoutError); ok && te.Kind == timeoutContext {
+		return last
+	}
+	return &TimeoutError{Kind: timeoutContext, Err: last}
 }
 
 func (l *loop) stopAt(reason stopReason, last error, now time.Time) *RetryError {

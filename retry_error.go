@@ -64,12 +64,7 @@ func (e *RetryError) Error() string {
 	b.WriteString("retry stopped (")
 	b.WriteString(e.Reason)
 	b.WriteString(") after ")
-	b.WriteString(strconv.Itoa(e.Attempts))
-	if e.Attempts == 1 {
-		b.WriteString(" attempt")
-	} else {
-		b.WriteString(" attempts")
-	}
+	writeCount(&b, e.Attempts, "attempt")
 	if e.Elapsed > 0 {
 		b.WriteString(" in ")
 		b.WriteString(e.Elapsed.String())

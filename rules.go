@@ -40,7 +40,8 @@ type Rules struct {
 	SkipRepeatedPoint bool
 	// MaxKeyLength, MaxParamLength and MaxTagLength are the longest key,
 	// param value and tag value, in characters; 0 means MLflow's limit
-	// (250, 6000, 8000), a negative value makes no sense.
+	// (250, 6000, 8000). A negative value, or one above the backend's own
+	// limit, makes no sense (see WithRules).
 	MaxKeyLength, MaxParamLength, MaxTagLength int
 	// TruncateLongValues cuts param and tag values to their limit and reports
 	// it to OnWarning (ErrValueTruncated) instead of rejecting them
@@ -107,15 +108,25 @@ func (r Rules) ValidateKey(kind ItemKind, key string) error {
 }
 
 // check returns an error of kind ErrInvalidRunParameters naming the rules
-// that make no sense, or nil.
-func (r Rules) check() error {
+// that make no sense, or nil: a negative limit, or one above the backend's
+// (limits are its rules with their limits set), which lets through values
+// the backend would refuse after they were logged.
+func (r Rules) check(limits Rules) error {
 	var bad []string
+	w := r.withLimits() // 0 is MLflow's limit
 	for _, lim := range []struct {
-		name string
-		n    int
-	}{{"MaxKeyLength", r.MaxKeyLength}, {"MaxParamLength", r.MaxParamLength}, {"MaxTagLength", r.MaxTagLength}} {
-		if lim.n < 0 {
+		name          string
+		n, set, limit int
+	}{
+		{"MaxKeyLength", r.MaxKeyLength, w.MaxKeyLength, limits.MaxKeyLength},
+		{"MaxParamLength", r.MaxParamLength, w.MaxParamLength, limits.MaxParamLength},
+		{"MaxTagLength", r.MaxTagLength, w.MaxTagLength, limits.MaxTagLength},
+	} {
+		switch {
+		case lim.n < 0:
 			bad = append(bad, fmt.Sprintf("%s must not be negative, got %d", lim.name, lim.n))
+		case lim.set > lim.limit:
+			bad = append(bad, fmt.Sprintf("%s %d is above the backend's limit of %d: the backend would refuse what it lets through", lim.name, lim.set, lim.limit))
 		}
 	}
 	if len(bad) == 0 {
@@ -136,8 +147,9 @@ func (r *Rules) textLimit(kind ItemKind) int {
 // the backend's (see Rules): each function changes some of them, in the
 // order given, as in WithRules(mlerr.StrictSeriesRules) or
 // WithRules(func(r *mlerr.Rules) { r.RejectNonFinite = true }). Rules that
-// make no sense (a negative limit) make NewRun fail with an error of kind
-// ErrInvalidRunParameters naming them.
+// make no sense (a nil change, a negative limit, a limit above the
+// backend's) make NewRun fail with an error of kind ErrInvalidRunParameters
+// naming them.
 func WithRules(change ...func(*Rules)) RunOption {
 	return func(c *runConfig) error {
 		for _, f := range change {

@@ -293,22 +293,70 @@ func TestRunRulesComeFromTheBackend(t *testing.T) {
 }
 
 func TestRunRulesThatMakeNoSense(t *testing.T) {
-	for name, change := range map[string]func(*mlerr.Rules){
-		"MaxKeyLength":   func(r *mlerr.Rules) { r.MaxKeyLength = -1 },
-		"MaxParamLength": func(r *mlerr.Rules) { r.MaxParamLength = -1 },
-		"MaxTagLength":   func(r *mlerr.Rules) { r.MaxTagLength = -8000 },
-	} {
-		_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(change))
-		require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters, name)
-		assert.Contains(t, err.Error(), name)
-		assert.Contains(t, err.Error(), "WithRules")
+	low := rulesBackend{fakebackend.New(), mlerr.Rules{MaxTagLength: 100}}
+	tests := []struct {
+		name    string
+		backend mlerr.Backend
+		change  func(*mlerr.Rules)
+		want    string // what the error names
+	}{
+		{"negative key limit", fakebackend.New(), func(r *mlerr.Rules) { r.MaxKeyLength = -1 }, "MaxKeyLength must not be negative"},
+		{"negative param limit", fakebackend.New(), func(r *mlerr.Rules) { r.MaxParamLength = -1 }, "MaxParamLength must not be negative"},
+		{"negative tag limit", fakebackend.New(), func(r *mlerr.Rules) { r.MaxTagLength = -8000 }, "MaxTagLength must not be negative"},
+		{"above MLflow's limit", fakebackend.New(), func(r *mlerr.Rules) { r.MaxKeyLength = 251 }, "MaxKeyLength 251 is above the backend's limit of 250"},
+		{"above the backend's limit", low, func(r *mlerr.Rules) { r.MaxTagLength = 101 }, "MaxTagLength 101 is above the backend's limit of 100"},
+		{"0 is MLflow's limit, above the backend's", low, func(r *mlerr.Rules) { r.MaxTagLength = 0 }, "MaxTagLength 8000 is above"},
+		{"nil change", fakebackend.New(), nil, "a rule change is nil"},
 	}
-	_, err := mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(nil))
-	require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := mlerr.NewRun(context.Background(), tt.backend, mlerr.WithRules(tt.change))
+			require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "WithRules")
+		})
+	}
+	// Within the backend's limits is fine.
+	run, err := mlerr.NewRun(context.Background(), low, mlerr.WithRules(func(r *mlerr.Rules) { r.MaxTagLength = 50 }))
+	require.NoError(t, err)
+	_, err = run.Close(context.Background())
+	require.NoError(t, err)
 	_, err = mlerr.NewRun(context.Background(), fakebackend.New(), mlerr.WithRules(func(r *mlerr.Rules) { r.MaxTagLength = 2 }),
 		mlerr.WithTags(map[string]string{"team": "vision"}))
 	require.ErrorIs(t, err, mlerr.ErrInvalidRunParameters, "WithTags is checked against the rules")
 	assert.Contains(t, err.Error(), "WithTags")
+}
+
+// TestRunWithoutDeclaredRules: a backend that declares no rules gets
+// MLflow's, the zero Rules: non-finite values, a lower step and a repeated
+// value at a new time are logged; a point identical to the latest is not;
+// MLflow's key syntax and limits are checked.
+func TestRunWithoutDeclaredRules(t *testing.T) {
+	b := fakebackend.New()
+	_, declares := any(b).(mlerr.RulesBackend)
+	require.False(t, declares, "the fake declares no rules")
+	run, err := mlerr.NewRun(context.Background(), b, mlerr.WithCallbacks(mlerr.Callbacks{OnWarning: func(error, time.Time) {}}))
+	require.NoError(t, err)
+	at := time.Unix(1700000000, 0)
+	points := []mlerr.Item{
+		{Kind: mlerr.ItemMetric, Key: "m", Value: math.NaN(), Step: 5, Time: at},
+		{Kind: mlerr.ItemMetric, Key: "m", Value: math.Inf(1), Step: 6, Time: at},
+		{Kind: mlerr.ItemMetric, Key: "m", Value: 1, Step: 2, Time: at},                  // lower step
+		{Kind: mlerr.ItemMetric, Key: "m", Value: 1, Step: 2, Time: at.Add(time.Second)}, // same value, new time
+		{Kind: mlerr.ItemMetric, Key: "m", Value: 1, Step: 2, Time: at.Add(time.Second)}, // identical: not logged
+	}
+	require.NoError(t, run.LogItems(context.Background(), points))
+	assert.ErrorIs(t, run.LogParams(map[string]string{"p": strings.Repeat("x", 6001)}), mlerr.ErrValueTooLarge)
+	assert.ErrorIs(t, run.SetTags(map[string]string{strings.Repeat("k", 251): "v"}), mlerr.ErrInvalidName)
+	assert.ErrorIs(t, run.SetTags(map[string]string{"a//b": "v"}), mlerr.ErrInvalidName)
+	rep, err := run.Close(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rep.Duplicates)
+	var steps []int64
+	for _, it := range b.Items(run.ID()) {
+		steps = append(steps, it.Step)
+	}
+	assert.Equal(t, []int64{5, 6, 2, 2}, steps)
 }
 
 func TestRunLogItems(t *testing.T) {

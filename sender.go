@@ -101,11 +101,12 @@ type pending struct {
 	keys map[writeKey]struct{} // the tag and param keys it writes (InFlight > 1)
 
 	// What its worker hands back.
-	err      error         // why it failed for good; nil: stored
-	alive    bool          // false: life ended first
-	panicked any           // the worker panicked
-	stack    []byte        //
-	pause    time.Duration // before it is sent again after a panic
+	err      error          // why it failed for good; nil: stored
+	alive    bool           // false: life ended first
+	panicked any            // the worker panicked
+	stack    []byte         //
+	pause    time.Duration  // before it is sent again after a panic
+	art      artifactRounds // its uploads' network failures
 }
 
 // artifacts reports whether the batch is one of artifacts.

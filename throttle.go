@@ -43,21 +43,10 @@ func (t *throttle) admit(to which, err error, now time.Time) (deliver bool, summ
 	if t.burst <= 0 {
 		return true, nil
 	}
-	key := throttleKey{to: to, code: CodeOf(err)}
-	if e := AsError(err); e != nil {
-		key.kind = e.Kind()
-	}
-	st := t.states[key]
-	if st == nil {
-		if t.states == nil {
-			t.states = make(map[throttleKey]*throttleState)
-		}
-		st = &throttleState{start: now}
-		t.states[key] = st
-	}
-	if now.Sub(st.start) >= t.window {
-		summary = st.summary(key, t.window)
-		st.start, st.delivered = now, 0
+	key := throttleKeyOf(to, err)
+	st := t.state(key, now)
+	if st.windowEnded(now, t.window) {
+		summary = st.restart(key, t.window, now)
 	}
 	if st.delivered < t.burst {
 		st.delivered++
@@ -67,21 +56,58 @@ func (t *throttle) admit(to which, err error, now time.Time) (deliver bool, summ
 	return false, summary
 }
 
+// throttleKeyOf is the kind of event err is for the callback to: its code
+// and, for an *Error, its kind.
+func throttleKeyOf(to which, err error) throttleKey {
+	key := throttleKey{to: to, code: CodeOf(err)}
+	if e := AsError(err); e != nil {
+		key.kind = e.Kind()
+	}
+	return key
+}
+
+// state returns the count of the events of key, starting one at now for
+// the first event.
+func (t *throttle) state(key throttleKey, now time.Time) *throttleState {
+	if st := t.states[key]; st != nil {
+		return st
+	}
+	if t.states == nil {
+		t.states = make(map[throttleKey]*throttleState)
+	}
+	st := &throttleState{start: now}
+	t.states[key] = st
+	return st
+}
+
+// restart ends the window at now, starting the next one, and returns the
+// summary of the events it held back (nil when none were).
+func (st *throttleState) restart(key throttleKey, window time.Duration, now time.Time) error {
+	summary := st.summary(key, window)
+	st.start, st.delivered = now, 0
+	return summary
+}
+
 // hold counts an event held back, keeping its lost items.
 func (st *throttleState) hold(err error) {
 	st.suppressed++
 	st.last = err
 	lost := lostFailures(err)
 	st.lostTotal += len(lost)
-	if room := maxSummaryItems - len(st.lost); room > 0 {
-		if len(lost) > room {
-			lost = lost[:room]
-		}
-		base := len(st.lost)
-		st.lost = append(st.lost, lost...)
-		for i := base; i < len(st.lost); i++ {
-			st.lost[i].Index = i // positions in the summary, in order
-		}
+	st.keepLost(lost)
+}
+
+// keepLost keeps the lost items that fit in the summary's
+// maxSummaryItems, indexed by their positions in it.
+func (st *throttleState) keepLost(lost []Failure[Item]) {
+	room := maxSummaryItems - len(st.lost)
+	if room <= 0 {
+		return
+	}
+	base := len(st.lost)
+	st.lost = append(st.lost, lost[:min(len(lost), room)]...)
+	for i := base; i < len(st.lost); i++ {
+		st.lost[i].Index = i // positions in the summary, in order
 	}
 }
 
@@ -110,12 +136,22 @@ func (st *throttleState) summary(key throttleKey, window time.Duration) error {
 func (t *throttle) due(now time.Time, all bool) []event {
 	var evs []event
 	for key, st := range t.states {
-		if st.suppressed > 0 && (all || now.Sub(st.start) >= t.window) {
-			evs = append(evs, event{key.to, st.summary(key, t.window), now})
-			st.start, st.delivered = now, 0
+		if st.summaryDue(now, t.window, all) {
+			evs = append(evs, event{key.to, st.restart(key, t.window, now), now})
 		}
 	}
 	return evs
+}
+
+// windowEnded reports whether st's window has ended by now.
+func (st *throttleState) windowEnded(now time.Time, window time.Duration) bool {
+	return now.Sub(st.start) >= window
+}
+
+// summaryDue reports whether st's summary is due by now: events were held
+// back, and the window has ended or all summaries are asked for.
+func (st *throttleState) summaryDue(now time.Time, window time.Duration, all bool) bool {
+	return st.suppressed > 0 && (all || st.windowEnded(now, window))
 }
 
 // lostFailures returns the failures of the first *BatchError[Item] in err's

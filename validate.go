@@ -45,28 +45,52 @@ func keyProblem(key string, maxLen int) string {
 // charProblem returns why a character of key is not allowed, or "".
 func charProblem(key string) string {
 	for i := 0; i < len(key); {
-		if c := key[i]; c < utf8.RuneSelf {
-			if !keyChars[c] {
-				return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", c, i)
-			}
-			i++
-			continue
+		r, size := rune(key[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(key[i:])
 		}
-		r, size := utf8.DecodeRuneInString(key[i:])
-		if r == utf8.RuneError && size == 1 {
-			return fmt.Sprintf("the key is not valid UTF-8 (byte %d)", i)
-		}
-		if !unicode.IsLetter(r) && !unicode.IsNumber(r) {
-			return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", r, i)
+		if !keyRune(r) {
+			return runeProblem(r, size, i)
 		}
 		i += size
 	}
 	return ""
 }
 
+// keyRune reports whether a key may contain r: an ASCII byte that keyChars
+// marks, or beyond ASCII a Unicode letter or number.
+func keyRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return keyChars[r]
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
+}
+
+// runeProblem says why the rune r, size bytes at byte i of a key, is not
+// allowed.
+func runeProblem(r rune, size, i int) string {
+	if r == utf8.RuneError && size == 1 {
+		return fmt.Sprintf("the key is not valid UTF-8 (byte %d)", i)
+	}
+	return fmt.Sprintf("character %q at byte %d is not allowed (only letters, digits and \"_ - . / space :\")", r, i)
+}
+
 // pathProblem returns why key, read as a path, would name another path or
 // escape, or "".
 func pathProblem(key string) string {
+	if why := pathStartProblem(key); why != "" {
+		return why
+	}
+	for part := range strings.SplitSeq(key, "/") {
+		if why := pathElementProblem(part); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// pathStartProblem returns why a key may not start as key does, or "".
+func pathStartProblem(key string) string {
 	switch {
 	case key == ".":
 		return `the key "." is not allowed`
@@ -75,13 +99,17 @@ func pathProblem(key string) string {
 	case key[0] == '/':
 		return `a key may not start with "/"`
 	}
-	for part := range strings.SplitSeq(key, "/") {
-		switch part {
-		case "":
-			return `a key may not contain "//" or end with "/" (it would name another path)`
-		case ".", "..":
-			return fmt.Sprintf("a key may not contain the path element %q (it would name another path)", part)
-		}
+	return ""
+}
+
+// pathElementProblem returns why a key may not hold the path element part,
+// or "".
+func pathElementProblem(part string) string {
+	switch part {
+	case "":
+		return `a key may not contain "//" or end with "/" (it would name another path)`
+	case ".", "..":
+		return fmt.Sprintf("a key may not contain the path element %q (it would name another path)", part)
 	}
 	return ""
 }
@@ -90,11 +118,7 @@ func pathProblem(key string) string {
 func quoteKey(key string) string {
 	const max = 80
 	if len(key) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(key[cut]) {
-			cut--
-		}
-		return fmt.Sprintf("%q... (%d bytes)", key[:cut], len(key))
+		return fmt.Sprintf("%q... (%d bytes)", key[:runeCut(key, max)], len(key))
 	}
 	return fmt.Sprintf("%q", key)
 }
@@ -106,11 +130,16 @@ func shorten(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return s[:runeCut(s, max)] + "..."
+}
+
+// runeCut returns the largest rune boundary of s at or before byte n, where
+// n < len(s).
+func runeCut(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s[:cut] + "..."
+	return n
 }
 
 // finite reports whether v is neither NaN nor infinite.

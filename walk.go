@@ -71,17 +71,14 @@ func (w walker) walk(err error, left int) (int, error) {
 		case coder:
 			return w.sawCoder(err, e, left)
 		case interface{ Unwrap() error }:
-			if w.goal == goalDecision && w.s.sawMark(err) {
+			if w.sawWrapper(err) {
 				return 0, err
 			}
 			err = e.Unwrap()
 		case interface{ Unwrap() []error }:
 			return w.walkJoined(e.Unwrap(), left-1)
 		case Code:
-			if w.sawCode(e) {
-				return 0, e
-			}
-			return left - 1, nil
+			return w.sawCode(e, left)
 		default:
 			return w.sawLeaf(err, left)
 		}
@@ -103,7 +100,7 @@ func (w walker) walkJoined(errs []error, left int) (int, error) {
 // sawCoder reads an error with a code of its own, then goes on below it. A
 // *Kind without a code (or a nil one) gives none, and wraps nothing.
 func (w walker) sawCoder(err error, c coder, left int) (int, error) {
-	if k, ok := c.(*Kind); ok && (k == nil || k.code == 0) {
+	if codeless(c) {
 		return left - 1, nil
 	}
 	switch w.goal {
@@ -113,6 +110,12 @@ func (w walker) sawCoder(err error, c coder, left int) (int, error) {
 		w.s.sawCode(c.Code(), err)
 	}
 	return w.walkBelow(err, left)
+}
+
+// codeless reports whether c is a *Kind without a code, or a nil one.
+func codeless(c coder) bool {
+	k, ok := c.(*Kind)
+	return ok && (k == nil || k.code == 0)
 }
 
 // walkBelow goes on below err, whose own Unwrap walk could not take.
@@ -133,7 +136,7 @@ func (w walker) walkBelow(err error, left int) (int, error) {
 func (w walker) sawLeaf(err error, left int) (int, error) {
 	switch {
 	case w.goal == goalError:
-	case err == context.Canceled || err == context.DeadlineExceeded:
+	case isContextError(err):
 		if w.goal == goalCode {
 			return 0, err
 		}
@@ -153,12 +156,35 @@ func (w walker) sawError(e *Error) bool {
 	return false
 }
 
-// sawCode reads a bare Code, which goalCode takes.
-func (w walker) sawCode(c Code) bool {
+// sawWrapper reads an error that wraps another, which only a goalDecision
+// walk looks at: it takes a Permanent mark (see signals.sawMark).
+func (w walker) sawWrapper(err error) bool {
+	return w.goal == goalDecision && w.s.sawMark(err)
+}
+
+// sawCode reads a bare Code, which goalCode takes and which wraps nothing.
+func (w walker) sawCode(c Code, left int) (int, error) {
 	if w.goal == goalDecision {
 		w.s.sawCode(c, c)
 	}
-	return w.goal == goalCode
+	if w.goal == goalCode {
+		return 0, c
+	}
+	return left - 1, nil
+}
+
+// isContextError reports whether err is one of the context package's errors.
+func isContextError(err error) bool {
+	return err == context.Canceled || err == context.DeadlineExceeded
+}
+
+// contextCode is the code of a context error: CANCELLED for
+// context.Canceled, DEADLINE_EXCEEDED for context.DeadlineExceeded.
+func contextCode(err error) Code {
+	if err == context.Canceled {
+		return CodeCancelled
+	}
+	return CodeDeadlineExceeded
 }
 
 // codeFound is the code of what a goalCode walk found: its own, that of a
@@ -179,10 +205,7 @@ func codeOfFound(found error) Code {
 	case coder:
 		return e.Code()
 	}
-	if found == context.Canceled {
-		return CodeCancelled
-	}
-	return CodeDeadlineExceeded
+	return contextCode(found)
 }
 
 // signals is what a goalDecision walk saw: the first error of each sort
@@ -218,9 +241,7 @@ func (s *signals) sawMark(err error) bool {
 	case *delayError:
 		s.sawDelay(e.after)
 	case *TimeoutError:
-		if s.timeout == nil {
-			s.timeout = e
-		}
+		s.sawTimeout(e)
 	case *RetryError:
 		s.retried = true
 	default:
@@ -249,12 +270,8 @@ func (s *signals) sawCode(c Code, src error) {
 
 // sawContext records the first context error, by its code.
 func (s *signals) sawContext(err error) {
-	if s.ctx != 0 {
-		return
-	}
-	s.ctx = CodeDeadlineExceeded
-	if err == context.Canceled {
-		s.ctx = CodeCancelled
+	if s.ctx == 0 {
+		s.ctx = contextCode(err)
 	}
 }
 
@@ -266,6 +283,13 @@ func (s *signals) sawLeaf(err error) {
 	}
 	if d, ok := leafDecision(err); ok {
 		s.sawNet(d)
+	}
+}
+
+// sawTimeout records the first *TimeoutError.
+func (s *signals) sawTimeout(e *TimeoutError) {
+	if s.timeout == nil {
+		s.timeout = e
 	}
 }
 

@@ -75,15 +75,15 @@ func (w *window) success(k int) {
 }
 
 // isBackpressure reports an answer that asks the client to slow down: 429
-// (Too Many Requests), 503 (Service Unavailable), or MLflow's 400 when its
-// database connection pool ran dry (see poolTimedOut).
+// (Too Many Requests), 503 (Service Unavailable), or any answer the backend
+// calls TEMPORARILY_UNAVAILABLE (the mlflow package's overloaded database,
+// answered 400 by MLflow).
 func isBackpressure(err error) bool {
 	switch HTTPStatusOf(err) {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true
-	case http.StatusBadRequest:
-		e := AsError(err)
-		return e != nil && poolTimedOut(e)
+	case 0:
+		return false
 	}
-	return false
+	return CodeOf(err) == CodeTemporarilyUnavailable
 }

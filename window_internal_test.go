@@ -63,7 +63,7 @@ func TestIsBackpressure(t *testing.T) {
 		{New(CodeInternalError, "x").withObserved(500, 0), false},
 		{New(CodeInternalError, "x").withObserved(502, 0), false},
 		{errors.New("connection refused"), false},
-		{Decoder{}.DecodeError(400, nil, []byte(`{"error_code":"BAD_REQUEST","message":"QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00"}`)), true},
+		{New(CodeTemporarilyUnavailable, "the database is overloaded").WithHTTPStatus(400), true}, // mlflow's overloaded
 		{Decoder{}.DecodeError(400, nil, []byte(`{"error_code":"BAD_REQUEST","message":"no"}`)), false},
 	} {
 		assert.Equal(t, tc.want, isBackpressure(tc.err), "%v (%d)", tc.err, HTTPStatusOf(tc.err))

@@ -41,17 +41,26 @@ import (
 // WriteError). An *Error with code 0 or a code MLflow does not define comes
 // back as INTERNAL_ERROR with its name ("OK", or the number) kept.
 
-// reservedKey reports whether key is a member name of the format.
-func reservedKey(key string, problem bool) bool {
-	switch key {
-	case "error_code":
-		return true
-	case "message":
-		return !problem
-	case "status", "detail":
-		return problem
+// formatMember is a member of a format that is no detail, and its role in
+// decoding.
+type formatMember struct {
+	key  string
+	role uint8
+}
+
+// The members of each format: MLflow JSON's and problem+json's.
+var (
+	mlflowMembers  = []formatMember{{"error_code", roleCode}, {"message", roleMessage}}
+	problemMembers = []formatMember{{"error_code", roleCode}, {"detail", roleMessage}, {"status", roleStatus}}
+)
+
+// formatMembers returns the members of MLflow JSON, or of problem+json when
+// problem is true.
+func formatMembers(problem bool) []formatMember {
+	if problem {
+		return problemMembers
 	}
-	return false
+	return mlflowMembers
 }
 
 // escapedKey reports whether a detail key is a member name preceded by zero
@@ -61,14 +70,7 @@ func escapedKey[K string | []byte](key K, problem bool) bool {
 	for i < len(key) && key[i] == '_' {
 		i++
 	}
-	if i == len(key) {
-		return false
-	}
-	switch key[i] {
-	case 'e', 'm', 's', 'd':
-		return reservedKey(string(key[i:]), problem)
-	}
-	return false
+	return i < len(key) && roleOf(key[i:], problem) != roleDetail
 }
 
 // MarshalJSON encodes e as MLflow JSON, {"error_code":...,"message":...,
@@ -121,17 +123,24 @@ func (e *Error) sortedDetails(list []detail, problem bool) ([]detail, int) {
 	n := 0
 	for k, v := range all {
 		d := detail{key: k, value: v, escaped: escapedKey(k, problem), plain: jsonwire.SafePrefix(k) == len(k)}
-		n += 4 + len(k) + len(v) // , "" :
-		if !d.plain {
-			n += jsonwire.QuotedLen(k) - len(k) - 2
-		}
-		if d.escaped {
-			n++
-		}
+		n += 2 + d.quotedKeyLen() + len(v) // , :
 		list = append(list, d)
 	}
 	sortDetails(list)
 	return list, n
+}
+
+// quotedKeyLen is the length of the key as appendKey writes it, with its
+// quotes.
+func (d *detail) quotedKeyLen() int {
+	n := len(d.key) + 2
+	if !d.plain {
+		n = jsonwire.QuotedLen(d.key)
+	}
+	if d.escaped {
+		n++
+	}
+	return n
 }
 
 // sortDetails sorts details by key with an insertion sort: details are few.
@@ -178,21 +187,27 @@ func (e *Error) nameLen() int {
 // brace. In problem+json (problem true) the members type, title and instance
 // are left out: the caller writes them in front.
 func appendDetails(b []byte, details []detail, problem bool) []byte {
-	for _, d := range details {
+	for i := range details {
+		d := &details[i]
 		if problem && isProblemMember(d.key) {
 			continue
 		}
 		b = append(b, ',', '"')
-		if d.escaped {
-			b = append(b, '_')
-		}
-		if d.plain {
-			b = append(b, d.key...)
-		} else {
-			b = jsonwire.AppendEscaped(b, d.key)
-		}
+		b = d.appendKey(b)
 		b = append(b, '"', ':')
 		b = append(b, d.value...)
 	}
 	return append(b, '}')
+}
+
+// appendKey appends the detail's key, escaped as JSON, with the leading
+// underscore the format's rule adds to a member's name.
+func (d *detail) appendKey(b []byte) []byte {
+	if d.escaped {
+		b = append(b, '_')
+	}
+	if d.plain {
+		return append(b, d.key...)
+	}
+	return jsonwire.AppendEscaped(b, d.key)
 }

@@ -1,6 +1,7 @@
 package mlerr
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -36,15 +37,13 @@ const (
 	roleStatus
 )
 
-// roleOf gives the role of the member named key.
-func roleOf(key []byte, problem bool) uint8 {
-	switch {
-	case string(key) == "error_code":
-		return roleCode
-	case !problem && string(key) == "message", problem && string(key) == "detail":
-		return roleMessage
-	case problem && string(key) == "status":
-		return roleStatus
+// roleOf gives the role of the member named key: that of a member of the
+// format (formatMembers), else roleDetail.
+func roleOf[K string | []byte](key K, problem bool) uint8 {
+	for _, m := range formatMembers(problem) {
+		if string(key) == m.key {
+			return m.role
+		}
 	}
 	return roleDetail
 }
@@ -70,17 +69,9 @@ func decodeMembers(body []byte, problem bool, status int) (e *Error, memberStatu
 	l := newLayout(body, members, problem, roles[:0])
 	e = newWireError()
 	name := l.fill(e, body, members, problem)
-	if l.statusAt >= 0 {
-		memberStatus = statusValue(&members[l.statusAt], body)
-	}
-	if status == 0 {
-		status = memberStatus
-	}
-	kind := jsonwire.Null
-	if l.codeAt >= 0 {
-		kind = members[l.codeAt].Kind
-	}
-	e.code, e.x.wire.name = resolveCode(kind, name, status)
+	memberStatus = l.memberStatus(members, body)
+	// The status observed decides the code, else the status member.
+	e.code, e.x.wire.name = resolveCode(l.codeKind(members), name, cmp.Or(status, memberStatus))
 	return e, memberStatus, true
 }
 
@@ -91,38 +82,38 @@ type layout struct {
 	roles                    []uint8
 	codeAt, msgAt, statusAt  int // -1: no such member
 	strLen, rawLen, nDetails int
-	// detailIsMessage: with no message member, the last "detail" member (as
-	// FastAPI sends) is the message, and no "detail" member is a detail.
+	// detailAt is the last detail named "detail" (-1: none). detailIsMessage:
+	// with no message member, that member (as FastAPI sends) is the message,
+	// and no "detail" member is a detail.
+	detailAt        int
 	detailIsMessage bool
 }
+
+// fallbackMessageKey names the detail that is the message of an MLflow JSON
+// body without a message member.
+const fallbackMessageKey = "detail"
 
 // newLayout makes the first pass, appending the roles to roles.
 func newLayout(body []byte, members []jsonwire.Member, problem bool, roles []uint8) layout {
 	if len(members) > cap(roles) {
 		roles = make([]uint8, 0, len(members))
 	}
-	l := layout{codeAt: -1, msgAt: -1, statusAt: -1}
-	detailAt := -1
+	l := layout{codeAt: -1, msgAt: -1, statusAt: -1, detailAt: -1}
 	for i := range members {
 		m := &members[i]
 		key := m.Key(body)
 		role := roleOf(key, problem)
 		roles = append(roles, role) // a local, not l.roles: roles stays on the caller's stack
-		l.add(i, role, len(key), m.ValueLen())
-		if role == roleDetail && !problem && string(key) == "detail" {
-			detailAt = i
-		}
+		l.add(i, role, key, m.ValueLen())
 	}
 	l.roles = roles
-	if l.msgAt < 0 && detailAt >= 0 {
-		l.msgAt, l.detailIsMessage = detailAt, true
-	}
+	l.takeDetailAsMessage()
 	return l
 }
 
-// add notes that member i, whose key and value are keyLen and valueLen long,
-// has the role role.
-func (l *layout) add(i int, role uint8, keyLen, valueLen int) {
+// add notes that member i, named key, whose value is valueLen long, has the
+// role role.
+func (l *layout) add(i int, role uint8, key []byte, valueLen int) {
 	switch role {
 	case roleCode:
 		l.codeAt = i
@@ -131,10 +122,51 @@ func (l *layout) add(i int, role uint8, keyLen, valueLen int) {
 	case roleStatus:
 		l.statusAt = i
 	default:
-		l.nDetails++
-		l.strLen += keyLen
-		l.rawLen += valueLen
+		l.addDetail(i, key, valueLen)
 	}
+}
+
+// addDetail counts the detail i, named key, in the sizes, and notes where
+// the last "detail" member is. (In problem+json, "detail" is the message
+// member and never comes here.)
+func (l *layout) addDetail(i int, key []byte, valueLen int) {
+	l.nDetails++
+	l.strLen += len(key)
+	l.rawLen += valueLen
+	if string(key) == fallbackMessageKey {
+		l.detailAt = i
+	}
+}
+
+// takeDetailAsMessage makes the last "detail" member the message when there
+// is no message member.
+func (l *layout) takeDetailAsMessage() {
+	if l.msgAt < 0 && l.detailAt >= 0 {
+		l.msgAt, l.detailIsMessage = l.detailAt, true
+	}
+}
+
+// isDetail reports whether member i, named key, is a detail: not a member
+// of the format, nor a "detail" member taken as the message.
+func (l *layout) isDetail(i int, key []byte) bool {
+	return l.roles[i] == roleDetail && !(l.detailIsMessage && string(key) == fallbackMessageKey)
+}
+
+// memberStatus is the status member's value when it is an HTTP status, else
+// 0.
+func (l *layout) memberStatus(members []jsonwire.Member, body []byte) int {
+	if l.statusAt < 0 {
+		return 0
+	}
+	return statusValue(&members[l.statusAt], body)
+}
+
+// codeKind is the kind of the error_code member's value, Null without one.
+func (l *layout) codeKind(members []jsonwire.Member) jsonwire.Kind {
+	if l.codeAt < 0 {
+		return jsonwire.Null
+	}
+	return members[l.codeAt].Kind
 }
 
 // keyAt locates one detail in fill's buffers: its key in the strings, its
@@ -150,23 +182,26 @@ func (l *layout) fill(e *Error, body []byte, members []jsonwire.Member, problem 
 	var karr [16]keyAt
 	keys, raw := l.writeDetails(&sb, karr[:0], body, members, problem)
 	m0 := sb.Len()
-	if l.msgAt >= 0 {
-		members[l.msgAt].WriteText(&sb, body)
-	}
+	writeText(&sb, members, l.msgAt, body)
 	n0 := sb.Len()
-	if l.codeAt >= 0 {
-		members[l.codeAt].WriteText(&sb, body)
-	}
+	writeText(&sb, members, l.codeAt, body)
 	all := sb.String()
-	if l.nDetails > 0 {
-		details := make(map[string]json.RawMessage, l.nDetails)
-		for _, k := range keys {
-			details[all[k.start:k.end]] = json.RawMessage(raw[k.raw0:k.raw1:k.raw1])
-		}
-		e.x.wire.details = details
-	}
+	e.x.wire.details = l.details(all, keys, raw)
 	e.message = all[m0:n0]
 	return all[n0:]
+}
+
+// details makes the map of the details whose keys lie in strs and values in
+// raw; nil when the object has no detail.
+func (l *layout) details(strs string, keys []keyAt, raw []byte) map[string]json.RawMessage {
+	if l.nDetails == 0 {
+		return nil
+	}
+	details := make(map[string]json.RawMessage, l.nDetails)
+	for _, k := range keys {
+		details[strs[k.start:k.end]] = json.RawMessage(raw[k.raw0:k.raw1:k.raw1])
+	}
+	return details
 }
 
 // writeDetails writes the detail keys to sb (a key escaped by the format's
@@ -178,24 +213,35 @@ func (l *layout) writeDetails(sb *strings.Builder, keys []keyAt, body []byte, me
 	}
 	raw := make([]byte, 0, l.rawLen)
 	for i := range members {
-		if l.roles[i] != roleDetail {
-			continue
-		}
 		m := &members[i]
 		key := m.Key(body)
-		if l.detailIsMessage && string(key) == "detail" {
+		if !l.isDetail(i, key) {
 			continue
 		}
-		if escapedKey(key, problem) { // "_message" is the detail "message"
-			key = key[1:]
-		}
 		k0 := sb.Len()
-		sb.Write(key)
+		sb.Write(unescapeKey(key, problem))
 		r0 := len(raw)
 		raw = m.AppendValue(raw, body)
 		keys = append(keys, keyAt{k0, sb.Len(), r0, len(raw)})
 	}
 	return keys, raw
+}
+
+// unescapeKey returns a detail's key without the leading underscore that
+// the format's rule added to a member's name: "_message" is the detail
+// "message".
+func unescapeKey(key []byte, problem bool) []byte {
+	if escapedKey(key, problem) {
+		return key[1:]
+	}
+	return key
+}
+
+// writeText writes the text of member i's value to sb, nothing when i is -1.
+func writeText(sb *strings.Builder, members []jsonwire.Member, i int, body []byte) {
+	if i >= 0 {
+		members[i].WriteText(sb, body)
+	}
 }
 
 // valueLen is the length of member i's value, 0 when i is -1.
@@ -240,14 +286,16 @@ func parseDigits(s string) (int64, bool) {
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
+		if !isDigit(s[i]) {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + int64(s[i]-'0')
 	}
 	return n, true
 }
+
+// isDigit reports whether c is an ASCII decimal digit.
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // resolveCode turns the error_code member (text is its string value or JSON
 // text, kind its kind) into a code and, when the code does not name it, the
@@ -257,30 +305,46 @@ func resolveCode(kind jsonwire.Kind, text string, status int) (Code, string) {
 	case jsonwire.Null:
 		return CodeForHTTPStatus(status), ""
 	case jsonwire.String:
-		if text == "" {
-			return CodeForHTTPStatus(status), ""
-		}
-		if c, ok := codeByName[text]; ok {
-			return c, ""
-		}
-		return codeFromNumber(text)
+		return codeFromString(text, status)
 	case jsonwire.Number:
 		return codeFromNumber(text)
 	}
 	return CodeInternalError, text
 }
 
-// codeFromNumber reads an error_code that may be an integer: 100 to 599 is
-// an HTTP status, a code number MLflow defines is that code, and anything
-// else gives INTERNAL_ERROR with text kept as the name.
+// codeFromString reads an error_code string: "" leaves the code to the
+// status, one of MLflow's names gives its code, and any other text is read
+// as codeFromNumber reads it.
+func codeFromString(text string, status int) (Code, string) {
+	if text == "" {
+		return CodeForHTTPStatus(status), ""
+	}
+	if c, ok := codeByName[text]; ok {
+		return c, ""
+	}
+	return codeFromNumber(text)
+}
+
+// codeFromNumber reads an error_code that may be an integer (see
+// codeForNumber); anything else gives INTERNAL_ERROR with text kept as the
+// name.
 func codeFromNumber(text string) (Code, string) {
-	n, ok := parseInteger(text)
-	switch {
-	case !ok:
-	case n >= 100 && n <= 599:
-		return CodeForHTTPStatus(int(n)), ""
-	case n > 0 && n <= maxCodeNumber && Code(n).Known():
-		return Code(n), ""
+	if n, ok := parseInteger(text); ok {
+		if c := codeForNumber(n); c != 0 {
+			return c, ""
+		}
 	}
 	return CodeInternalError, text
+}
+
+// codeForNumber is the code an integer error_code gives: 100 to 599 is an
+// HTTP status, a code number MLflow defines is that code; 0 for any other.
+func codeForNumber(n int64) Code {
+	switch {
+	case n >= 100 && n <= 599:
+		return CodeForHTTPStatus(int(n))
+	case n > 0 && n <= maxCodeNumber && Code(n).Known():
+		return Code(n)
+	}
+	return 0
 }

@@ -27,20 +27,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	problem := r != nil && prefersProblem(r.Header.Values("Accept"))
-	a := answerFor(err, problem)
-	h := w.Header()
-	contentType := "application/json"
+	answerFor(err, problem).write(w, problem)
+}
+
+// contentType is the Content-Type of problem+json, or of MLflow JSON.
+func contentType(problem bool) string {
 	if problem {
-		contentType = problemMediaType
+		return problemMediaType
 	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(a.body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	if a.retryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64((a.retryAfter+time.Second-1)/time.Second), 10))
-	}
-	w.WriteHeader(a.status)
-	_, _ = w.Write(a.body)
+	return "application/json"
 }
 
 // answer is what WriteError writes: the status, the body and the delay of
@@ -49,6 +44,20 @@ type answer struct {
 	status     int
 	body       []byte
 	retryAfter time.Duration
+}
+
+// write writes a as the response, its body in problem+json or MLflow JSON;
+// the Retry-After header is in whole seconds, rounded up.
+func (a answer) write(w http.ResponseWriter, problem bool) {
+	h := w.Header()
+	h.Set("Content-Type", contentType(problem))
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	if a.retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((a.retryAfter+time.Second-1)/time.Second), 10))
+	}
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
 }
 
 // answerFor chooses what to write for err: the error of its chain that gives
@@ -111,33 +120,39 @@ func (e *Error) marshal(problem bool) []byte {
 
 // clampErrorStatus makes a status that is no error status 500.
 func clampErrorStatus(status int) int {
-	if status < 400 || status > 599 {
-		return http.StatusInternalServerError
+	switch statusClass(status) {
+	case 4, 5:
+		return status
 	}
-	return status
+	return http.StatusInternalServerError
 }
 
 // prefersProblem reports whether Accept headers give
 // application/problem+json a quality above zero and at least that of
 // application/json.
 func prefersProblem(accept []string) bool {
-	qProblem, qJSON := -1.0, -1.0
+	q := acceptQualities{problem: -1, json: -1}
 	for _, line := range accept {
 		for _, rng := range strings.Split(line, ",") {
-			mt, params, _ := strings.Cut(rng, ";")
-			mt = strings.ToLower(strings.TrimSpace(mt))
-			if mt != problemMediaType && mt != "application/json" {
-				continue
-			}
-			q := acceptQuality(params)
-			if mt == problemMediaType {
-				qProblem = max(qProblem, q)
-			} else {
-				qJSON = max(qJSON, q)
-			}
+			q.add(rng)
 		}
 	}
-	return qProblem > 0 && qProblem >= qJSON
+	return q.problem > 0 && q.problem >= q.json
+}
+
+// acceptQualities are the highest qualities Accept headers give
+// application/problem+json and application/json; -1 when they name none.
+type acceptQualities struct{ problem, json float64 }
+
+// add reads one media range of an Accept header.
+func (q *acceptQualities) add(rng string) {
+	mt, params, _ := strings.Cut(rng, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case problemMediaType:
+		q.problem = max(q.problem, acceptQuality(params))
+	case "application/json":
+		q.json = max(q.json, acceptQuality(params))
+	}
 }
 
 // acceptQuality returns the q parameter of a media range's parameters, 1
@@ -148,12 +163,18 @@ func acceptQuality(params string) float64 {
 		p, params, _ = strings.Cut(params, ";")
 		k, v, _ := strings.Cut(p, "=")
 		if strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || q < 0 || q > 1 {
-				return 1
-			}
-			return q
+			return parseQuality(v)
 		}
 	}
 	return 1
+}
+
+// parseQuality reads a q parameter's value, 1 when it is unreadable or
+// below 0 or above 1.
+func parseQuality(v string) float64 {
+	q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || q < 0 || q > 1 {
+		return 1
+	}
+	return q
 }

@@ -172,15 +172,23 @@ func TestCrashRecovery(t *testing.T) {
 		require.GreaterOrEqual(t, r.recoveredPoints, r.ackedPoints, "round %d: an acknowledged point is missing", i)
 
 		// Upload what the log holds, interrupted at random, then resumed.
+		// Requests of up to 50 points join 25 stored batches; an
+		// interrupted request whose answer was lost (applyThenFail) is
+		// pending in the cursor when the log grows in the next round.
+		limits := WithBatchLimits(BatchLimits{Metrics: 50})
 		if rng.IntN(2) == 0 {
-			fb.failCall = fb.calls + 1 + rng.IntN(3)
-			if _, err := Replay(context.Background(), dir, fb, WithRetry(noRetry)); err != nil {
+			fail := &fb.failCall
+			if rng.IntN(2) == 0 {
+				fail = &fb.applyThenFailCall
+			}
+			*fail = fb.calls + 1 + rng.IntN(3)
+			if _, err := Replay(context.Background(), dir, fb, WithRetry(noRetry), limits); err != nil {
 				require.ErrorIs(t, err, errInjected)
 				r.replayInterrupted = true
 			}
-			fb.failCall = 0
+			fb.failCall, fb.applyThenFailCall = 0, 0
 		}
-		_, err := Replay(context.Background(), dir, fb, WithRetry(noRetry))
+		_, err := Replay(context.Background(), dir, fb, WithRetry(noRetry), limits)
 		require.NoError(t, err)
 		checkRemote(t, fb, maxStep)
 

@@ -24,9 +24,13 @@ type cursor struct {
 	// Batches is the number of the log's records uploaded (in log order).
 	Batches int `json:"batches"`
 	// Offset is the log offset just after the last uploaded record.
-	Offset   int64 `json:"offset"`
-	Items    int   `json:"items"`
-	Rejected int   `json:"rejected,omitempty"`
+	Offset int64 `json:"offset"`
+	// Pending, when above Batches, is the last record of the request being
+	// sent (records Batches+1..Pending): a replay resumes by sending exactly
+	// that request again (see uploader).
+	Pending  int `json:"pending,omitempty"`
+	Items    int `json:"items"`
+	Rejected int `json:"rejected,omitempty"`
 	// EndedStatus and EndedAt are the final status and end time sent.
 	EndedStatus string    `json:"ended_status,omitempty"`
 	EndedAt     time.Time `json:"ended_at,omitzero"`
@@ -110,9 +114,13 @@ func readCursors(runDir string) ([]SyncState, error) {
 		if err := json.Unmarshal(data, &c); err != nil || c.Version != 1 {
 			return states, corrupted(path, 0, "sync cursor does not decode")
 		}
+		uploaded, err := readLines(uploadedPath(runDir, c.Target))
+		if err != nil {
+			return states, err
+		}
 		states = append(states, SyncState{
 			Target: c.Target, RemoteRunID: c.RemoteRunID, Batches: c.Batches, Items: c.Items,
-			Rejected: c.Rejected, EndedStatus: c.EndedStatus, Updated: c.Updated,
+			Rejected: c.Rejected, EndedStatus: c.EndedStatus, Updated: c.Updated, Artifacts: countFor(uploaded, c.RemoteRunID),
 		})
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].Target < states[j].Target })

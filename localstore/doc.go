@@ -10,7 +10,10 @@
 //	<root>/MLERR_STORE             marker written by Open
 //	<root>/<run-id>/manifest.json  spec, status and times, replaced atomically
 //	<root>/<run-id>/log            the run's batches, append-only
-//	<root>/<run-id>/sync/          one replay cursor per upload target
+//	<root>/<run-id>/sync/          one replay cursor per upload target (and the list of
+//	                               artifacts uploaded to it, <target>.artifacts.jsonl)
+//	<root>/<run-id>/artifacts/     the run's artifacts (Store.WriteArtifact), by path
+//	<root>/<run-id>/artifacts.jsonl one line per artifact stored: path, size, CRC-32C
 //
 // # Durability
 //
@@ -30,6 +33,15 @@
 // record is not a torn tail but corruption in the middle of the log: it is
 // reported as an error of kind ErrCorrupted (code DATA_LOSS), never skipped.
 //
+// An artifact is written to a temporary file in the run's directory
+// (.partial-*), fsynced, renamed to its place, and only then recorded in
+// artifacts.jsonl (appended, fsynced): a crash mid-copy leaves at most a
+// temporary file, which nothing reads. Replay uploads the recorded files
+// after the run's batches, checking each file's size and checksum first
+// (a mismatch is an ErrCorrupted error naming it), and appends each one
+// uploaded to the target's list before the next, so an interrupted replay
+// uploads none twice.
+//
 // The manifest and the replay cursors are replaced atomically (write a
 // temporary file, fsync, rename, fsync the directory), so a reader sees the
 // old version or the new one, never a mix.
@@ -46,6 +58,53 @@
 // order they were logged, so Replay, which sends the log in order, leaves
 // the tag's last value on the server. Metric points may be in the log out
 // of step order; MLflow orders a metric's history by step and time stamp.
+// Further guarantees: a failed write is cut back before its error is
+// returned, so no partial record is ever left in the middle of the log; a
+// retried batch (the same Seq, the same items) is acknowledged without
+// being written twice, and a resumed run gets RunInfo.LastSeq so the Run
+// numbers its batches after the log's; a run open for writing is locked
+// (flock), a second writer gets ErrLocked, and the lock dies with the
+// process.
+//
+// # Training offline
+//
+//	store, err := localstore.Open("mlruns-offline")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer store.Close()
+//	run, err := mlerr.NewRun(ctx, store, mlerr.WithRunName("resnet"), mlerr.WithExperiment("vision"))
+//	...
+//	run.Close(ctx) // flushes, marks the run FINISHED
+//
+// Then, from any machine that reaches the server, `mlerr sync
+// mlruns-offline` (see the mlerr command) or Replay uploads it.
+//
+// # Replay: exactly once, resumable
+//
+// Replay(ctx, dir, backend, opts...) uploads one run (dir is a run
+// directory) or every run of a store (dir is the store), oldest first, to
+// any mlerr.Backend. Batches are sent in log order with Seq = their position
+// in the log; after each acknowledged batch a per-target cursor (which
+// remote run, how many batches) is saved atomically in the run's sync/
+// directory. An interrupted replay resumes the same remote run
+// (RunSpec.RunID) from the first unacknowledged batch; a batch whose answer
+// was lost is sent again with the same Seq, which the backend stores once.
+// Items the server rejects (a *mlerr.BatchError) are reported, written to
+// sync/<target>.rejected.jsonl, and not retried. Each call to the backend
+// goes through mlerr.Retry (WithRetry). A run still running can be synced
+// again later: only the new batches go. WithTarget keeps separate cursors
+// per server; `mlerr sync` uses the tracking URI.
+//
+// # Spilling a full queue to disk
+//
+// OpenSpool(dir) is a durable FIFO (an mlerr.Spool) for the Run's spill
+// policy: during a long outage the queue overflows to disk instead of
+// dropping points, and drains in order when the server is back:
+//
+//	spool, err := localstore.OpenSpool("spool")
+//	...
+//	run, err := mlerr.NewRun(ctx, backend, mlerr.WithFullPolicy(mlerr.Spill(spool)))
 //
 // # Permissions
 //

@@ -27,12 +27,20 @@ type RunSummary struct {
 	// count its items by kind (Metrics is the number of metric points).
 	Batches               int
 	Metrics, Params, Tags int
+	// RunTags is the number of the run's own tags, given when it started
+	// (mlerr.WithTags, RunSpec.Tags), which are in its manifest, not its
+	// log.
+	RunTags int
 	// Bytes is the size of the good part of the log.
 	Bytes int64
 	// TornTail is true when the log ends with a torn tail (left by a crash,
 	// cut when the run is next resumed), or when its last record is being
 	// written as List reads it.
 	TornTail bool
+	// Artifacts is the number of the run's artifacts (files logged with
+	// Run.LogArtifact and the like), ArtifactBytes their size.
+	Artifacts     int
+	ArtifactBytes int64
 	// Sync is the state of the uploads of the run, one per target.
 	Sync []SyncState
 	// Err is why the run could not be read (an ErrCorrupted error, say); the
@@ -65,6 +73,8 @@ type SyncState struct {
 	// Items is the number of items uploaded, Rejected the number the
 	// target rejected.
 	Items, Rejected int
+	// Artifacts is the number of the run's artifacts uploaded.
+	Artifacts int
 	// EndedStatus is the final status sent to the target, empty when none was.
 	EndedStatus string
 	// Updated is when the cursor was last saved.
@@ -73,7 +83,7 @@ type SyncState struct {
 
 // complete reports whether the state covers every batch and the end of r.
 func (s SyncState) complete(r RunSummary) bool {
-	return s.Batches >= r.Batches && (r.Status == StatusRunning || s.EndedStatus == r.Status)
+	return s.Batches >= r.Batches && s.Artifacts >= r.Artifacts && (r.Status == StatusRunning || s.EndedStatus == r.Status)
 }
 
 // List returns the runs of the store in dir, oldest first (by start time,
@@ -141,6 +151,7 @@ func Summarize(runDir string) RunSummary {
 		return r
 	}
 	r.ID, r.Name, r.Experiment, r.Status, r.StartTime, r.EndTime = m.ID, m.Name, m.Experiment, m.Status, m.StartTime, m.EndTime
+	r.RunTags = len(m.Tags)
 	r.Sync, r.Err = readCursors(runDir)
 	err = scanRun(runDir, func(rec record) error {
 		_, c, err := countBatch(rec.payload)
@@ -156,6 +167,9 @@ func Summarize(runDir string) RunSummary {
 	}, &r.TornTail)
 	if err != nil {
 		r.Err = err
+	}
+	if n, size, err := artifactTotals(runDir); r.Err == nil {
+		r.Artifacts, r.ArtifactBytes, r.Err = n, size, err
 	}
 	return r
 }

@@ -66,15 +66,19 @@ type Progress struct {
 	Items, TotalItems int
 	// Done is true on the last report of a run.
 	Done bool
+	// ArtifactBytes counts the bytes of the run's artifacts this replay
+	// uploaded, of TotalArtifactBytes it had to (after its batches).
+	ArtifactBytes, TotalArtifactBytes int64
 }
 
 // ReplayReport says what a replay did.
 type ReplayReport struct {
 	// Runs has one entry per run considered, in upload order.
 	Runs []RunReport
-	// Batches and Items count what this replay uploaded, over every run;
-	// Rejected counts the items the target rejected.
-	Batches, Items, Rejected int
+	// Batches and Items count what this replay uploaded, over every run
+	// (stored batches and their items), Requests the WriteBatch calls that
+	// carried them; Rejected counts the items the target rejected.
+	Batches, Items, Requests, Rejected int
 	// Elapsed is the replay's duration.
 	Elapsed time.Duration
 }
@@ -90,14 +94,24 @@ type RunReport struct {
 	AlreadySynced bool
 	// SkippedBatches counts the batches an earlier replay uploaded.
 	SkippedBatches int
-	// Batches and Items count what this replay uploaded.
-	Batches, Items int
+	// Batches and Items count what this replay uploaded: stored batches
+	// and their items. Requests counts the WriteBatch calls that carried
+	// them (see BatchLimits).
+	Batches, Items, Requests int
 	// Rejected are the items the target rejected (they are not retried; they
 	// are also appended to the run's sync/<target>.rejected.jsonl).
 	Rejected []Rejection
+	// Artifacts and ArtifactBytes count the artifacts this replay uploaded.
+	Artifacts     int
+	ArtifactBytes int64
 	// Ended is the final status this replay sent, empty when it sent none
 	// (the run is still running locally, or its end was sent before).
 	Ended string
+	// GoneRunID is the remote run an earlier replay uploaded the run to,
+	// when the target no longer has it (it was deleted; see RunChecker):
+	// the run is then not uploaded, unless WithForce, which uploads it again
+	// as a new run (Created, RemoteID).
+	GoneRunID string
 	// ForkParentUnsynced is true when the run's fork parent has not been
 	// uploaded to the target, so the remote run was started without it.
 	ForkParentUnsynced bool
@@ -108,8 +122,8 @@ type RunReport struct {
 
 // Rejection is an item the target rejected.
 type Rejection struct {
-	// Seq is the remote batch number (the batch's position in the log,
-	// from 1).
+	// Seq is the remote batch number: the position in the log (from 1) of
+	// the last stored batch of the request that carried the item.
 	Seq    uint64
 	Item   mlerr.Item
 	Reason string
@@ -125,11 +139,15 @@ type Rejection struct {
 //
 // For each run, Replay starts the remote run (resuming the one an earlier
 // replay created, by RunSpec.RunID), then sends the log's batches in order,
-// numbering them by their position in the log (Seq 1, 2, ...), so a batch
-// sent again after an interruption has the same Seq and the backend stores
-// it once. After each batch the backend acknowledged, a cursor is saved
-// atomically in the run's directory (per target, see WithTarget): the next
-// replay skips what it covers. Items the backend rejects (a *BatchError) are
+// joining consecutive stored batches into requests as large as the
+// target takes (BatchLimits: MLflow's, 1000 metrics a request, by default),
+// however small the stored batches were. A request's Seq is the position
+// in the log of its last stored batch, and a request is recorded in the
+// cursor before it is sent, so that one sent again after an interruption
+// is the same batches under the same Seq and the backend stores it once.
+// After each request the backend acknowledged, the cursor (saved
+// atomically in the run's directory, per target, see WithTarget) moves past
+// it: the next replay skips what it covers. Items the backend rejects (a *BatchError) are
 // recorded in the report and in the run's rejection file and not sent again.
 // When the run has ended locally, its status and end time are sent last.
 //
@@ -158,6 +176,7 @@ func Replay(ctx context.Context, dir string, b mlerr.Backend, opts ...ReplayOpti
 		report.Runs = append(report.Runs, rr)
 		report.Batches += rr.Batches
 		report.Items += rr.Items
+		report.Requests += rr.Requests
 		report.Rejected += len(rr.Rejected)
 		if err != nil {
 			report.Elapsed = r.now().Sub(start)
@@ -178,6 +197,8 @@ type replayer struct {
 	only     map[string]bool
 	now      func() time.Time
 	policy   mlerr.Policy
+	limits   BatchLimits
+	force    bool // WithForce
 
 	total, done int // items to upload, uploaded
 }
@@ -228,7 +249,11 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if rr.Err != nil {
 		return rr, nil
 	}
-	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) {
+	gone, stop, err := r.remoteGone(ctx, &p, &rr)
+	if stop {
+		return rr, err
+	}
+	if p.has && p.cur.Batches >= sum.Batches && (sum.Status == StatusRunning || p.cur.EndedStatus == sum.Status && p.cur.EndedAt.Equal(sum.EndTime)) && noArtifactsLeft(sum.Dir, r.target, p.cur.RemoteRunID) {
 		rr.AlreadySynced, rr.SkippedBatches = true, p.cur.Batches
 		return rr, nil
 	}
@@ -246,6 +271,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 		rr.Err = err
 		return rr, nil
 	}
+	cur, has = forgetGone(cur, has, gone, rr.GoneRunID)
 	m, err := readManifest(sum.Dir)
 	if err != nil {
 		rr.Err = err
@@ -253,7 +279,7 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	}
 	spec := mlerr.RunSpec{
 		RunID: cur.RemoteRunID, Name: m.Name, Experiment: m.Experiment,
-		Tags: m.Tags, StartTime: m.StartTime,
+		Tags: remoteTags(m.Tags, sum.ID), StartTime: m.StartTime,
 	}
 	if m.ForkParent != "" {
 		pc, ok, _ := readCursor(filepath.Join(filepath.Dir(sum.Dir), m.ForkParent), r.target)
@@ -290,43 +316,8 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	prog := Progress{Run: sum.ID, RunIndex: index, Runs: runs, Batches: cur.Batches, TotalBatches: sum.Batches, TotalItems: r.total}
 	r.report(prog)
 
-	idx := 0
-	err = scanRun(sum.Dir, func(rec record) error {
-		idx++
-		if idx <= cur.Batches {
-			if idx == cur.Batches && rec.end() != cur.Offset {
-				return corrupted(filepath.Join(sum.Dir, logFile), rec.off, "the log does not match its sync cursor (batch %d ends at %d, cursor says %d)", idx, rec.end(), cur.Offset)
-			}
-			return nil
-		}
-		_, items, err := decodeBatch(rec.payload)
-		if err != nil {
-			return err
-		}
-		seq := uint64(idx)
-		rejected, err := r.send(ctx, mlerr.Batch{RunID: info.RunID, Seq: seq, Items: items})
-		if err != nil {
-			return callerError{backendError{err}}
-		}
-		if len(rejected) > 0 {
-			if err := appendRejections(sum.Dir, r.target, rejected, mode); err != nil {
-				return callerError{err}
-			}
-		}
-		cur.Batches, cur.Offset, cur.Updated = idx, rec.end(), r.now()
-		cur.Items += len(items) - len(rejected)
-		cur.Rejected += len(rejected)
-		if err := writeCursor(sum.Dir, cur, mode); err != nil {
-			return callerError{err}
-		}
-		rr.Batches++
-		rr.Items += len(items) - len(rejected)
-		rr.Rejected = append(rr.Rejected, rejected...)
-		r.done += len(items)
-		prog.Batches, prog.Items = idx, r.done
-		r.report(prog)
-		return nil
-	}, nil)
+	up := &uploader{r: r, ctx: ctx, dir: sum.Dir, remote: info.RunID, mode: mode, limits: r.limits.withDefaults(), cur: &cur, rr: &rr, prog: &prog}
+	err = up.upload()
 	var be backendError
 	if errors.As(err, &be) {
 		return rr, be.err
@@ -334,6 +325,9 @@ func (r *replayer) run(ctx context.Context, p planned, index, runs int) (RunRepo
 	if err != nil {
 		rr.Err = err
 		return rr, nil
+	}
+	if err := r.uploadArtifacts(ctx, sum.Dir, info.RunID, mode, &prog, &rr); err != nil || rr.Err != nil {
+		return rr, err
 	}
 	if sum.Status != StatusRunning && cur.Batches >= sum.Batches &&
 		(cur.EndedStatus != m.Status || !cur.EndedAt.Equal(m.EndTime)) {

@@ -60,14 +60,16 @@ func TestReplayUploadsARun(t *testing.T) {
 
 	r := fb.run(rr.RemoteID)
 	checkExactlyOnce(t, r, 50)
-	assert.Equal(t, []uint64{1, 2, 3, 4, 5}, r.seqs, "remote seqs are log positions")
+	assert.Equal(t, []uint64{5}, r.seqs, "one request of 50 points; its seq is the log position of its last batch")
+	assert.Equal(t, 1, rr.Requests)
+	assert.Equal(t, 1, rep.Requests)
 	assert.Equal(t, "offline", r.spec.Name)
 	assert.Equal(t, "exp", r.spec.Experiment)
-	assert.Equal(t, map[string]string{"t": "1"}, r.spec.Tags)
+	assert.Equal(t, map[string]string{"t": "1", TagLocalRunID: id}, r.spec.Tags, "the run's tags and where it came from")
 	assert.Equal(t, mlerr.RunFinished, r.status)
 	assert.True(t, t0.Add(time.Hour).Equal(r.end))
 
-	require.Len(t, progress, 7) // start, 5 batches, done
+	require.Len(t, progress, 3) // start, 1 request, done
 	last := progress[len(progress)-1]
 	assert.Equal(t, Progress{Run: id, RunIndex: 1, Runs: 1, Batches: 5, TotalBatches: 5, Items: 50, TotalItems: 50, Done: true}, last)
 
@@ -101,7 +103,7 @@ func TestReplayResumesAfterInterruption(t *testing.T) {
 			offlineRun(t, s, mlerr.RunSpec{}, 6, 10, true)
 			fb := newFake()
 			tt.set(fb)
-			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry))
+			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry), oneEach)
 			require.ErrorIs(t, err, errInjected)
 			remote := rep.Runs[0].RemoteID
 			require.NotEmpty(t, remote)
@@ -125,6 +127,10 @@ func TestReplayResumesAfterInterruption(t *testing.T) {
 // noRetry makes one attempt per call.
 var noRetry = mlerr.Policy{MaxAttempts: 1}
 
+// oneEach sends every stored batch of the tests' runs in a request of its
+// own, as a replay did before it joined them.
+var oneEach = WithBatchLimits(BatchLimits{Metrics: 1, Params: 1, Tags: 1, Items: 1})
+
 func TestReplayRetriesTransientFailures(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -142,7 +148,7 @@ func TestReplayRetriesTransientFailures(t *testing.T) {
 			tt.set(fb)
 			var retries []mlerr.RetryEvent
 			p := mlerr.Policy{InitialDelay: mlerr.Off, OnRetry: func(e mlerr.RetryEvent) { retries = append(retries, e) }}
-			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(p))
+			rep, err := Replay(ctx, s.Dir(), fb, WithRetry(p), oneEach)
 			require.NoError(t, err)
 			assert.Len(t, retries, 1)
 			assert.Equal(t, 4, fb.calls)
@@ -200,7 +206,7 @@ func TestReplayRecordsRejections(t *testing.T) {
 		}
 		return ""
 	}
-	rep, err := Replay(ctx, s.Dir(), fb, WithReplayClock(func() time.Time { return t0 }))
+	rep, err := Replay(ctx, s.Dir(), fb, WithReplayClock(func() time.Time { return t0 }), oneEach)
 	require.NoError(t, err)
 	rr := rep.Runs[0]
 	require.Len(t, rr.Rejected, 2)
@@ -323,7 +329,7 @@ func TestReplayRemoteRunGone(t *testing.T) {
 	offlineRun(t, s, mlerr.RunSpec{}, 2, 1, true)
 	fb := newFake()
 	fb.failCall = 2
-	_, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry))
+	_, err := Replay(ctx, s.Dir(), fb, WithRetry(noRetry), oneEach)
 	require.Error(t, err)
 	// The remote run is deleted meanwhile: resuming fails, nothing is
 	// uploaded to a new run behind the user's back.

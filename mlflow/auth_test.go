@@ -16,7 +16,7 @@ import (
 var envVars = []string{
 	mlflow.EnvTrackingURI, mlflow.EnvTrackingToken, mlflow.EnvTrackingUsername, mlflow.EnvTrackingPassword,
 	mlflow.EnvInsecureTLS, mlflow.EnvServerCertPath, mlflow.EnvClientCertPath, mlflow.EnvRequestTimeout,
-	mlflow.EnvExperimentName,
+	mlflow.EnvExperimentName, mlflow.EnvExperimentID, mlflow.EnvRunID,
 }
 
 // setEnv unsets every variable the package reads, then sets env, for the

@@ -22,9 +22,14 @@ const (
 	TagParentRunID = "mlflow.parentRunId"
 	// TagForkStep is the last step of the parent that a forked run inherits.
 	TagForkStep = "mlerr.forkStep"
-	// TagStartToken identifies a StartRun request, so a runs/create whose
-	// answer was lost is found again instead of being created twice.
-	TagStartToken = "mlerr.startToken"
+	// TagIdempotencyKey is the idempotency key of a runs/create request: a
+	// digest of the RunSpec (experiment, name, start time, fork, tags) that
+	// the Backend sets on a run it creates for a RunSpec with a StartTime.
+	// When a runs/create fails with its outcome unknown (its answer lost),
+	// the next StartRun with the same spec searches for the run carrying the
+	// key instead of creating a second one. It is the only tag of the
+	// Backend's own that is not MLflow's; it carries nothing but the digest.
+	TagIdempotencyKey = "mlerr.idempotencyKey"
 )
 
 // defaultExperimentID is MLflow's "Default" experiment.
@@ -34,14 +39,20 @@ const defaultExperimentID = "0"
 // It makes one attempt per call; the mlerr.Run using it retries, which is
 // safe: log-batch resends are de-duplicated by the server, runs/update is
 // idempotent, and a run whose runs/create answer was lost is found again by
-// its start token (see StartRun). A Backend is safe for concurrent use.
+// its idempotency key (see StartRun). A Backend is safe for concurrent use.
 type Backend struct {
 	c          *Client
 	experiment string
 
-	mu      sync.Mutex
-	expIDs  map[string]string   // experiment name -> id
-	pending map[string]struct{} // start tokens of creates with unknown outcome
+	sysTags map[string]string // see systemTags
+	// experimentIDOpt is WithExperimentID's experiment.
+	experimentIDOpt string
+
+	mu        sync.Mutex
+	expIDs    map[string]string   // experiment name -> id
+	pending   map[string]struct{} // start tokens of creates with unknown outcome
+	resumeRun string              // WithResumeRun's run, until it is resumed
+	roots     map[string]string   // run id -> its artifact root in the proxy (artifacts.go)
 }
 
 var _ mlerr.Backend = (*Backend)(nil)
@@ -63,7 +74,11 @@ func NewBackend(trackingURI string, opts ...Option) (*Backend, error) {
 			return nil, err
 		}
 	}
-	return &Backend{c: c, experiment: cfg.experiment, expIDs: map[string]string{}, pending: map[string]struct{}{}}, nil
+	return &Backend{
+		c: c, experiment: cfg.experiment, sysTags: systemTags(&cfg),
+		experimentIDOpt: cfg.experimentID, resumeRun: cfg.resumeRun,
+		expIDs: map[string]string{}, pending: map[string]struct{}{},
+	}, nil
 }
 
 // Client returns the Client the Backend sends its requests with.
@@ -81,8 +96,11 @@ func (b *Backend) Rules() mlerr.Rules {
 //
 // A new run goes to the experiment spec.Experiment (else the WithExperiment
 // one, else MLflow's default experiment), created when missing. It is created
-// with spec.Name, spec.StartTime (now when zero) and spec.Tags. When
-// spec.StartTime is set, the run also carries a TagStartToken tag derived
+// with spec.Name, spec.StartTime (now when zero), spec.Tags and the system
+// tags MLflow's fluent client sets (TagUser, also sent as the run's user_id,
+// TagSourceName, TagSourceType, TagGitCommit, TagGitBranch; a tag of
+// spec.Tags wins over one of them; see WithoutSystemTags). When
+// spec.StartTime is set, the run also carries a TagIdempotencyKey tag derived
 // from the spec: if a runs/create fails in a way that leaves its outcome
 // unknown (its answer lost), the next StartRun with the same spec looks the
 // run up by that tag instead of creating a second one.
@@ -105,23 +123,16 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 	if spec.RunID != "" {
 		return b.resume(ctx, spec, tags)
 	}
+	if id := b.resumeID(); id != "" {
+		return b.resumeOnce(ctx, spec, id, tags)
+	}
 	expID, err := b.experimentID(ctx, spec.Experiment)
 	if err != nil {
 		return mlerr.RunInfo{}, err
 	}
 	info := mlerr.RunInfo{ExperimentID: expID}
-	if spec.ForkParent != "" {
-		parent, err := b.c.GetRun(ctx, spec.ForkParent)
-		switch {
-		case err == nil && parent.Info.LifecycleStage != LifecycleDeleted:
-			tags = append(tags,
-				RunTag{Key: TagParentRunID, Value: spec.ForkParent},
-				RunTag{Key: TagForkStep, Value: strconv.FormatInt(spec.ForkStep, 10)})
-		case err == nil || errors.Is(err, mlerr.CodeResourceDoesNotExist):
-			info.ForkParentMissing = true
-		default:
-			return mlerr.RunInfo{}, err
-		}
+	if tags, err = b.forkTags(ctx, spec, tags, &info); err != nil {
+		return mlerr.RunInfo{}, err
 	}
 	start := spec.StartTime
 	token := ""
@@ -129,7 +140,7 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 		start = time.Now()
 	} else {
 		token = startToken(expID, spec)
-		tags = append(tags, RunTag{Key: TagStartToken, Value: token})
+		tags = append(tags, RunTag{Key: TagIdempotencyKey, Value: token})
 		if id, ok, err := b.findStarted(ctx, expID, token); err != nil {
 			return mlerr.RunInfo{}, err
 		} else if ok {
@@ -137,22 +148,76 @@ func (b *Backend) StartRun(ctx context.Context, spec mlerr.RunSpec) (mlerr.RunIn
 			return info, nil
 		}
 	}
+	tags = b.withSystemTags(tags, spec.Tags)
 	run, err := b.c.CreateRun(ctx, CreateRunRequest{
 		ExperimentID: expID,
 		RunName:      spec.Name,
 		StartTime:    start.UnixMilli(),
 		Tags:         tags,
+		UserID:       tagValue(tags, TagUser),
 	})
 	if err != nil {
-		if token != "" && outcomeUnknown(err) {
-			b.mu.Lock()
-			b.pending[token] = struct{}{}
-			b.mu.Unlock()
-		}
+		b.createFailed(token, err)
 		return mlerr.RunInfo{}, err
 	}
 	info.RunID, info.URL = run.Info.RunID, b.runURL(expID, run.Info.RunID)
 	return info, nil
+}
+
+// forkTags checks a fork's parent and adds the tags naming it; a missing
+// or deleted parent is marked in info instead.
+func (b *Backend) forkTags(ctx context.Context, spec mlerr.RunSpec, tags []RunTag, info *mlerr.RunInfo) ([]RunTag, error) {
+	if spec.ForkParent == "" {
+		return tags, nil
+	}
+	parent, err := b.c.GetRun(ctx, spec.ForkParent)
+	switch {
+	case err == nil && parent.Info.LifecycleStage != LifecycleDeleted:
+		tags = append(tags,
+			RunTag{Key: TagParentRunID, Value: spec.ForkParent},
+			RunTag{Key: TagForkStep, Value: strconv.FormatInt(spec.ForkStep, 10)})
+	case err == nil || errors.Is(err, mlerr.CodeResourceDoesNotExist):
+		info.ForkParentMissing = true
+	default:
+		return nil, err
+	}
+	return tags, nil
+}
+
+// createFailed remembers the idempotency key of a create whose outcome is
+// unknown, so that the next StartRun looks for the run first.
+func (b *Backend) createFailed(token string, err error) {
+	if token != "" && outcomeUnknown(err) {
+		b.mu.Lock()
+		b.pending[token] = struct{}{}
+		b.mu.Unlock()
+	}
+}
+
+// withSystemTags adds the Backend's system tags that the caller's tags do
+// not set.
+func (b *Backend) withSystemTags(tags []RunTag, own map[string]string) []RunTag {
+	keys := make([]string, 0, len(b.sysTags))
+	for k := range b.sysTags {
+		if _, set := own[k]; !set {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		tags = append(tags, RunTag{Key: k, Value: b.sysTags[k]})
+	}
+	return tags
+}
+
+// tagValue returns the value of the tag called key, "" when there is none.
+func tagValue(tags []RunTag, key string) string {
+	for _, t := range tags {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
 }
 
 // findStarted looks up the run created with token when an earlier create
@@ -164,7 +229,7 @@ func (b *Backend) findStarted(ctx context.Context, expID, token string) (string,
 	if !unsure {
 		return "", false, nil
 	}
-	runs, err := b.c.SearchRuns(ctx, []string{expID}, "tags.`"+TagStartToken+"` = '"+token+"'", 1)
+	runs, err := b.c.SearchRuns(ctx, []string{expID}, "tags.`"+TagIdempotencyKey+"` = '"+token+"'", 1)
 	if err != nil {
 		return "", false, err
 	}
@@ -241,12 +306,23 @@ func specTags(m map[string]string) ([]RunTag, error) {
 // experimentID returns the id of the experiment called name (the Backend's
 // default when empty), creating it if need be, and caches it.
 func (b *Backend) experimentID(ctx context.Context, name string) (string, error) {
-	if name == "" {
-		name = b.experiment
+	if name != "" {
+		return b.experimentByName(ctx, name)
 	}
-	if name == "" {
-		return defaultExperimentID, nil
+	if b.experiment == "" {
+		return firstNonEmpty(b.experimentIDOpt, defaultExperimentID), nil
 	}
+	id, err := b.experimentByName(ctx, b.experiment)
+	if err == nil && b.experimentIDOpt != "" && id != b.experimentIDOpt {
+		return "", mlerr.ErrInvalidRunParameters.Errorf("mlflow: the experiment id %s (WithExperimentID or %s) does not match the id %s of experiment %q (WithExperiment or %s)",
+			b.experimentIDOpt, EnvExperimentID, id, b.experiment, EnvExperimentName)
+	}
+	return id, err
+}
+
+// experimentByName returns the id of the experiment called name, creating
+// it if need be, and caches it.
+func (b *Backend) experimentByName(ctx context.Context, name string) (string, error) {
 	b.mu.Lock()
 	id, ok := b.expIDs[name]
 	b.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func TestStartRunCreatesExperimentAndRun(t *testing.T) {
 	assert.Equal(t, mlflow.StatusRunning, run.Info.Status)
 	v, _ := run.Data.Tag("team")
 	assert.Equal(t, "a", v)
-	_, ok := run.Data.Tag(mlflow.TagStartToken)
+	_, ok := run.Data.Tag(mlflow.TagIdempotencyKey)
 	assert.True(t, ok)
 
 	// The experiment id is cached: a second run makes no experiment request.
@@ -188,7 +190,13 @@ func TestWriteBatchSplitsToLimits(t *testing.T) {
 	run, err := e.direct.GetRun(context.Background(), info.RunID)
 	require.NoError(t, err)
 	assert.Len(t, run.Data.Params, 250)
-	assert.Len(t, run.Data.Tags, 150+2) // + mlflow.runName, mlerr.startToken
+	own := 0
+	for _, tg := range run.Data.Tags {
+		if strings.HasPrefix(tg.Key, "t") {
+			own++
+		}
+	}
+	assert.Equal(t, 150, own, "the batch's tags, besides the system tags")
 }
 
 func pad(i int) string { return strings.Repeat("0", 3-len(itoa(i))) + itoa(i) }
@@ -372,4 +380,49 @@ func TestValidateItemKeys(t *testing.T) {
 func TestErrorBodiesFake(t *testing.T) {
 	e := newFakeEnv(t)
 	checkErrorBodies(t, e, e.proxy.URL())
+}
+
+// TestStartRunSystemTags: a new run gets the tags MLflow's fluent client
+// sets, and the user as user_id; WithUser, the caller's own tags and
+// WithoutSystemTags change them.
+func TestStartRunSystemTags(t *testing.T) {
+	t.Setenv("LOGNAME", "")
+	t.Setenv("USER", "os-user")
+	commit := ""
+	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
+	tests := []struct {
+		name     string
+		opts     []mlflow.Option
+		tags     map[string]string
+		wantUser string // "" means no system tags at all
+	}{
+		{"default: the OS user", nil, nil, "os-user"},
+		{"WithUser", []mlflow.Option{mlflow.WithUser("alice")}, nil, "alice"},
+		{"the caller's tag wins", []mlflow.Option{mlflow.WithUser("alice")}, map[string]string{mlflow.TagUser: "bob"}, "bob"},
+		{"WithoutSystemTags", []mlflow.Option{mlflow.WithoutSystemTags()}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newFakeEnv(t, tt.opts...)
+			info, err := e.backend.StartRun(context.Background(), mlerr.RunSpec{Tags: tt.tags})
+			require.NoError(t, err)
+			run, err := e.direct.GetRun(context.Background(), info.RunID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantUser, run.Info.UserID)
+			user, _ := run.Data.Tag(mlflow.TagUser)
+			assert.Equal(t, tt.wantUser, user)
+			typ, _ := run.Data.Tag(mlflow.TagSourceType)
+			name, _ := run.Data.Tag(mlflow.TagSourceName)
+			got, _ := run.Data.Tag(mlflow.TagGitCommit)
+			if tt.wantUser == "" {
+				assert.Len(t, run.Data.Tags, 1, "only mlflow.runName: %v", run.Data.Tags)
+				return
+			}
+			assert.Equal(t, "LOCAL", typ)
+			assert.Equal(t, os.Args[0], name)
+			assert.Equal(t, commit, got, "the commit of the checkout the test runs in")
+		})
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"time"
+
+	"github.com/mlerr/mlerr"
 )
 
 // The runs/log-batch body is written by hand: it is the one request sent
@@ -71,11 +74,66 @@ func appendMetric(b []byte, m Metric) []byte {
 func appendMetricFields(b []byte, m Metric) []byte {
 	b = append(b, `,"value":`...)
 	b = appendFloat(b, m.Value)
+	return appendTail(b, m.Timestamp, m.Step)
+}
+
+// appendTail appends a metric's timestamp and step and closes the object.
+func appendTail(b []byte, ts, step int64) []byte {
 	b = append(b, `,"timestamp":`...)
-	b = strconv.AppendInt(b, m.Timestamp, 10)
+	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"step":`...)
-	b = strconv.AppendInt(b, m.Step, 10)
+	b = strconv.AppendInt(b, step, 10)
 	return append(b, '}')
+}
+
+// encodeItems returns the JSON body of a runs/log-batch request carrying
+// the metrics, params and tags of items at the indexes mIdx, pIdx and tIdx:
+// the same body as encodeLogBatch of those items, written from the items
+// themselves. The points of one LogMetrics call share a time and a step, so
+// the tail of a point like the one before it is copied, not formatted again.
+func encodeItems(runID string, items []mlerr.Item, mIdx, pIdx, tIdx []int) []byte {
+	keyLen := 0
+	if len(mIdx) > 0 {
+		keyLen = len(items[mIdx[0]].Key)
+	}
+	b := make([]byte, 0, 64+len(mIdx)*(80+keyLen)+len(pIdx)*48+len(tIdx)*48)
+	b = append(b, `{"run_id":`...)
+	b = appendString(b, runID)
+	if len(mIdx) > 0 {
+		b = append(b, `,"metrics":[`...)
+		b = appendItemMetrics(b, items, mIdx)
+		b = append(b, ']')
+	}
+	b = appendPairs(b, `,"params":[`, len(pIdx), func(i int) (string, string) { return items[pIdx[i]].Key, items[pIdx[i]].Text })
+	b = appendPairs(b, `,"tags":[`, len(tIdx), func(i int) (string, string) { return items[tIdx[i]].Key, items[tIdx[i]].Text })
+	return append(b, '}')
+}
+
+// appendItemMetrics appends the metric objects of items at idx, comma
+// separated.
+func appendItemMetrics(b []byte, items []mlerr.Item, idx []int) []byte {
+	var (
+		tail     [64]byte // the previous point's `,"timestamp":T,"step":S}`
+		tailLen  int
+		lastTime time.Time
+		lastStep int64
+	)
+	for n, i := range idx {
+		it := &items[i]
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"key":`...)
+		b = appendString(b, it.Key)
+		b = append(b, `,"value":`...)
+		b = appendFloat(b, it.Value)
+		if tailLen == 0 || it.Step != lastStep || !it.Time.Equal(lastTime) {
+			t := appendTail(tail[:0], millis(it.Time), it.Step)
+			tailLen, lastTime, lastStep = copy(tail[:], t), it.Time, it.Step
+		}
+		b = append(b, tail[:tailLen]...)
+	}
+	return b
 }
 
 // appendFloat appends a double as protobuf JSON does: finite values as

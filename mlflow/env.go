@@ -22,6 +22,8 @@ const (
 	EnvClientCertPath   = "MLFLOW_TRACKING_CLIENT_CERT_PATH"
 	EnvRequestTimeout   = "MLFLOW_HTTP_REQUEST_TIMEOUT" // seconds
 	EnvExperimentName   = "MLFLOW_EXPERIMENT_NAME"
+	EnvExperimentID     = "MLFLOW_EXPERIMENT_ID"
+	EnvRunID            = "MLFLOW_RUN_ID"
 )
 
 // NewClientFromEnv returns a Client for $MLFLOW_TRACKING_URI configured from
@@ -45,17 +47,33 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClient(uri, append(envOpts, opts...)...)
 }
 
-// NewBackendFromEnv is NewClientFromEnv for a Backend; MLFLOW_EXPERIMENT_NAME,
-// when set, is the default experiment (see WithExperiment).
+// NewBackendFromEnv is NewClientFromEnv for a Backend, which also reads,
+// when set and not empty: MLFLOW_EXPERIMENT_NAME, the default experiment
+// (WithExperiment); MLFLOW_EXPERIMENT_ID, the default experiment by id
+// (WithExperimentID: with both, the named experiment must have this id);
+// MLFLOW_RUN_ID, the run that the first run started resumes
+// (WithResumeRun); MLFLOW_TRACKING_USERNAME, the user of the system tags
+// (TagUser) unless WithUser.
 func NewBackendFromEnv(opts ...Option) (*Backend, error) {
 	uri, envOpts, err := fromEnv()
 	if err != nil {
 		return nil, err
 	}
-	if name := os.Getenv(EnvExperimentName); name != "" {
-		envOpts = append(envOpts, WithExperiment(name))
+	return NewBackend(uri, append(append(envOpts, backendFromEnv()...), opts...)...)
+}
+
+// backendFromEnv reads the variables only a Backend uses.
+func backendFromEnv() []Option {
+	var opts []Option
+	for _, v := range []struct {
+		name string
+		opt  func(string) Option
+	}{{EnvExperimentName, WithExperiment}, {EnvExperimentID, WithExperimentID}, {EnvRunID, WithResumeRun}} {
+		if s := os.Getenv(v.name); s != "" {
+			opts = append(opts, v.opt(s))
+		}
 	}
-	return NewBackend(uri, append(envOpts, opts...)...)
+	return opts
 }
 
 func fromEnv() (string, []Option, error) {
@@ -64,6 +82,9 @@ func fromEnv() (string, []Option, error) {
 		return "", nil, mlerr.ErrMissingConfig.New(EnvTrackingURI + " is not set: it should be the tracking server's URL, such as http://127.0.0.1:5000")
 	}
 	var opts []Option
+	if u := os.Getenv(EnvTrackingUsername); u != "" {
+		opts = append(opts, func(c *config) { c.envUser = u })
+	}
 	if a, ok := envAuth(os.Getenv(EnvTrackingUsername), os.Getenv(EnvTrackingPassword), os.Getenv(EnvTrackingToken)); ok {
 		opts = append(opts, func(c *config) { c.envAuth = &a })
 	}

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http/httptest"
 	"time"
 
 	"github.com/mlerr/mlerr"
-	"github.com/mlerr/mlerr/internal/fakemlflow"
+	"github.com/mlerr/mlerr/mlerrtest"
 	"github.com/mlerr/mlerr/mlflow"
 )
 
@@ -17,7 +16,7 @@ import (
 // in-memory stand-in for a tracking server; pass your server's URL, or use
 // NewClientFromEnv.)
 func ExampleClient() {
-	srv := httptest.NewServer(fakemlflow.New())
+	srv := mlerrtest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -74,7 +73,7 @@ func ExampleNewClient_badURI() {
 // WriteBatch reports items MLflow would refuse, before sending, and stores
 // the rest.
 func ExampleBackend_WriteBatch() {
-	srv := httptest.NewServer(fakemlflow.New())
+	srv := mlerrtest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
 	b, err := mlflow.NewBackend(srv.URL)

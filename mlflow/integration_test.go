@@ -43,9 +43,11 @@ func newRealEnv(t *testing.T, opts ...mlflow.Option) *env {
 	return newEnv(t, p, uri, opts...)
 }
 
-// unique returns a name no earlier test run used on a kept server.
+// unique returns an experiment name no earlier test run used on a kept
+// server, recognisable as the suite's ("mlerr-test-..."); TestMain deletes
+// the experiments so named at the end.
 func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	return testserver.Experiment(prefix)
 }
 
 func TestIntegrationErrorBodies(t *testing.T) {
@@ -281,7 +283,7 @@ func TestIntegrationFork(t *testing.T) {
 	ctx := context.Background()
 	parent, err := e.backend.StartRun(ctx, mlerr.RunSpec{Experiment: unique("fork"), StartTime: time.Now()})
 	require.NoError(t, err)
-	child, err := e.backend.StartRun(ctx, mlerr.RunSpec{Experiment: "fork-children", ForkParent: parent.RunID, ForkStep: 9})
+	child, err := e.backend.StartRun(ctx, mlerr.RunSpec{Experiment: unique("fork-children"), ForkParent: parent.RunID, ForkStep: 9})
 	require.NoError(t, err)
 	assert.False(t, child.ForkParentMissing)
 	run, err := e.direct.GetRun(ctx, child.RunID)

@@ -37,7 +37,10 @@ const (
 // (kind mlerr.ErrValueTooLarge: MLflow would truncate it silently). Any
 // float64 is a valid metric value: NaN and the infinities are sent as
 // protobuf JSON strings (the server stores ±Inf as ±math.MaxFloat64).
-func ValidateItem(it mlerr.Item) error {
+func ValidateItem(it mlerr.Item) error { return validateItem(&it) }
+
+// validateItem is ValidateItem without copying the item.
+func validateItem(it *mlerr.Item) error {
 	if !utf8.ValidString(it.Text) {
 		return mlerr.ErrInvalidValue.Errorf("%s %q has a value that is not valid UTF-8", it.Kind, truncateForMessage(it.Key))
 	}

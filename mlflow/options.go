@@ -20,8 +20,13 @@ type config struct {
 	timeout    time.Duration
 	tls        tlsSettings
 	experiment string // Backend: default experiment name
-	pageSize   int    // GetMetricHistory page size
-	retry      *mlerr.Policy
+	// Backend: default experiment id, and the run to resume (envrun.go)
+	experimentID, resumeRun string
+	pageSize                int // GetMetricHistory page size
+	retry                   *mlerr.Policy
+	// Backend: system tags (systemtags.go)
+	user, envUser string
+	noSystemTags  bool
 }
 
 // DefaultTimeout bounds one HTTP request when the caller's context has no

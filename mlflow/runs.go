@@ -87,5 +87,10 @@ func (c *Client) SearchRuns(ctx context.Context, experimentIDs []string, filter 
 // (MLflow stores an identical point once) and so is resending a param with
 // the same value.
 func (c *Client) LogBatch(ctx context.Context, runID string, metrics []Metric, params []Param, tags []RunTag) error {
-	return c.call(ctx, http.MethodPost, "runs/log-batch", nil, encodeLogBatch(runID, metrics, params, tags), nil)
+	return c.logBatchBody(ctx, encodeLogBatch(runID, metrics, params, tags))
+}
+
+// logBatchBody posts an encoded runs/log-batch body.
+func (c *Client) logBatchBody(ctx context.Context, body []byte) error {
+	return c.call(ctx, http.MethodPost, "runs/log-batch", nil, body, nil)
 }

@@ -106,7 +106,7 @@ func (c *Client) decodeError(resp *http.Response) error {
 	if readErr != nil {
 		e = e.WithCause(c.secrets.error(readErr))
 	}
-	return refusedCredentials(e)
+	return refusedCredentials(overloaded(e))
 }
 
 // refusedCredentials gives a 401 or 403 answer the kind

@@ -171,6 +171,8 @@ type CreateRunRequest struct {
 	RunName      string   `json:"run_name,omitempty"`
 	StartTime    int64    `json:"start_time,omitempty"` // milliseconds since the epoch
 	Tags         []RunTag `json:"tags,omitempty"`
+	// UserID is the run's user (MLflow's client sends its mlflow.user tag).
+	UserID string `json:"user_id,omitempty"`
 }
 
 // UpdateRunRequest is the body of runs/update. Empty fields are left alone.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/mlerr/mlerr"
 )
@@ -62,15 +63,10 @@ type writer struct {
 	fails []mlerr.Failure[mlerr.Item]
 }
 
-// chunk is one runs/log-batch request, with the index in the batch of each
-// item it carries.
+// chunk is one runs/log-batch request: the indexes in the batch of the
+// items it carries, of each kind.
 type chunk struct {
-	metrics []Metric
-	mIdx    []int
-	params  []Param
-	pIdx    []int
-	tags    []RunTag
-	tIdx    []int
+	mIdx, pIdx, tIdx []int
 }
 
 func (w *writer) reject(i int, err error) {
@@ -81,17 +77,37 @@ func (w *writer) reject(i int, err error) {
 
 // plan checks the items and splits the ones to send into requests.
 func (w *writer) plan() []chunk {
+	mIdx, pIdx, tIdx := w.sort(w.check())
+	// Each request takes as many params and tags as it may and fills the
+	// rest with metrics: the fewest requests, each kind in its order.
+	chunks := make([]chunk, 0, 1+len(mIdx)/MaxMetricsPerRequest)
+	for len(mIdx)+len(pIdx)+len(tIdx) > 0 {
+		np := min(len(pIdx), MaxParamsPerRequest)
+		nt := min(len(tIdx), MaxTagsPerRequest)
+		nm := min(len(mIdx), MaxMetricsPerRequest, MaxItemsPerRequest-np-nt)
+		chunks = append(chunks, chunk{mIdx: mIdx[:nm], pIdx: pIdx[:np], tIdx: tIdx[:nt]})
+		pIdx, tIdx, mIdx = pIdx[np:], tIdx[nt:], mIdx[nm:]
+	}
+	return chunks
+}
+
+// check validates the items and returns which ones to send: not rejected,
+// a param's first occurrence, a tag's last.
+func (w *writer) check() []bool {
 	items := w.batch.Items
 	send := make([]bool, len(items))
-	firstParam := map[string]int{}
-	lastTag := map[string]int{}
-	for i, it := range items {
-		if err := ValidateItem(it); err != nil {
+	var firstParam, lastTag map[string]int
+	for i := range items {
+		it := &items[i]
+		if err := validateItem(it); err != nil {
 			w.reject(i, err)
 			continue
 		}
 		switch it.Kind {
 		case mlerr.ItemParam:
+			if firstParam == nil {
+				firstParam = map[string]int{}
+			}
 			if j, ok := firstParam[it.Key]; ok {
 				if items[j].Text != it.Text {
 					w.reject(i, mlerr.ErrParamChanged.Errorf(
@@ -101,6 +117,9 @@ func (w *writer) plan() []chunk {
 			}
 			firstParam[it.Key] = i
 		case mlerr.ItemTag:
+			if lastTag == nil {
+				lastTag = map[string]int{}
+			}
 			if j, ok := lastTag[it.Key]; ok {
 				send[j] = false
 			}
@@ -108,13 +127,17 @@ func (w *writer) plan() []chunk {
 		}
 		send[i] = true
 	}
-	mIdx := make([]int, 0, len(items))
-	var pIdx, tIdx []int
-	for i, it := range items {
+	return send
+}
+
+// sort returns the indexes of the items to send, by kind, in their order.
+func (w *writer) sort(send []bool) (mIdx, pIdx, tIdx []int) {
+	mIdx = make([]int, 0, len(send))
+	for i := range w.batch.Items {
 		if !send[i] {
 			continue
 		}
-		switch it.Kind {
+		switch w.batch.Items[i].Kind {
 		case mlerr.ItemMetric:
 			mIdx = append(mIdx, i)
 		case mlerr.ItemParam:
@@ -123,64 +146,38 @@ func (w *writer) plan() []chunk {
 			tIdx = append(tIdx, i)
 		}
 	}
-	// Each request takes as many params and tags as it may and fills the
-	// rest with metrics: the fewest requests, each kind in its order.
-	var chunks []chunk
-	for len(mIdx)+len(pIdx)+len(tIdx) > 0 {
-		np := min(len(pIdx), MaxParamsPerRequest)
-		nt := min(len(tIdx), MaxTagsPerRequest)
-		nm := min(len(mIdx), MaxMetricsPerRequest, MaxItemsPerRequest-np-nt)
-		c := chunk{
-			metrics: make([]Metric, 0, nm),
-			params:  make([]Param, 0, np),
-			tags:    make([]RunTag, 0, nt),
-		}
-		for _, i := range pIdx[:np] {
-			c.params = append(c.params, Param{Key: items[i].Key, Value: items[i].Text})
-		}
-		for _, i := range tIdx[:nt] {
-			c.tags = append(c.tags, RunTag{Key: items[i].Key, Value: items[i].Text})
-		}
-		for _, i := range mIdx[:nm] {
-			c.metrics = append(c.metrics, metricOf(items[i]))
-		}
-		c.pIdx, c.tIdx, c.mIdx = pIdx[:np], tIdx[:nt], mIdx[:nm]
-		pIdx, tIdx, mIdx = pIdx[np:], tIdx[nt:], mIdx[nm:]
-		chunks = append(chunks, c)
-	}
-	return chunks
+	return mIdx, pIdx, tIdx
 }
 
-// metricOf converts a metric item, keeping its timestamp to the millisecond.
-func metricOf(it mlerr.Item) Metric {
-	var ts int64
-	if !it.Time.IsZero() {
-		ts = it.Time.UnixMilli()
+// millis is t in milliseconds since the epoch, 0 for the zero time.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
-	return Metric{Key: it.Key, Value: it.Value, Timestamp: ts, Step: it.Step}
+	return t.UnixMilli()
 }
 
 // send sends one request; see WriteBatch for what happens on a 400.
 func (w *writer) send(ctx context.Context, c *chunk) error {
-	runID := w.batch.RunID
-	err := w.b.c.LogBatch(ctx, runID, c.metrics, c.params, c.tags)
+	runID, items := w.batch.RunID, w.batch.Items
+	err := w.b.c.logBatchBody(ctx, encodeItems(runID, items, c.mIdx, c.pIdx, c.tIdx))
 	if err == nil {
 		return nil
 	}
-	if len(c.params) == 0 || !itemRejection(err) {
+	if len(c.pIdx) == 0 || !itemRejection(err) {
 		return runGone(err, runID)
 	}
-	if len(c.metrics)+len(c.tags) > 0 {
-		if err := w.b.c.LogBatch(ctx, runID, c.metrics, nil, c.tags); err != nil {
+	if len(c.mIdx)+len(c.tIdx) > 0 {
+		if err := w.b.c.logBatchBody(ctx, encodeItems(runID, items, c.mIdx, nil, c.tIdx)); err != nil {
 			return runGone(err, runID)
 		}
 	}
-	for i, p := range c.params {
-		err := w.b.c.LogBatch(ctx, runID, nil, []Param{p}, nil)
+	for n, i := range c.pIdx {
+		err := w.b.c.logBatchBody(ctx, encodeItems(runID, items, nil, c.pIdx[n:n+1], nil))
 		switch {
 		case err == nil:
 		case itemRejection(err):
-			w.reject(c.pIdx[i], paramRejected(err, p.Key))
+			w.reject(i, paramRejected(err, items[i].Key))
 		default:
 			return runGone(err, runID)
 		}

@@ -12,12 +12,29 @@ its batch failed; MLflow itself only logs such failures).
 import argparse
 import json
 import resource
+import sys
 import time
 
 
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def wait_start(ready):
+    """With --ready: print READY, wait for the driver's go (a line on stdin)."""
+    if ready:
+        print("READY", flush=True)
+        sys.stdin.readline()
+
+
+def percentiles(calls):
+    """Median, 99th percentile and maximum of calls (seconds), in microseconds."""
+    if not calls:
+        return 0, 0, 0
+    calls.sort()
+    n = len(calls)
+    return calls[n // 2] * 1e6, calls[min(n - 1, n * 99 // 100)] * 1e6, calls[-1] * 1e6
 
 
 def main():
@@ -27,6 +44,8 @@ def main():
     ap.add_argument("--run-name", default="python-async")
     ap.add_argument("--keys", type=int, default=100)
     ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--ready", action="store_true",
+                    help="once the run exists, print READY and wait for a line on stdin before logging")
     a = ap.parse_args()
 
     import mlflow
@@ -37,15 +56,21 @@ def main():
     run_id = run.info.run_id
 
     names = [f"metric_{k:03d}" for k in range(a.keys)]
-    ops = []
+    ops, calls = [], []
+    wait_start(a.ready)
+    start_unix = time.time()
     t0, c0 = time.monotonic(), cpu()
     for s in range(a.steps):
-        ops.append(mlflow.log_metrics({n: k + 1.0 / (s + 1) for k, n in enumerate(names)},
-                                      step=s, synchronous=False))
+        m = {n: k + 1.0 / (s + 1) for k, n in enumerate(names)}
+        c = time.monotonic()
+        ops.append(mlflow.log_metrics(m, step=s, synchronous=False))
+        calls.append(time.monotonic() - c)
     loop = time.monotonic() - t0
     mlflow.flush_async_logging()
     acked = time.monotonic() - t0
     c1 = cpu()
+    acked_unix = time.time()
+    p50, p99, mx = percentiles(calls)
 
     failed, first = 0, None
     for op in ops:
@@ -60,6 +85,9 @@ def main():
         "client": "python-async", "run_id": run_id, "logged": a.keys * a.steps,
         "loop_s": loop, "acked_s": acked, "cpu_logging_s": c1 - c0,
         "failed_operations": failed, "first_failure": first,
+        "start_unix": start_unix, "acked_unix": acked_unix,
+        "call_p50_us": p50, "call_p99_us": p99, "call_max_us": mx,
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }))
 
 

@@ -11,12 +11,29 @@ it, counts the batch as lost and goes on, the most data a careful user keeps.
 import argparse
 import json
 import resource
+import sys
 import time
 
 
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def wait_start(ready):
+    """With --ready: print READY, wait for the driver's go (a line on stdin)."""
+    if ready:
+        print("READY", flush=True)
+        sys.stdin.readline()
+
+
+def percentiles(calls):
+    """Median, 99th percentile and maximum of calls (seconds), in microseconds."""
+    if not calls:
+        return 0, 0, 0
+    calls.sort()
+    n = len(calls)
+    return calls[n // 2] * 1e6, calls[min(n - 1, n * 99 // 100)] * 1e6, calls[-1] * 1e6
 
 
 def main():
@@ -27,6 +44,8 @@ def main():
     ap.add_argument("--keys", type=int, default=100)
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--ready", action="store_true",
+                    help="once the run exists, print READY and wait for a line on stdin before logging")
     a = ap.parse_args()
 
     from mlflow import MlflowClient
@@ -38,17 +57,21 @@ def main():
     run_id = client.create_run(exp_id, run_name=a.run_name).info.run_id
 
     names = [f"metric_{k:03d}" for k in range(a.keys)]
-    errors, lost = [], 0
+    errors, lost, calls = [], 0, []
+    wait_start(a.ready)
+    start_unix = time.time()
     t0, c0 = time.monotonic(), cpu()
 
     def send(chunk):
         nonlocal lost
+        c = time.monotonic()
         try:
             client.log_batch(run_id, metrics=chunk)
         except Exception as e:  # noqa: BLE001 - what the user is told, whatever it is
             lost += len(chunk)
             errors.append({"at_s": round(time.monotonic() - t0, 3), "type": type(e).__name__,
                            "msg": str(e)[:400]})
+        calls.append(time.monotonic() - c)
 
     pending = []
     for s in range(a.steps):
@@ -61,11 +84,16 @@ def main():
         send(pending)
     acked = time.monotonic() - t0
     c1 = cpu()
+    acked_unix = time.time()
+    p50, p99, mx = percentiles(calls)
     client.set_terminated(run_id, "FAILED" if lost else "FINISHED")
     print(json.dumps({
         "client": "python-sync", "run_id": run_id, "logged": a.keys * a.steps,
         "loop_s": acked, "acked_s": acked, "cpu_logging_s": c1 - c0,
         "lost_in_exceptions": lost, "exceptions": errors,
+        "start_unix": start_unix, "acked_unix": acked_unix,
+        "call_p50_us": p50, "call_p99_us": p99, "call_max_us": mx,
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }))
 
 

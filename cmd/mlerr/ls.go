@@ -16,11 +16,11 @@ func cmdLs(args []string, e env) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprint(e.stderr, "mlerr: ls: want one directory\n"+usage)
+	dir, ok := storeArg(fs.Args())
+	if !ok {
+		fmt.Fprint(e.stderr, "mlerr: ls: want one directory (or none: "+defaultStore+")\n"+usage)
 		return 2
 	}
-	dir := fs.Arg(0)
 	runs, err := localstore.List(dir)
 	if err != nil {
 		return fail(e, "ls", "%s", reason(err))
@@ -44,7 +44,7 @@ func cmdLs(args []string, e env) int {
 
 func printRuns(w io.Writer, runs []localstore.RunSummary) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tNAME\tSTATUS\tSTARTED\tPOINTS\tPARAMS\tTAGS\tBATCHES\tSYNCED")
+	fmt.Fprintln(tw, "RUN\tNAME\tSTATUS\tSTARTED\tPOINTS\tPARAMS\tTAGS\tBATCHES\tARTIFACTS\tREMOTE\tSYNCED")
 	for _, r := range runs {
 		started := "-"
 		if !r.StartTime.IsZero() {
@@ -58,7 +58,7 @@ func printRuns(w io.Writer, runs []localstore.RunSummary) {
 		if r.Err != nil {
 			status = "ERROR"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.ID, name, status, started, r.Metrics, r.Params, r.Tags, r.Batches, syncState(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.ID, name, status, started, r.Metrics, r.Params, r.Tags+r.RunTags, r.Batches, artifactsColumn(r), remoteID(r), syncState(r))
 	}
 	tw.Flush()
 	for _, r := range runs {
@@ -86,4 +86,37 @@ func syncState(r localstore.RunSummary) string {
 		return "end not sent"
 	}
 	return fmt.Sprintf("partly (%d/%d batches)", best, r.Batches)
+}
+
+// defaultStore is the store ls and sync read without a directory: the
+// quickstart's (localstore's examples write there too).
+const defaultStore = "mlerr-runs"
+
+// storeArg returns the one directory argument, defaultStore without one.
+func storeArg(args []string) (string, bool) {
+	switch len(args) {
+	case 0:
+		return defaultStore, true
+	case 1:
+		return args[0], true
+	}
+	return "", false
+}
+
+// remoteID returns the run's id in the target it went furthest in, "-"
+// when it was never synced; "+N" counts the other targets.
+func remoteID(r localstore.RunSummary) string {
+	best := -1
+	for i, s := range r.Sync {
+		if best < 0 || s.Batches > r.Sync[best].Batches {
+			best = i
+		}
+	}
+	switch {
+	case best < 0:
+		return "-"
+	case len(r.Sync) > 1:
+		return fmt.Sprintf("%s (+%d)", r.Sync[best].RemoteRunID, len(r.Sync)-1)
+	}
+	return r.Sync[best].RemoteRunID
 }

@@ -112,9 +112,8 @@ func TestUsage(t *testing.T) {
 	}{
 		{nil, 2, "usage:"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"ls"}, 2, "want one directory"},
 		{[]string{"ls", "a", "b"}, 2, "want one directory"},
-		{[]string{"sync"}, 2, "want one directory"},
+		{[]string{"sync", "a", "b"}, 2, "want one directory"},
 		{[]string{"sync", "-retries", "-1", "x"}, 2, "want one directory"},
 		{[]string{"sync", "-nope", "x"}, 2, "flag provided but not defined"},
 	}
@@ -157,8 +156,8 @@ func TestLs(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 3)
-	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+SYNCED$`, lines[0])
-	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+no$`, lines[1])
+	assert.Regexp(t, `^RUN\s+NAME\s+STATUS\s+STARTED\s+POINTS\s+PARAMS\s+TAGS\s+BATCHES\s+ARTIFACTS\s+REMOTE\s+SYNCED$`, lines[0])
+	assert.Regexp(t, `^[0-9a-f]{32}\s+offline\s+FINISHED\s+\S+ \S+\s+30\s+1\s+0\s+4\s+-\s+-\s+no$`, lines[1])
 
 	empty := t.TempDir()
 	_, err := localstore.Open(empty)
@@ -298,23 +297,25 @@ func TestSyncResumesAfterAnInterruption(t *testing.T) {
 	defer proxy.Close()
 	proxy.Add(fault.Rule{Path: "/runs/log-batch", Skip: 2, Times: 1, Fault: fault.DropResponse})
 	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
-	dir := offlineStore(t, 1, 5, 100)
+	// 26 stored batches (a param, then 25 of 100 points) go in 3 requests
+	// of at most 1000 items: batches 1-10, 11-20, 21-26.
+	dir := offlineStore(t, 1, 25, 100)
 	r := runCLI(t, false, "sync", "-retries", "0", dir)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, lastLine(r.stderr), "run sync again")
-	assert.Contains(t, r.stdout, "before the failure, uploaded 101 items in 2 batches")
+	assert.Contains(t, r.stdout, "before the failure, uploaded 1901 items in 20 batches")
 	runs, err := localstore.List(dir)
 	require.NoError(t, err)
 	require.Len(t, runs[0].Sync, 1)
-	assert.Equal(t, 2, runs[0].Sync[0].Batches, "the cursor stops before the batch whose answer was lost")
+	assert.Equal(t, 20, runs[0].Sync[0].Batches, "the cursor stops before the request whose answer was lost")
 	r = runCLI(t, false, "ls", dir)
-	assert.Contains(t, r.stdout, "partly (2/6 batches)")
+	assert.Contains(t, r.stdout, "partly (20/26 batches)")
 
 	r = runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "(2 batches sent before)")
+	assert.Contains(t, r.stdout, "(20 batches sent before)")
 	assert.Equal(t, 1, fs.RunCount(), "the same remote run is resumed")
-	checkServer(t, proxy.URL(), dir, 500)
+	checkServer(t, proxy.URL(), dir, 2500)
 }
 
 // TestSyncRealServer uploads to the MLflow server of MLERR_TEST_MLFLOW_URI
@@ -322,6 +323,7 @@ func TestSyncResumesAfterAnInterruption(t *testing.T) {
 func TestSyncRealServer(t *testing.T) {
 	uri := testserver.MLflowURI(t)
 	t.Setenv(mlflow.EnvTrackingURI, uri)
+	t.Setenv(mlflow.EnvExperimentName, testserver.Experiment("sync"))
 	dir := offlineStore(t, 2, 3, 300)
 	r := runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -349,10 +351,107 @@ func TestSyncRealServerResumes(t *testing.T) {
 	defer proxy.Close()
 	proxy.Add(fault.Rule{Path: "/runs/log-batch", Skip: 2, Times: 1, Fault: fault.DropResponse})
 	t.Setenv(mlflow.EnvTrackingURI, proxy.URL())
-	dir := offlineStore(t, 1, 4, 250)
+	t.Setenv(mlflow.EnvExperimentName, testserver.Experiment("sync-resumes"))
+	dir := offlineStore(t, 1, 12, 250) // requests of batches 1-4, 5-8, 9-12, 13
 	r := runCLI(t, false, "sync", "-retries", "0", dir)
 	require.Equal(t, 1, r.code)
 	r = runCLI(t, false, "sync", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	checkServer(t, proxy.URL(), dir, 1000)
+	assert.Contains(t, r.stdout, "(8 batches sent before)")
+	checkServer(t, proxy.URL(), dir, 3000)
+}
+
+// TestLsAndSyncDefaultStore: without a directory, ls and sync read
+// ./mlerr-runs; TAGS counts the run's own tags (WithTags) and the logged
+// ones; REMOTE shows the remote run, which names the local run in a tag.
+func TestLsAndSyncDefaultStore(t *testing.T) {
+	_, uri := fakeServer(t)
+	t.Chdir(t.TempDir())
+	r := runCLI(t, false, "ls")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "mlerr: ls: mlerr-runs does not exist\n", r.stderr)
+
+	s, err := localstore.Open("mlerr-runs")
+	require.NoError(t, err)
+	ctx := context.Background()
+	info, err := s.StartRun(ctx, mlerr.RunSpec{Name: "tagged", StartTime: t0, Tags: map[string]string{"team": "a", "stage": "b"}})
+	require.NoError(t, err)
+	require.NoError(t, s.WriteBatch(ctx, mlerr.Batch{RunID: info.RunID, Seq: 1, Items: []mlerr.Item{{Kind: mlerr.ItemTag, Key: "logged", Text: "x"}}}))
+	require.NoError(t, s.Close())
+	r = runCLI(t, false, "ls")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `tagged\s+RUNNING\s+\S+ \S+\s+0\s+0\s+3\s+1\s+-\s+-\s+no\n`, r.stdout)
+
+	r = runCLI(t, false, "sync")
+	require.Equal(t, 0, r.code, r.stderr)
+	runs, err := localstore.List("mlerr-runs")
+	require.NoError(t, err)
+	remote := runs[0].Sync[0].RemoteRunID
+	r = runCLI(t, false, "ls")
+	assert.Regexp(t, `\s+3\s+1\s+-\s+`+remote+`\s+yes\n`, r.stdout)
+	c, err := mlflow.NewClient(uri)
+	require.NoError(t, err)
+	run, err := c.GetRun(ctx, remote)
+	require.NoError(t, err)
+	local, _ := run.Data.Tag(localstore.TagLocalRunID)
+	assert.Equal(t, info.RunID, local)
+}
+
+// TestSyncDeletedRun: a run deleted on the server after it was synced is
+// reported (exit 1), not "already synced"; -force uploads it again as a
+// new run.
+func TestSyncDeletedRun(t *testing.T) {
+	fs, uri := fakeServer(t)
+	dir := offlineStore(t, 1, 2, 10)
+	r := runCLI(t, false, "sync", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	runs, err := localstore.List(dir)
+	require.NoError(t, err)
+	first := runs[0].Sync[0].RemoteRunID
+	c, err := mlflow.NewClient(uri)
+	require.NoError(t, err)
+	require.NoError(t, c.DeleteRun(context.Background(), first))
+
+	r = runCLI(t, false, "sync", dir)
+	assert.Equal(t, 1, r.code)
+	assert.NotContains(t, r.stdout, "already synced")
+	assert.Contains(t, r.stdout, "it was synced as "+first+", which is deleted on the server (--force uploads it again as a new run)")
+	assert.Equal(t, "mlerr: sync: 1 of 1 runs were deleted on the server since they were synced (see above); mlerr sync --force uploads them again as new runs\n", r.stderr)
+
+	r = runCLI(t, false, "sync", "--force", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "uploaded again as a new run ("+first+", where it was synced, is deleted on the server): 21 items in 3 batches")
+	assert.Equal(t, 2, fs.RunCount())
+	runs, err = localstore.List(dir)
+	require.NoError(t, err)
+	second := runs[0].Sync[0].RemoteRunID
+	assert.NotEqual(t, first, second)
+	checkServer(t, uri, dir, 20)
+	r = runCLI(t, false, "sync", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "already synced as "+second)
+}
+
+// TestSyncIgnoresMLflowRunID: MLFLOW_RUN_ID, which a training program
+// resumes, does not make sync write a local run into that run; synced runs
+// carry no system tags of sync's own.
+func TestSyncIgnoresMLflowRunID(t *testing.T) {
+	fs, uri := fakeServer(t)
+	c, err := mlflow.NewClient(uri)
+	require.NoError(t, err)
+	other, err := c.CreateRun(context.Background(), mlflow.CreateRunRequest{ExperimentID: "0", RunName: "someone else's"})
+	require.NoError(t, err)
+	t.Setenv(mlflow.EnvRunID, other.Info.RunID)
+	dir := offlineStore(t, 1, 1, 5)
+	r := runCLI(t, false, "sync", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 2, fs.RunCount())
+	runs, err := localstore.List(dir)
+	require.NoError(t, err)
+	remote := runs[0].Sync[0].RemoteRunID
+	assert.NotEqual(t, other.Info.RunID, remote)
+	run, err := c.GetRun(context.Background(), remote)
+	require.NoError(t, err)
+	_, has := run.Data.Tag(mlflow.TagSourceName)
+	assert.False(t, has, "no source tag naming sync")
 }

@@ -25,7 +25,7 @@ func (p *progress) update(pr localstore.Progress) {
 	if !p.e.tty {
 		switch {
 		case pr.Done:
-			fmt.Fprintf(p.e.stderr, "run %d/%d %s: %d/%d batches uploaded\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches, pr.TotalBatches)
+			fmt.Fprintf(p.e.stderr, "run %d/%d %s: %d/%d batches uploaded%s\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches, pr.TotalBatches, artifactProgress(pr))
 		case pr.Run != p.run:
 			fmt.Fprintf(p.e.stderr, "run %d/%d %s: uploading from batch %d of %d\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches+1, pr.TotalBatches)
 		}
@@ -42,13 +42,16 @@ func (p *progress) update(pr localstore.Progress) {
 	if pr.TotalItems > 0 {
 		frac = float64(pr.Items) / float64(pr.TotalItems)
 	}
+	if pr.TotalArtifactBytes > 0 && pr.Items >= pr.TotalItems {
+		frac = float64(pr.ArtifactBytes) / float64(pr.TotalArtifactBytes) // the bar counts bytes once the items are up
+	}
 	full := int(frac * barWidth)
 	id := pr.Run
 	if len(id) > 12 {
 		id = id[:12]
 	}
-	fmt.Fprintf(p.e.stderr, "\r[%s%s] %3.0f%%  %d/%d items  run %d/%d %s ",
-		strings.Repeat("#", full), strings.Repeat("-", barWidth-full), 100*frac, pr.Items, pr.TotalItems, pr.RunIndex, pr.Runs, id)
+	fmt.Fprintf(p.e.stderr, "\r[%s%s] %3.0f%%  %d/%d items%s  run %d/%d %s ",
+		strings.Repeat("#", full), strings.Repeat("-", barWidth-full), 100*frac, pr.Items, pr.TotalItems, artifactProgress(pr), pr.RunIndex, pr.Runs, id)
 	p.drawn = true
 }
 

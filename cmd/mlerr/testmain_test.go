@@ -9,8 +9,9 @@ import (
 
 // No test reaches the user's own server through MLflow's variables: tests
 // that sync set MLFLOW_TRACKING_URI themselves, to a fake or to the suite's
-// server (MLERR_TEST_MLFLOW_URI).
+// server (MLERR_TEST_MLFLOW_URI), into experiments named by
+// testserver.Experiment, which are deleted at the end.
 func TestMain(m *testing.M) {
 	testserver.Isolate()
-	os.Exit(m.Run())
+	os.Exit(testserver.Main(m))
 }

@@ -1,7 +1,8 @@
 // Command quickstart trains a small model and logs it through an mlerr.Run,
 // offline, to the embedded local store: no server needed. Halfway through it
 // cuts the backend off for a while and logs a NaN, so you can watch the
-// callbacks fire and see that nothing was lost.
+// callbacks fire and see that nothing was lost; at the end it logs the
+// model's final weights as a JSON artifact.
 //
 //	go run ./examples/quickstart              # logs to ./mlerr-runs
 //	go run ./examples/quickstart -dir /tmp/x  # somewhere else
@@ -13,12 +14,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -107,10 +111,16 @@ func run(dir string, steps int, stepTime time.Duration) error {
 		time.Sleep(stepTime)
 	}
 
+	// The final weights, as a JSON artifact of the run (copied now, uploaded
+	// in the background like the metrics).
+	if err := r.LogJSON(map[string]any{"w": model.w, "b": model.b}, "model/weights.json"); err != nil {
+		fmt.Printf("LogJSON returned: %v\n", err)
+	}
+
 	report, err := r.Close(ctx)
-	fmt.Printf("\nrun %s %s: %d logged, %d sent, %d retries, %d outage(s); %d rejected when logged, %d lost later\n",
-		report.RunID, report.Status, report.Logged, report.Sent, report.Retries, report.Outages,
-		report.Invalid, report.Dropped.Total())
+	fmt.Printf("\nrun %s %s: stored %s, %s, %s (%d retries, %d outage(s)); %d rejected when logged, %d lost later\n",
+		report.RunID, report.Status, count(flaky.stored(mlerr.ItemMetric), "point"), count(flaky.stored(mlerr.ItemParam), "param"),
+		count(flaky.stored(mlerr.ItemTag), "tag"), report.Retries, report.Outages, report.Invalid, report.Dropped.Total())
 	if err != nil {
 		fmt.Printf("close: %v\n", err)
 	}
@@ -122,9 +132,15 @@ func run(dir string, steps int, stepTime time.Duration) error {
 	return nil
 }
 
-// show returns a callback that prints what it is told.
+// show returns a callback that prints what it is told; a recovered
+// connection is good news, printed as such (the event still carries a code
+// for programs).
 func show(name string) mlerr.Callback {
 	return func(err error, ts time.Time) {
+		if e := mlerr.AsError(err); errors.Is(err, mlerr.ErrRecovered) && e != nil {
+			fmt.Printf("  %s good news: %s\n", ts.Format("15:04:05.000"), e.Message())
+			return
+		}
 		var kind string
 		if e := mlerr.AsError(err); e != nil && e.Kind() != nil {
 			kind = e.Kind().Name()
@@ -138,11 +154,46 @@ func show(name string) mlerr.Callback {
 
 func pad(s string) string { return fmt.Sprintf("%*s", len(s)+13, "") }
 
+// count is "1 tag", "3 params".
+func count(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
 // outage is a Backend that refuses connections while down is set, as a
 // server that went away does.
 type outage struct {
 	mlerr.Backend
 	down atomic.Bool
+
+	mu   sync.Mutex
+	kept map[uint64]bool          // batches stored, by Seq
+	kind map[mlerr.ItemKind]int64 // items stored, by kind
+}
+
+// stored returns how many items of kind the backend stored.
+func (o *outage) stored(kind mlerr.ItemKind) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.kind[kind]
+}
+
+// count counts the items of a batch the backend stored, once per Seq.
+func (o *outage) count(b mlerr.Batch) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.kept == nil {
+		o.kept, o.kind = map[uint64]bool{}, map[mlerr.ItemKind]int64{}
+	}
+	if o.kept[b.Seq] {
+		return
+	}
+	o.kept[b.Seq] = true
+	for _, it := range b.Items {
+		o.kind[it.Kind]++
+	}
 }
 
 func (o *outage) refused() error {
@@ -160,7 +211,23 @@ func (o *outage) WriteBatch(ctx context.Context, b mlerr.Batch) error {
 	if o.down.Load() {
 		return o.refused()
 	}
-	return o.Backend.WriteBatch(ctx, b)
+	err := o.Backend.WriteBatch(ctx, b)
+	if err == nil {
+		o.count(b)
+	}
+	return err
+}
+
+// WriteArtifact uploads an artifact, refused while down as the other calls.
+func (o *outage) WriteArtifact(ctx context.Context, runID, path string, content io.Reader, size int64) error {
+	if o.down.Load() {
+		return o.refused()
+	}
+	ab, ok := o.Backend.(mlerr.ArtifactBackend)
+	if !ok {
+		return mlerr.ErrNotImplemented.New("the backend stores no artifacts")
+	}
+	return ab.WriteArtifact(ctx, runID, path, content, size)
 }
 
 // model is a logistic regression on two synthetic, noisy clusters.

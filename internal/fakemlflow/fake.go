@@ -63,12 +63,12 @@ type experiment struct {
 }
 
 type run struct {
-	id, name, expID, status, stage string
-	start, end                     int64
-	params                         map[string]string
-	tags                           map[string]string
-	metrics                        map[string][]point
-	seen                           map[pointKey]bool
+	id, name, expID, status, stage, user string
+	start, end                           int64
+	params                               map[string]string
+	tags                                 map[string]string
+	metrics                              map[string][]point
+	seen                                 map[pointKey]bool
 }
 
 type point struct {
@@ -288,6 +288,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 		RunName      string    `json:"run_name"`
 		StartTime    flexInt   `json:"start_time"`
 		Tags         []tagJSON `json:"tags"`
+		UserID       string    `json:"user_id"`
 	}
 	if !decode(w, r, &in) {
 		return
@@ -312,7 +313,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "run-" + strconv.Itoa(s.nextRun)
 	}
-	ru := &run{id: id, name: name, expID: e.id, status: "RUNNING", stage: "active", start: int64(in.StartTime),
+	ru := &run{id: id, name: name, expID: e.id, user: in.UserID, status: "RUNNING", stage: "active", start: int64(in.StartTime),
 		params: map[string]string{}, tags: map[string]string{"mlflow.runName": name},
 		metrics: map[string][]point{}, seen: map[pointKey]bool{}}
 	for _, t := range in.Tags {
@@ -324,7 +325,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ru *run) info() map[string]any {
-	m := map[string]any{"run_id": ru.id, "run_uuid": ru.id, "run_name": ru.name, "experiment_id": ru.expID,
+	m := map[string]any{"run_id": ru.id, "run_uuid": ru.id, "run_name": ru.name, "experiment_id": ru.expID, "user_id": ru.user,
 		"status": ru.status, "start_time": ru.start, "lifecycle_stage": ru.stage,
 		"artifact_uri": "mlflow-artifacts:/" + ru.expID + "/" + ru.id + "/artifacts"}
 	if ru.end != 0 {

@@ -10,6 +10,7 @@
 //	MLERR_TEST_AUTH_URI             a real MLflow server running the basic-auth app
 //	MLERR_TEST_AUTH_ADMIN_USERNAME  its admin
 //	MLERR_TEST_AUTH_ADMIN_PASSWORD  the admin's password
+//	MLERR_TEST_MLFLOW_PYTHON        a python with the server's mlflow installed (the venv's)
 //	MLERR_TEST_REQUIRE_SERVERS=1    a missing variable fails the test instead of skipping it
 //
 // .ci/run sets MLERR_TEST_REQUIRE_SERVERS=1, so no integration test skips
@@ -29,6 +30,7 @@ const (
 	EnvAuthAdmin     = "MLERR_TEST_AUTH_ADMIN_USERNAME"
 	EnvAuthAdminPass = "MLERR_TEST_AUTH_ADMIN_PASSWORD"
 	EnvRequire       = "MLERR_TEST_REQUIRE_SERVERS"
+	EnvMLflowPython  = "MLERR_TEST_MLFLOW_PYTHON"
 )
 
 // userVars are the variables of MLflow's client that point a process at a
@@ -71,6 +73,14 @@ func Auth(t testing.TB) (uri, admin, password string) {
 // Required reports whether missing servers fail tests instead of skipping
 // them (MLERR_TEST_REQUIRE_SERVERS=1).
 func Required() bool { return os.Getenv(EnvRequire) == "1" }
+
+// MLflowPython returns the python interpreter that has MLflow's client
+// installed, the one of the server's venv (MLERR_TEST_MLFLOW_PYTHON),
+// skipping (or failing, see MLflowURI) without it.
+func MLflowPython(t testing.TB) string {
+	t.Helper()
+	return need(t, EnvMLflowPython, "set it to the server's venv python, as .ci/run does: .venv-mlflow/bin/python")
+}
 
 func need(t testing.TB, name, hint string) string {
 	t.Helper()

@@ -13,12 +13,21 @@
 // ended, when the first log-batch after it succeeded (the recovery), and the
 // requests refused, reset or held.
 //
+// With -rate N it also limits runs/log-batch requests to N per second (a
+// token bucket holding one second's worth) and answers the ones above it
+// 429 with Retry-After: -retry-after seconds, as a rate-limiting gateway in
+// front of a shared server does. The JSON then has, per second since the
+// first log-batch, the log-batch requests the server accepted and the ones
+// answered 429 (the timeline, also kept without -rate).
+//
 //	faultproxy -target http://127.0.0.1:5000 -after 50000 -outage 10s -mode refuse
+//	faultproxy -target http://127.0.0.1:5000 -rate 20 -retry-after 1
 package main
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,6 +61,13 @@ type summary struct {
 	HeldDuringOut   int64   `json:"requests_held"`
 	Requests        int     `json:"requests"`
 	Connections     int     `json:"connections"`
+
+	FirstUnix     float64 `json:"first_unix,omitempty"` // the first log-batch, Unix seconds
+	Rate          float64 `json:"rate_limit,omitempty"` // log-batch requests/s allowed (0: no limit)
+	Limited       int64   `json:"limited_429"`
+	ArrivalsPerS  []int64 `json:"arrivals_per_s"` // [i]: log-batch requests received in second i since FirstUnix
+	OKPerSecond   []int64 `json:"ok_per_s"`       // [i]: 2xx log-batch answers in second i
+	LimitedPerSec []int64 `json:"limited_per_s"`  // [i]: 429s in second i
 }
 
 type counter struct {
@@ -109,6 +125,7 @@ func (c *counter) countPoints(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		c.arrived(time.Now())
 		var batch struct {
 			Metrics []json.RawMessage `json:"metrics"`
 		}
@@ -126,6 +143,7 @@ func (c *counter) countPoints(next http.Handler) http.Handler {
 			return
 		}
 		c.s.LogBatchOK++
+		c.s.OKPerSecond = bump(c.s.OKPerSecond, c.since(now))
 		c.s.Points += int64(len(batch.Metrics))
 		if len(batch.Metrics) > 0 {
 			c.s.LastPointAt = c.since(now)
@@ -141,33 +159,119 @@ func (c *counter) countPoints(next http.Handler) http.Handler {
 	})
 }
 
+// arrived counts a log-batch request received at now.
+func (c *counter) arrived(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first.IsZero() {
+		c.first = now
+	}
+	c.s.ArrivalsPerS = bump(c.s.ArrivalsPerS, c.since(now))
+}
+
+// bump adds one to the count of second at (seconds since the first
+// log-batch), growing counts as needed.
+func bump(counts []int64, at float64) []int64 {
+	i := max(int(at), 0)
+	for len(counts) <= i {
+		counts = append(counts, 0)
+	}
+	counts[i]++
+	return counts
+}
+
+// bucket is a token bucket: rate tokens a second, at most rate in store.
+type bucket struct {
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+// take reports whether a token was there at now, and takes it.
+func (b *bucket) take(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// limit is the proxy's program in -rate mode: log-batch requests above the
+// bucket's rate are answered 429 with Retry-After.
+func (c *counter) limit(b *bucket, retryAfter time.Duration) func(*http.Request) (fault.Fault, bool) {
+	return func(r *http.Request) (fault.Fault, bool) {
+		if !strings.HasSuffix(r.URL.Path, "runs/log-batch") {
+			return fault.Fault{}, false
+		}
+		now := time.Now()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.first.IsZero() {
+			c.first = now
+		}
+		if b.take(now) {
+			return fault.Fault{}, false
+		}
+		c.s.Limited++
+		c.s.LimitedPerSec = bump(c.s.LimitedPerSec, c.since(now))
+		c.s.ArrivalsPerS = bump(c.s.ArrivalsPerS, c.since(now))
+		return fault.RetryAfter(http.StatusTooManyRequests, retryAfter), true
+	}
+}
+
+// checkFlags checks the flags that go together and returns the target.
+func checkFlags(target, mode string, rate float64, after int64) (*url.URL, error) {
+	u, err := url.Parse(target)
+	switch {
+	case err != nil || u.Scheme == "" || u.Host == "":
+		return nil, errors.New("-target must be an absolute URL such as http://127.0.0.1:5000")
+	case mode != "refuse" && mode != "blackhole":
+		return nil, errors.New("-mode must be refuse or blackhole")
+	case rate > 0 && after > 0:
+		return nil, errors.New("-rate and -after do not go together")
+	}
+	return u, nil
+}
+
+// reverseProxy forwards to the server at u.
+func reverseProxy(u *url.URL) *httputil.ReverseProxy {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 512 // many ranks share the proxy: keep their connections to the server open
+	return &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
+		Transport: tr,
+		// Requests cut by the outage are the point of the exercise, not news.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+}
+
 func main() {
 	target := flag.String("target", "", "the MLflow server, http://127.0.0.1:PORT")
 	after := flag.Int64("after", 0, "start the outage once this many points were delivered (0: never)")
 	outage := flag.Duration("outage", 10*time.Second, "how long the outage lasts")
 	mode := flag.String("mode", "refuse", "refuse (connections refused, open ones reset) or blackhole (requests hang until the outage ends)")
 	maxLife := flag.Duration("max-life", 30*time.Minute, "stop by itself after this long")
+	rate := flag.Float64("rate", 0, "allow this many log-batch requests per second, answer 429 above (0: no limit)")
+	retryAfter := flag.Duration("retry-after", time.Second, "the Retry-After of a 429 (whole seconds)")
 	flag.Parse()
-	u, err := url.Parse(*target)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		fmt.Fprintln(os.Stderr, "faultproxy: -target must be an absolute URL such as http://127.0.0.1:5000")
-		os.Exit(2)
-	}
-	if *mode != "refuse" && *mode != "blackhole" {
-		fmt.Fprintln(os.Stderr, "faultproxy: -mode must be refuse or blackhole")
+	u, err := checkFlags(*target, *mode, *rate, *after)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(2)
 	}
 
-	c := &counter{s: summary{Mode: *mode, After: *after, OutageS: outage.Seconds()}}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) },
-		// Requests cut by the outage are the point of the exercise, not news.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	p, err := fault.New(c.countPoints(rp))
+	c := &counter{s: summary{Mode: *mode, After: *after, OutageS: outage.Seconds(), Rate: *rate}}
+	p, err := fault.New(c.countPoints(reverseProxy(u)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(1)
+	}
+	if *rate > 0 {
+		p.Program(c.limit(&bucket{rate: *rate, tokens: *rate}, *retryAfter))
 	}
 	var outageDone sync.WaitGroup
 	outageDone.Add(1)
@@ -225,6 +329,9 @@ func main() {
 	st := p.Stats()
 	c.mu.Lock()
 	s := c.s
+	if !c.first.IsZero() {
+		s.FirstUnix = float64(c.first.UnixNano()) / 1e9
+	}
 	c.mu.Unlock()
 	s.Requests = st.Requests
 	s.Connections = st.Connections

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCountPoints checks what the proxy counts: the metrics of log-batch
@@ -66,4 +67,58 @@ func TestCountPoints(t *testing.T) {
 		t.Error("the outage was triggered twice")
 	default:
 	}
+}
+
+// The bucket lets rate requests through at once, then one per 1/rate.
+func TestBucket(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	b := &bucket{rate: 2, tokens: 2}
+	steps := []struct {
+		after time.Duration
+		want  bool
+	}{
+		{0, true}, {0, true}, {0, false}, // the burst: one second's worth
+		{100 * time.Millisecond, false}, {500 * time.Millisecond, true}, {500 * time.Millisecond, false},
+		{10 * time.Second, true}, {10 * time.Second, true}, {10 * time.Second, false}, // never more than rate in store
+	}
+	for i, s := range steps {
+		if got := b.take(t0.Add(s.after)); got != s.want {
+			t.Fatalf("step %d (+%v): took %v, want %v", i, s.after, got, s.want)
+		}
+	}
+}
+
+// In -rate mode, log-batch requests above the rate are answered 429 with
+// Retry-After and counted; other requests are never limited.
+func TestLimit(t *testing.T) {
+	c := &counter{}
+	program := c.limit(&bucket{rate: 1, tokens: 1}, 2*time.Second)
+	cases := []struct {
+		path    string
+		limited bool
+	}{
+		{"/api/2.0/mlflow/runs/log-batch", false},
+		{"/api/2.0/mlflow/runs/log-batch", true},
+		{"/api/2.0/mlflow/runs/get", false},
+		{"/api/2.0/mlflow/runs/log-batch", true},
+	}
+	for i, tc := range cases {
+		f, ok := program(httptest.NewRequest(http.MethodPost, tc.path, nil))
+		if ok != tc.limited {
+			t.Fatalf("request %d (%s): limited %v, want %v", i, tc.path, ok, tc.limited)
+		}
+		if ok && (f.Status != http.StatusTooManyRequests || f.Header.Get("Retry-After") != "2") {
+			t.Fatalf("request %d: status %d, Retry-After %q; want 429, 2", i, f.Status, f.Header.Get("Retry-After"))
+		}
+	}
+	if c.s.Limited != 2 || sumOf(c.s.LimitedPerSec) != 2 {
+		t.Errorf("counted %d limited (%v per second), want 2", c.s.Limited, c.s.LimitedPerSec)
+	}
+}
+
+func sumOf(v []int64) (n int64) {
+	for _, x := range v {
+		n += x
+	}
+	return n
 }

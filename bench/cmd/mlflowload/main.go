@@ -9,10 +9,20 @@
 // measures its CPU time and peak memory from outside; the workload is the
 // same for all three: keys metric_000.. with one value per step.
 //
+// It is also the Go rank of bench/cmd/loadbench (bench/load.sh): -inflight
+// sets the batches the Run keeps in flight, -ready makes many ranks start
+// logging at one instant (it prints READY once its run exists, then waits for
+// a line on stdin), -cpuprofile writes a pprof CPU profile of the
+// logging (loop start to every point acknowledged), and the JSON has each
+// LogMetrics call's latency percentiles and absolute (Unix) times so that a
+// driver can line several ranks and a proxy up.
+//
 //	mlflowload -uri http://127.0.0.1:5000 -keys 100 -steps 1000
+//	mlflowload -uri ... -inflight 4 -ready -cpuprofile rank0.pprof
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +30,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
+	"runtime/pprof"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -44,6 +57,7 @@ type result struct {
 	AckedS     float64 `json:"acked_s"` // loop start to Run.Wait returning: every point acknowledged
 	CloseS     float64 `json:"close_s"` // loop start to Run.Close returning
 	CPUS       float64 `json:"cpu_logging_s"`
+	SysS       float64 `json:"cpu_logging_sys_s"` // the kernel's part of CPUS
 	Sent       int64   `json:"sent"`
 	Retries    int64   `json:"retries"`
 	Outages    int64   `json:"outages"`
@@ -54,6 +68,23 @@ type result struct {
 	LogErrors  int     `json:"log_errors"`
 	FirstError string  `json:"first_log_error,omitempty"`
 	Events     []event `json:"events"`
+
+	InFlight  int     `json:"inflight"`
+	StartUnix float64 `json:"start_unix"` // the logging loop's start, Unix seconds
+	AckedUnix float64 `json:"acked_unix"` // every point acknowledged, Unix seconds
+	CallP50   float64 `json:"call_p50_us"`
+	CallP99   float64 `json:"call_p99_us"`
+	CallMax   float64 `json:"call_max_us"`
+	MaxRSSKiB int64   `json:"max_rss_kib"`
+}
+
+// config is what one invocation logs and how.
+type config struct {
+	uri, experiment, runName string
+	keys, steps, inFlight    int
+	timeout                  time.Duration
+	ready                    bool // print READY and wait for a line on stdin before logging
+	cpuProfile               string
 }
 
 func main() {
@@ -63,12 +94,21 @@ func main() {
 	keys := flag.Int("keys", 100, "metric keys per step")
 	steps := flag.Int("steps", 1000, "steps")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	inFlight := flag.Int("inflight", 1, "batches in flight (Limits.InFlight)")
+	ready := flag.Bool("ready", false, "once the run exists, print READY and wait for a line on stdin before logging")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the logging to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
-	if *uri == "" || *keys < 1 || *steps < 1 {
-		fmt.Fprintln(os.Stderr, "mlflowload: need -uri (or MLFLOW_TRACKING_URI), -keys >= 1, -steps >= 1")
+	if *uri == "" || *keys < 1 || *steps < 1 || *inFlight < 1 {
+		fmt.Fprintln(os.Stderr, "mlflowload: need -uri (or MLFLOW_TRACKING_URI), -keys >= 1, -steps >= 1, -inflight >= 1")
 		os.Exit(2)
 	}
-	res, err := run(*uri, *experiment, *runName, *keys, *steps, *timeout)
+	cfg := config{uri: *uri, experiment: *experiment, runName: *runName, keys: *keys, steps: *steps,
+		inFlight: *inFlight, timeout: *timeout, cpuProfile: *cpuProfile, ready: *ready}
+	res, err := run(cfg)
+	if err == nil && *memProfile != "" {
+		err = writeHeapProfile(*memProfile)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mlflowload:", err)
 		os.Exit(1)
@@ -76,14 +116,43 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(uri, experiment, runName string, keys, steps int, timeout time.Duration) (*result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+// limits is the Run's limits for a workload of total points with inFlight
+// batches in flight.
+func limits(total, inFlight int) (mlerr.Limits, error) {
+	// The whole workload fits in the queue, as it does in the Python
+	// client's (unbounded) async queue: nothing is dropped for room.
+	l := mlerr.Limits{QueueItems: max(total, 100_000), QueueBytes: 1 << 30}
+	err := setInFlight(&l, inFlight)
+	return l, err
+}
+
+// setInFlight sets l.InFlight, the batches the Run keeps in flight, when
+// this build of mlerr has the field; without it (one batch in flight) only
+// k = 1 is taken. Found by name, so that the tool builds and runs either way.
+func setInFlight(l *mlerr.Limits, k int) error {
+	f := reflect.ValueOf(l).Elem().FieldByName("InFlight")
+	switch {
+	case f.IsValid() && f.CanSet() && f.Kind() == reflect.Int:
+		f.SetInt(int64(k))
+	case k != 1:
+		return fmt.Errorf("-inflight %d: this build of mlerr has no Limits.InFlight (one batch in flight)", k)
+	}
+	return nil
+}
+
+func run(cfg config) (*result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
-	backend, err := mlflow.NewBackend(uri, mlflow.WithExperiment(experiment))
+	keys, steps := cfg.keys, cfg.steps
+	lim, err := limits(keys*steps, cfg.inFlight)
 	if err != nil {
 		return nil, err
 	}
-	res := &result{Client: "mlerr", Events: []event{}}
+	backend, err := mlflow.NewBackend(cfg.uri, mlflow.WithExperiment(cfg.experiment))
+	if err != nil {
+		return nil, err
+	}
+	res := &result{Client: "mlerr", Events: []event{}, InFlight: cfg.inFlight}
 	var (
 		mu    sync.Mutex
 		start time.Time
@@ -99,10 +168,8 @@ func run(uri, experiment, runName string, keys, steps int, timeout time.Duration
 	}
 	total := keys * steps
 	run, err := mlerr.NewRun(ctx, backend,
-		mlerr.WithRunName(runName),
-		// The whole workload fits in the queue, as it does in the Python
-		// client's (unbounded) async queue: nothing is dropped for room.
-		mlerr.WithLimits(mlerr.Limits{QueueItems: max(total, 100_000), QueueBytes: 1 << 30}),
+		mlerr.WithRunName(cfg.runName),
+		mlerr.WithLimits(lim),
 		mlerr.WithCallbacks(mlerr.Callbacks{
 			OnNetworkError: record("OnNetworkError", shown.OnNetworkError),
 			OnWarning:      record("OnWarning", shown.OnWarning),
@@ -117,36 +184,33 @@ func run(uri, experiment, runName string, keys, steps int, timeout time.Duration
 	}
 	res.RunID = run.ID()
 
-	names := make([]string, keys)
-	for k := range names {
-		names[k] = fmt.Sprintf("metric_%03d", k)
+	if cfg.ready {
+		fmt.Println("READY")
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return nil, fmt.Errorf("waiting for the start: %w", err)
+		}
 	}
-	cpu0 := cpuTime()
+	stopProfile, err := startProfile(cfg.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	cpu0, sys0 := cpuTime(), sysTime()
 	mu.Lock()
 	start = time.Now()
 	mu.Unlock()
-	for s := range steps {
-		m := make(map[string]float64, keys)
-		for k, name := range names {
-			m[name] = value(k, s)
-		}
-		if err := run.LogMetrics(int64(s), m); err != nil {
-			res.LogErrors++
-			if res.FirstError == "" {
-				res.FirstError = err.Error()
-			}
-			if errors.Is(err, mlerr.ErrClosed) {
-				break
-			}
-		}
-	}
+	calls := logLoop(run, keys, steps, res)
 	res.Logged = total
 	res.LoopS = time.Since(start).Seconds()
 	if err := run.Wait(ctx); err != nil {
 		res.WaitErr = err.Error()
 	}
-	res.AckedS = time.Since(start).Seconds()
-	res.CPUS = cpuTime() - cpu0
+	acked := time.Now()
+	res.AckedS = acked.Sub(start).Seconds()
+	res.CPUS, res.SysS = cpuTime()-cpu0, sysTime()-sys0
+	stopProfile()
+	res.StartUnix = float64(start.UnixNano()) / 1e9
+	res.AckedUnix = float64(acked.UnixNano()) / 1e9
+	res.CallP50, res.CallP99, res.CallMax = percentiles(calls)
 	report, err := run.Close(ctx)
 	res.CloseS = time.Since(start).Seconds()
 	if err != nil {
@@ -157,9 +221,102 @@ func run(uri, experiment, runName string, keys, steps int, timeout time.Duration
 	res.Outages = report.Outages
 	res.Dropped = report.Dropped.Total()
 	res.Status = fmt.Sprint(report.Status)
+	res.MaxRSSKiB = maxRSS()
 	mu.Lock()
 	defer mu.Unlock()
 	return res, nil
+}
+
+// startProfile starts a CPU profile into path ("" for none) and returns
+// the function that stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the allocations since the start (pprof's allocs
+// profile) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// percentiles returns the median, the 99th percentile and the maximum of
+// d, in microseconds; d is sorted in place.
+func percentiles(d []time.Duration) (p50, p99, maxUS float64) {
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(d)
+	us := func(i int) float64 { return float64(d[i]) / 1e3 }
+	return us(len(d) / 2), us(min(len(d)-1, len(d)*99/100)), us(len(d) - 1)
+}
+
+// sysTime is the process's system CPU time, in seconds.
+func sysTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Stime.Nano()) / 1e9
+}
+
+// maxRSS is the process's peak resident set, in KiB.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss
+}
+
+// logLoop is the training loop: one LogMetrics call of keys metrics per
+// step. It returns how long each call took and notes the errors in res.
+func logLoop(run *mlerr.Run, keys, steps int, res *result) []time.Duration {
+	names := make([]string, keys)
+	for k := range names {
+		names[k] = fmt.Sprintf("metric_%03d", k)
+	}
+	calls := make([]time.Duration, 0, steps)
+	for s := range steps {
+		m := make(map[string]float64, keys)
+		for k, name := range names {
+			m[name] = value(k, s)
+		}
+		t0 := time.Now()
+		err := run.LogMetrics(int64(s), m)
+		calls = append(calls, time.Since(t0))
+		if err != nil {
+			res.LogErrors++
+			if res.FirstError == "" {
+				res.FirstError = err.Error()
+			}
+			if errors.Is(err, mlerr.ErrClosed) {
+				break
+			}
+		}
+	}
+	return calls
 }
 
 // value is the workload's value of key k at step s, the same in every
