@@ -3,6 +3,7 @@ package mlerr_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -137,37 +138,43 @@ func TestReportIdentity(t *testing.T) {
 			}},
 		{name: "the backend rejects items", arrange: func(f *fixture) { f.b.Inject(fb.Write, -1, rejectOdd) }},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			opts := append([]mlerr.RunOption{mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour})}, tc.opts...)
-			var f *fixture
-			release := func() {}
-			if tc.held {
-				f, release = heldFixture(t, opts...)
-			} else {
-				f = newFixture(t, opts...)
-				require.NoError(t, f.run.Started(context.Background()))
-			}
-			if tc.arrange != nil {
-				tc.arrange(f)
-			}
-			for s := int64(0); s < 50; s++ {
-				f.run.LogMetrics(s, map[string]float64{"x": float64(s)})
-			}
-			f.run.LogMetrics(50, map[string]float64{"bad key!": 1}) // rejected at the call
-			release()
-			var rep mlerr.Report
-			if tc.end != nil {
-				rep = tc.end(f)
-			} else {
-				rep, _ = f.close()
-			}
-			requireIdentity(t, rep)
-			assert.Equal(t, int64(1), rep.Invalid, "rejected at the call, on a line of its own")
-			assert.Equal(t, int64(50), rep.Logged+rep.Duplicates, "every valid point is logged")
-			assert.Equal(t, int64(len(f.b.Items(rep.RunID))), rep.Sent+unackedStored(f, rep), "Sent is what the backend holds")
-		})
+		for _, k := range inFlights {
+			t.Run(fmt.Sprintf("%s/InFlight=%d", tc.name, k), func(t *testing.T) {
+				opts := append([]mlerr.RunOption{mlerr.WithLimits(mlerr.Limits{QueueItems: 10, QueueBytes: 1 << 20, InFlight: k}), mlerr.WithLimits(mlerr.Limits{BatchItems: 5, BatchBytes: 1 << 20, BatchInterval: time.Hour})}, tc.opts...)
+				var f *fixture
+				release := func() {}
+				if tc.held {
+					f, release = heldFixture(t, opts...)
+				} else {
+					f = newFixture(t, opts...)
+					require.NoError(t, f.run.Started(context.Background()))
+				}
+				if tc.arrange != nil {
+					tc.arrange(f)
+				}
+				for s := int64(0); s < 50; s++ {
+					f.run.LogMetrics(s, map[string]float64{"x": float64(s)})
+				}
+				f.run.LogMetrics(50, map[string]float64{"bad key!": 1}) // rejected at the call
+				release()
+				var rep mlerr.Report
+				if tc.end != nil {
+					rep = tc.end(f)
+				} else {
+					rep, _ = f.close()
+				}
+				requireIdentity(t, rep)
+				assert.Equal(t, int64(1), rep.Invalid, "rejected at the call, on a line of its own")
+				assert.Equal(t, int64(50), rep.Logged+rep.Duplicates, "every valid point is logged")
+				assert.Equal(t, int64(len(f.b.Items(rep.RunID))), rep.Sent+unackedStored(f, rep), "Sent is what the backend holds")
+			})
+		}
 	}
 }
+
+// inFlights are the Limits.InFlight the accounting and fault tables run
+// with: one batch in flight, and several.
+var inFlights = []int{1, 4}
 
 // unackedStored is how many unacknowledged items the fake did store.
 func unackedStored(f *fixture, rep mlerr.Report) int64 {

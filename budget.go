@@ -15,10 +15,16 @@ import (
 // Capacity is spent. An empty budget never refuses a first attempt: Retry
 // just stops retrying, with stopBudget. A Budget is safe for concurrent use
 // and never allocates.
+//
+// The Runs whose retry policies share a Budget also share one in-flight
+// window (see Limits.InFlight): a 429 or 503 answer to any of them halves
+// how many batches each may have in flight, and acknowledged writes raise
+// it again, one batch per 8, up to each run's InFlight.
 type Budget struct {
 	milli    atomic.Int64 // tokens × 1000
 	ratio    int64        // deposit per first attempt, in milli-tokens
 	capacity int64        // in milli-tokens
+	win      window       // the in-flight window of the runs sharing the budget
 }
 
 // NewBudget returns a full budget that earns ratio tokens per first attempt

@@ -133,87 +133,97 @@ func TestRunFaults(t *testing.T) {
 	var table strings.Builder
 	table.WriteString("| fault | OnNetworkError | OnWarning (recovered) | OnError | points stored (of 11) | run ends |\n|---|---|---|---|---|---|\n")
 	for _, tc := range faultCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			// StartRun waits until the 11 entries are queued, so that every
-			// row sees the same single batch.
-			f := newBare(t)
-			logged := make(chan struct{})
-			f.b.OnCall(func(op fb.Op, n int) {
-				if op == fb.Start {
-					<-logged
+		for _, k := range inFlights {
+			t.Run(fmt.Sprintf("%s/InFlight=%d", tc.name, k), func(t *testing.T) {
+				if row := runFaultRow(t, tc, k); k == 1 {
+					table.WriteString(row)
 				}
 			})
-			f.b.Inject(tc.op, tc.times, tc.fault)
-			f.start()
-			start := time.Now()
-			f.logSteps("loss", 0, 10)
-			require.NoError(t, f.run.LogParams(map[string]string{"lr": "0.1"}))
-			assert.Less(t, time.Since(start), safety, "logging never waits for the backend")
-			close(logged)
-			rep, cerr := f.close()
-
-			assert.Equal(t, tc.network, f.rec.count("network", nil), "OnNetworkError calls")
-			for _, err := range f.rec.errs("network") {
-				assert.ErrorIs(t, err, mlerr.ErrNetwork)
-				if tc.check != nil {
-					tc.check(t, err)
-				}
-			}
-			assert.Equal(t, tc.recovered, f.rec.count("warning", mlerr.ErrRecovered), "recovery warnings")
-			assert.Equal(t, tc.recovered, len(f.rec.errs("warning")), "no other warnings")
-			errs := f.rec.errs("error")
-			errCell := "-"
-			if tc.errKind == nil && tc.errCode == 0 {
-				assert.Empty(t, errs, "OnError")
-				require.NoError(t, cerr)
-			} else {
-				require.Len(t, errs, 1, "OnError once: %v", errs)
-				err := errs[0]
-				if tc.errKind != nil {
-					assert.ErrorIs(t, err, tc.errKind)
-					errCell = "1 x " + tc.errKind.Name()
-				} else {
-					assert.ErrorIs(t, err, tc.errCode)
-					errCell = "1 x " + tc.errCode.String()
-				}
-				assert.Len(t, mlerr.LostItems(err), tc.lost, "the error carries exactly the items lost")
-				if tc.check != nil {
-					tc.check(t, err)
-				}
-				if tc.status == mlerr.RunFinished {
-					require.NoError(t, cerr, "reported, but nothing lost")
-				} else {
-					require.Error(t, cerr, "Close says the run did not finish cleanly")
-				}
-			}
-			stored := 0
-			if rep.RunID != "" {
-				items := f.b.Items(rep.RunID)
-				stored = len(items)
-				seen := map[string]bool{}
-				for _, it := range items {
-					k := fmt.Sprintf("%s/%s/%d", it.Kind, it.Key, it.Step)
-					assert.False(t, seen[k], "stored once: %s", k)
-					seen[k] = true
-				}
-				rec, _ := f.b.Run(rep.RunID)
-				assert.Equal(t, tc.status, rec.Status, "status the run ended with")
-			}
-			assert.Equal(t, tc.stored, stored, "points stored")
-			assert.Equal(t, int64(tc.stored), rep.Sent)
-			assert.Equal(t, int64(tc.lost), rep.Dropped.Total())
-			assert.Equal(t, tc.status, rep.Status)
-			if tc.network > 0 {
-				assert.Equal(t, int64(1), rep.Outages)
-			}
-			status := "never started"
-			if tc.status != 0 {
-				status = tc.status.String()
-			}
-			fmt.Fprintf(&table, "| %s | %s | %s | %s | %d | %s |\n", tc.name, countCell(tc.network), countCell(tc.recovered), errCell, tc.stored, status)
-		})
+		}
 	}
 	t.Logf("fault table:\n%s", table.String())
+}
+
+// runFaultRow runs one row of the fault table with k batches in flight and
+// returns the row of the table it proves.
+func runFaultRow(t *testing.T, tc faultCase, k int) string {
+	// StartRun waits until the 11 entries are queued, so that every
+	// row sees the same single batch.
+	f := newBare(t)
+	logged := make(chan struct{})
+	f.b.OnCall(func(op fb.Op, n int) {
+		if op == fb.Start {
+			<-logged
+		}
+	})
+	f.b.Inject(tc.op, tc.times, tc.fault)
+	f.start(mlerr.WithLimits(mlerr.Limits{InFlight: k}))
+	start := time.Now()
+	f.logSteps("loss", 0, 10)
+	require.NoError(t, f.run.LogParams(map[string]string{"lr": "0.1"}))
+	assert.Less(t, time.Since(start), safety, "logging never waits for the backend")
+	close(logged)
+	rep, cerr := f.close()
+
+	assert.Equal(t, tc.network, f.rec.count("network", nil), "OnNetworkError calls")
+	for _, err := range f.rec.errs("network") {
+		assert.ErrorIs(t, err, mlerr.ErrNetwork)
+		if tc.check != nil {
+			tc.check(t, err)
+		}
+	}
+	assert.Equal(t, tc.recovered, f.rec.count("warning", mlerr.ErrRecovered), "recovery warnings")
+	assert.Equal(t, tc.recovered, len(f.rec.errs("warning")), "no other warnings")
+	errs := f.rec.errs("error")
+	errCell := "-"
+	if tc.errKind == nil && tc.errCode == 0 {
+		assert.Empty(t, errs, "OnError")
+		require.NoError(t, cerr)
+	} else {
+		require.Len(t, errs, 1, "OnError once: %v", errs)
+		err := errs[0]
+		if tc.errKind != nil {
+			assert.ErrorIs(t, err, tc.errKind)
+			errCell = "1 x " + tc.errKind.Name()
+		} else {
+			assert.ErrorIs(t, err, tc.errCode)
+			errCell = "1 x " + tc.errCode.String()
+		}
+		assert.Len(t, mlerr.LostItems(err), tc.lost, "the error carries exactly the items lost")
+		if tc.check != nil {
+			tc.check(t, err)
+		}
+		if tc.status == mlerr.RunFinished {
+			require.NoError(t, cerr, "reported, but nothing lost")
+		} else {
+			require.Error(t, cerr, "Close says the run did not finish cleanly")
+		}
+	}
+	stored := 0
+	if rep.RunID != "" {
+		items := f.b.Items(rep.RunID)
+		stored = len(items)
+		seen := map[string]bool{}
+		for _, it := range items {
+			k := fmt.Sprintf("%s/%s/%d", it.Kind, it.Key, it.Step)
+			assert.False(t, seen[k], "stored once: %s", k)
+			seen[k] = true
+		}
+		rec, _ := f.b.Run(rep.RunID)
+		assert.Equal(t, tc.status, rec.Status, "status the run ended with")
+	}
+	assert.Equal(t, tc.stored, stored, "points stored")
+	assert.Equal(t, int64(tc.stored), rep.Sent)
+	assert.Equal(t, int64(tc.lost), rep.Dropped.Total())
+	assert.Equal(t, tc.status, rep.Status)
+	if tc.network > 0 {
+		assert.Equal(t, int64(1), rep.Outages)
+	}
+	status := "never started"
+	if tc.status != 0 {
+		status = tc.status.String()
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %d | %s |\n", tc.name, countCell(tc.network), countCell(tc.recovered), errCell, tc.stored, status)
 }
 
 func countCell(n int) string {

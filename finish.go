@@ -16,6 +16,7 @@ const endGrace = time.Second
 // (the batch in flight, the queue) is accounted for and reported, and the
 // run is ended in the backend with the status the accounting gives.
 func (s *sender) finish() {
+	s.stopWorkers()
 	s.startOver()
 	now := s.clock.Now()
 	why := context.Cause(s.life)
@@ -58,15 +59,20 @@ func (s *sender) startOver() {
 	}
 }
 
-// leftovers takes what was not sent when the sender stopped: the batch in
-// flight (unacknowledged when an attempt may have reached the backend,
-// else unsent; a batch from the spool stays in the spool) and the queue
-// (unsent), with the items of a spool that could not be read (unsent,
-// kept in the spool).
+// leftovers takes what was not sent when the sender stopped: the batches
+// in flight (unacknowledged when an attempt may have reached the backend,
+// else unsent; a batch from the spool stays in the spool), the batch held
+// and the queue (unsent), with the items of a spool that could not be read
+// (unsent, kept in the spool).
 func (s *sender) leftovers(why error, now time.Time) (lost lossRecord, unsent, unacked int64) {
 	cause := New(CodeDeadlineExceeded, stopText(why))
-	notSent, unacked := s.inFlightLeft(&lost, cause, now)
-	s.cur = nil
+	var notSent []Item
+	for _, pb := range append(s.flight, s.held) {
+		var n int64
+		notSent, n = s.inFlightLeft(pb, notSent, &lost, cause, now)
+		unacked += n
+	}
+	s.flight, s.held = nil, nil
 	notSent = s.out.rest(notSent)
 	for i := range notSent {
 		s.staging.remove(&notSent[i])
@@ -82,14 +88,14 @@ func (s *sender) leftovers(why error, now time.Time) (lost lossRecord, unsent, u
 	return lost, unsent, unacked
 }
 
-// inFlightLeft takes what is left of the batch in flight, if any: the
-// items of an attempt that may have reached the backend go to lost as
+// inFlightLeft takes what is left of a batch in flight or held, if any:
+// the items of an attempt that may have reached the backend go to lost as
 // unacknowledged (for a batch of artifacts, the file being uploaded), the
-// others are returned, not sent. A batch from the spool stays in the spool.
-func (s *sender) inFlightLeft(lost *lossRecord, cause error, now time.Time) (notSent []Item, unacked int64) {
-	pb := s.cur
+// others are appended to notSent. A batch from the spool stays in the
+// spool.
+func (s *sender) inFlightLeft(pb *pending, notSent []Item, lost *lossRecord, cause error, now time.Time) ([]Item, int64) {
 	if pb == nil || pb.taken.fromSpool {
-		return nil, 0
+		return notSent, 0
 	}
 	rest := pb.b.Items[pb.done:]
 	s.reportArtifacts(len(pb.b.Items), pb.failures, now)
@@ -99,12 +105,12 @@ func (s *sender) inFlightLeft(lost *lossRecord, cause error, now time.Time) (not
 	switch {
 	case pb.maybeStored && pb.artifacts():
 		lost.add(rest[:1], "unacknowledged: an upload was in flight when the run stopped; the file may be stored", CodeDeadlineExceeded, cause, now)
-		return inLoggedOrder(append(notSent, rest[1:]...)), 1
+		return append(notSent, inLoggedOrder(rest[1:])...), 1
 	case pb.maybeStored:
 		lost.add(rest, "unacknowledged: a write was in flight when the run stopped; the items may be stored", CodeDeadlineExceeded, cause, now)
-		return nil, int64(len(rest))
+		return notSent, int64(len(rest))
 	case pb.artifacts():
-		return inLoggedOrder(append(notSent, rest...)), 0
+		return append(notSent, inLoggedOrder(rest)...), 0
 	}
 	return append(notSent, rest...), 0
 }

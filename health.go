@@ -21,6 +21,10 @@ type Health struct {
 	// weight; Spooled the items waiting in the spool; InFlight the items
 	// being sent.
 	Queued, QueuedBytes, Spooled, InFlight int
+	// InFlightWindow is how many batches may be in flight now:
+	// Limits.InFlight, or fewer while the server's backpressure (429, 503)
+	// keeps the window lowered (see Budget).
+	InFlightWindow int
 	// Sent is the number of items the backend acknowledged, Retries the
 	// number of backend calls repeated after a failure.
 	Sent, Retries int64

@@ -22,6 +22,7 @@ const (
 	defaultEventQueue    = 1024
 	defaultEventBurst    = 10
 	defaultEventWindow   = 10 * time.Second
+	// defaultInFlight and maxInFlight (window.go) bound Limits.InFlight.
 	// queueFullInterval is the least time between two OnQueueFull calls;
 	// the drops and waits in between are added up.
 	queueFullInterval = time.Second
@@ -45,6 +46,7 @@ type runConfig struct {
 
 	batchItems, batchBytes int
 	interval               time.Duration
+	inFlight               int
 
 	logger       *slog.Logger
 	ruleChanges  []func(*Rules)
@@ -66,6 +68,7 @@ func defaultConfig() runConfig {
 		batchItems:   defaultBatchItems,
 		batchBytes:   defaultBatchBytes,
 		interval:     defaultBatchInterval,
+		inFlight:     defaultInFlight,
 		closeTimeout: defaultCloseTimeout,
 		eventQueue:   defaultEventQueue,
 		eventBurst:   defaultEventBurst,
@@ -287,6 +290,19 @@ type Limits struct {
 	// Callbacks). A negative EventBurst turns throttling off.
 	EventBurst  int
 	EventWindow time.Duration
+	// InFlight is how many batches may be in flight at once (default 1, at
+	// most 64), each written by a goroutine of its own. Exactly-once holds
+	// per batch (Batch.Seq, fixed time stamps); what the backend's
+	// semantics depend on keeps its order: two batches writing one tag or
+	// param key are never in flight together, nor two first writes of one
+	// metric key, artifacts go alone and in
+	// order with the run's other data, a replay from the spool goes one
+	// batch at a time; metric points may be stored out of order (MLflow
+	// orders a metric's history by step and time stamp). A 429 or 503
+	// answer halves the window for every run sharing the retry policy's
+	// Budget; acknowledged writes raise it again (see Budget and
+	// Health.InFlightWindow).
+	InFlight int
 }
 
 // WithLimits sets the sizes and times the run works within: the non-zero
@@ -307,6 +323,7 @@ func WithLimits(l Limits) RunOption {
 			{"CloseTimeout", int64(l.CloseTimeout), func() { c.closeTimeout = l.CloseTimeout }},
 			{"EventQueue", int64(l.EventQueue), func() { c.eventQueue = l.EventQueue }},
 			{"EventWindow", int64(l.EventWindow), func() { c.eventWindow = l.EventWindow }},
+			{"InFlight", int64(l.InFlight), func() { c.inFlight = l.InFlight }},
 		} {
 			switch {
 			case f.n < 0:
@@ -316,6 +333,10 @@ func WithLimits(l Limits) RunOption {
 			}
 		}
 		c.setEventBurst(l.EventBurst)
+		if l.InFlight > maxInFlight {
+			bad = append(bad, fmt.Sprintf("InFlight must be at most %d, got %d", maxInFlight, l.InFlight))
+			c.inFlight = defaultInFlight
+		}
 		if len(bad) > 0 {
 			return optionError("WithLimits", "%s", strings.Join(bad, "; "))
 		}

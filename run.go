@@ -157,6 +157,7 @@ func (r *Run) Health() Health {
 		QueuedBytes:           o.queuedBytes,
 		Spooled:               o.spooled,
 		InFlight:              s.inFlight,
+		InFlightWindow:        r.snd.limit(),
 		Sent:                  s.sent,
 		Retries:               s.retries,
 		Dropped:               Drops{QueueFull: o.queueFull, Rejected: s.rejected, Unsent: s.unsent, SpillFailed: o.spillFailed},

@@ -6,33 +6,19 @@ import (
 	"time"
 )
 
-// send writes one batch, through the retry policy, riding out outages,
-// until it is stored, failed for good, or life ends. It reports false when
-// life has ended: the batch then stays pending, for finish to account for.
-func (s *sender) send(pb *pending) bool {
-	err, alive := s.ride(fmt.Sprintf("sending batch %d", pb.b.Seq), func(ctx context.Context) error { return s.write(ctx, pb) })
-	switch {
-	case !alive:
-		return false
-	case err != nil:
-		s.refused(pb, err, s.clock.Now())
-	default:
-		s.settle(pb, nil, s.clock.Now())
-	}
-	return true
-}
-
-// ride runs op through the retry policy until it succeeds or fails for
-// good, riding out outages: when the policy gives up on a network error the
-// outage is reported once (doing says what the sender was doing) and the
-// sender probes until the backend answers. It returns the error that failed
-// op for good (nil when it succeeded), and false when life ended first.
-func (s *sender) ride(doing string, op func(context.Context) error) (err error, alive bool) {
+// ride runs op through the retry policy of ln until it succeeds or fails
+// for good, riding out outages: when the policy gives up on a network error
+// the outage is reported once (doing says what the sender was doing) and
+// the sender probes until the backend answers. It returns the error that
+// failed op for good (nil when it succeeded), and false when life ended
+// first. The sender's goroutine (StartRun) and its workers (batches) ride.
+func (s *sender) ride(doing string, ln lane, op func(context.Context) error) (err error, alive bool) {
 	for {
-		if s.outage && !s.wait(s.probeDelay()) {
+		epoch, out := s.outageState()
+		if out && !ln.wait(s.probeDelay()) {
 			return nil, false
 		}
-		err := Retry(s.life, s.policy, op)
+		err := Retry(s.life, ln.policy, op)
 		now := s.clock.Now()
 		switch {
 		case err == nil:
@@ -41,7 +27,7 @@ func (s *sender) ride(doing string, op func(context.Context) error) (err error, 
 		case s.life.Err() != nil:
 			return nil, false
 		case isOutage(err):
-			s.down(err, now, doing)
+			s.down(err, now, doing, epoch)
 		default:
 			return err, true
 		}
@@ -55,8 +41,12 @@ func (s *sender) write(ctx context.Context, pb *pending) error {
 	if pb.attempts > 1 {
 		s.publish(func(st *senderStats) { st.retries++ })
 	}
+	_, epoch := s.win.get()
 	err := s.backend.WriteBatch(ctx, pb.b)
 	s.noteCall(err, s.clock.Now())
+	if err != nil && isBackpressure(err) {
+		s.win.pressure(s.k, epoch)
+	}
 	switch {
 	case err == nil:
 	case findBatchError(err) != nil:
@@ -114,20 +104,20 @@ func (s *sender) settle(pb *pending, failures []Failure[Item], now time.Time) *B
 	}
 	n := len(pb.b.Items)
 	lost := NewBatchError(n, failures)
+	if len(failures) < n {
+		s.noteStored(pb)
+	}
 	s.publish(func(st *senderStats) {
 		st.sent += int64(n - len(failures))
 		if len(failures) < n {
 			st.batches++
 		}
 		st.rejected += int64(len(failures))
-		st.inFlight = 0
 		if lost != nil {
 			st.keepFailed(lost.Failed())
 		}
 	})
-	clear(pb.b.Items) // release the strings of long values
-	s.cur = nil
-	s.panics = 0
+	s.drop(pb)
 	s.settleFlushes()
 	return lost
 }
@@ -172,33 +162,52 @@ func (s *sender) noteCall(err error, now time.Time) {
 	})
 }
 
+// outageState returns whether the backend is down, and the outages ended
+// so far (the epoch a ride's attempts belong to).
+func (s *sender) outageState() (epoch uint64, down bool) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return s.pub.recoveries, s.pub.outage
+}
+
+// inOutage reports whether the backend is down.
+func (s *sender) inOutage() bool {
+	_, down := s.outageState()
+	return down
+}
+
 // down records that the retry policy gave up on a network error: the first
-// time in a row, it reports an outage to OnNetworkError. From now on the
-// sender probes (see probeDelay) until the backend answers.
-func (s *sender) down(err error, now time.Time, doing string) {
-	if s.outage {
+// time in a row, it reports an outage to OnNetworkError, unless an outage
+// ended since the attempts began (epoch: they belong to that one). From
+// now on the sender and its workers probe (see probeDelay) until the
+// backend answers.
+func (s *sender) down(err error, now time.Time, doing string, epoch uint64) {
+	s.pubMu.Lock()
+	news := !s.pub.outage && s.pub.recoveries == epoch
+	if news {
+		s.pub.outage, s.pub.outageSince = true, s.pub.failingSince
+		s.pub.outages++
+	}
+	s.pubMu.Unlock()
+	if !news {
 		return
 	}
-	s.outage = true
-	s.publish(func(st *senderStats) {
-		st.outage, st.outageSince = true, st.failingSince
-		st.outages++
-	})
 	s.ev.emit(onNetworkError, wrapAs(ErrNetwork, err, lastError(err), fmt.Sprintf(
 		"the backend is unreachable (%s); the data stays queued and the run keeps retrying", doing)), now)
 }
 
 // recovered reports the end of an outage.
 func (s *sender) recovered(now time.Time) {
-	if !s.outage {
+	s.pubMu.Lock()
+	was, since := s.pub.outage, s.pub.outageSince
+	if was {
+		s.pub.outage = false
+		s.pub.recoveries++
+	}
+	s.pubMu.Unlock()
+	if !was {
 		return
 	}
-	s.outage = false
-	var since time.Time
-	s.publish(func(st *senderStats) {
-		since = st.outageSince
-		st.outage = false
-	})
 	down := now.Sub(since)
 	s.ev.emit(onWarning, ErrRecovered.Errorf("the backend answers again after %s down", down.Round(time.Millisecond)).
 		WithDetail("down_ms", down.Milliseconds()).WithDetail("since", since), now)

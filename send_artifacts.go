@@ -10,12 +10,13 @@ import (
 	"time"
 )
 
-// sendArtifacts uploads a batch of artifacts one by one, each through the
-// retry policy, riding out outages, from where the batch got to (pb.done):
-// a file that fails for good is a failure of the batch, the others are
-// stored, and the batch's failures are reported together once it is done.
-// It reports false when life has ended: the batch then stays pending.
-func (s *sender) sendArtifacts(pb *pending) bool {
+// uploadAll, a worker's, uploads a batch of artifacts one by one, each
+// through the retry policy, riding out outages, from where the batch got
+// to (pb.done): a file that fails for good is a failure of the batch, the
+// others are stored; the sender reports the batch's failures together once
+// it is handed back (artifactsDone). It reports false when life has ended:
+// the batch then stays pending. A batch of artifacts is alone in flight.
+func (s *sender) uploadAll(pb *pending) bool {
 	ab := s.backend.(ArtifactBackend) // the log calls checked it
 	for pb.done < len(pb.b.Items) {
 		it := pb.b.Items[pb.done]
@@ -29,7 +30,6 @@ func (s *sender) sendArtifacts(pb *pending) bool {
 			s.uploaded(pb, &it, err)
 		}
 	}
-	s.artifactsDone(pb, s.clock.Now())
 	return true
 }
 
@@ -68,10 +68,11 @@ func (s *sender) uploaded(pb *pending, it *Item, err error) {
 func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (deferred, alive bool, err error) {
 	op := func(ctx context.Context) error { return s.writeArtifact(ctx, ab, pb, it) }
 	for {
-		if s.outage && !s.wait(s.probeDelay()) {
+		epoch, out := s.outageState()
+		if out && !s.nap(s.probeDelay()) {
 			return false, false, nil
 		}
-		err := Retry(s.life, s.policy, op)
+		err := Retry(s.life, s.workers.policy, op)
 		now := s.clock.Now()
 		switch {
 		case err == nil:
@@ -87,7 +88,7 @@ func (s *sender) upload(ab ArtifactBackend, pb *pending, it *Item) (deferred, al
 		case pb.art.setAside(it, len(pb.b.Items)-pb.done):
 			return true, true, nil
 		}
-		s.down(err, now, "uploading artifact "+quoteKey(it.Key))
+		s.down(err, now, "uploading artifact "+quoteKey(it.Key), epoch)
 	}
 }
 
@@ -167,11 +168,10 @@ func (s *sender) artifactsDone(pb *pending, now time.Time) {
 	if err := s.out.done(pb.taken); err != nil {
 		s.cfg.logger.Error("mlerr: the spool could not drop sent items; they may be sent again", "err", err)
 	}
-	s.publish(func(st *senderStats) { st.inFlight = 0 })
-	s.cur = nil
-	s.panics = 0
+	n := len(pb.b.Items)
+	s.drop(pb)
 	s.settleFlushes()
-	s.reportArtifacts(len(pb.b.Items), pb.failures, now)
+	s.reportArtifacts(n, pb.failures, now)
 }
 
 // reportArtifacts reports the artifacts of a batch of n that failed for

@@ -48,13 +48,26 @@ type sender struct {
 
 	// Owned by the goroutine.
 	seq     uint64
-	cur     *pending   // the batch being sent
-	buf     []Item     // reused for each batch's items
+	flight  []*pending // the batches in flight (sent, not settled), oldest first
+	held    *pending   // the next batch, taken, waiting for its turn (see dispatch)
+	running int        // workers that have not handed their batch back
+	free    [][]Item   // the item buffers of settled batches, for reuse
+	stored  storedKeys // the metric keys stored (InFlight > 1, see noteKeys)
 	flushes []*request // Waits not yet satisfied
 	closing bool       // Close asked: send everything, then end the run
-	outage  bool       // the retry policy gave up on a network error
-	panics  int        // panics in a row (restart pauses grow with them)
-	rng     *rand.Rand // jitter of the probes
+	panics  int        // panics of the goroutine in a row (restart pauses grow with them)
+
+	// Shared with the workers (see flight.go).
+	k       int           // Limits.InFlight
+	win     *window       // the in-flight window: the Budget's, or the run's own
+	results chan *pending // the batches the workers hand back
+	own     lane          // how the goroutine itself retries (StartRun)
+	workers lane          // how the workers retry
+	hurry   atomic.Bool   // someone waits for the data (flushing), for the workers' clock
+	hurryMu sync.Mutex    //
+	hurryC  chan struct{} // closed (and replaced) when a request arrives: a worker's wait ends
+	rngMu   sync.Mutex    //
+	rng     *rand.Rand    // jitter of the probes
 
 	pubMu sync.Mutex
 	pub   senderStats
@@ -84,6 +97,15 @@ type pending struct {
 	// with (stored, or failed for good into failures).
 	done     int
 	failures []Failure[Item]
+
+	keys map[writeKey]struct{} // the tag and param keys it writes (InFlight > 1)
+
+	// What its worker hands back.
+	err      error          // why it failed for good; nil: stored
+	alive    bool           // false: life ended first
+	panicked any            // the worker panicked
+	stack    []byte         //
+	pause    time.Duration  // before it is sent again after a panic
 	art      artifactRounds // its uploads' network failures
 }
 
@@ -100,8 +122,9 @@ type senderStats struct {
 	rejected         int64 // items the backend refused, or given up after panics
 	unsent, unacked  int64 // items left when the sender stopped
 	restarts         int64
-	inFlight         int
-	watermark        int64 // every item of a lower ordinal is acknowledged or lost
+	inFlight         int    // items
+	recoveries       uint64 // outages ended so far
+	watermark        int64  // every item of a lower ordinal is acknowledged or lost
 	lastErr          error
 	lastErrTime      time.Time
 	consecutive      int
@@ -139,6 +162,11 @@ func newSender(r *Run, wake chan struct{}) *sender {
 		startDone: make(chan struct{}),
 		created:   r.created,
 		rng:       rand.New(rand.NewPCG(uint64(r.created.UnixNano()), 0x6d6c657272)),
+		k:         r.cfg.inFlight,
+		results:   make(chan *pending, r.cfg.inFlight),
+		hurryC:    make(chan struct{}),
+		win:       &window{},
+		stored:    storedKeys{},
 	}
 	s.spec.StartTime = r.created
 	s.life, s.abort = context.WithCancelCause(r.ctx)
@@ -147,7 +175,13 @@ func newSender(r *Run, wake chan struct{}) *sender {
 	if s.base == nil {
 		s.base = r.clock
 	}
+	if b := s.policy.Budget; b != nil {
+		s.win = &b.win
+	}
+	s.workers = lane{policy: s.policy, wait: s.nap}
+	s.workers.policy.Clock = workerClock{s}
 	s.policy.Clock = senderClock{s}
+	s.own = lane{policy: s.policy, wait: s.wait}
 	return s
 }
 
@@ -197,6 +231,8 @@ func (s *sender) catch(stopped *bool) {
 func (s *sender) await(timer *time.Timer) (tick, stopped bool) {
 	select {
 	case <-s.wake:
+	case pb := <-s.results:
+		s.returned(pb)
 	case req := <-s.reqs:
 		s.accept(req)
 	case <-timer.C:
@@ -213,12 +249,23 @@ func (s *sender) await(timer *time.Timer) (tick, stopped bool) {
 
 // accept takes a request in.
 func (s *sender) accept(req *request) {
+	defer s.hurryUp()
 	if req.close {
 		s.closing = true
 		return
 	}
 	s.flushes = append(s.flushes, req)
 	s.settleFlushes()
+}
+
+// hurryUp tells the workers whether someone waits for the data, and ends
+// their current waits (see nap).
+func (s *sender) hurryUp() {
+	s.hurry.Store(s.flushing())
+	s.hurryMu.Lock()
+	close(s.hurryC)
+	s.hurryC = make(chan struct{})
+	s.hurryMu.Unlock()
 }
 
 // serveQueued accepts the requests already sent, without waiting, and
@@ -253,14 +300,21 @@ func (s *sender) settleFlushes() {
 	}
 	clear(s.flushes[len(kept):])
 	s.flushes = kept
+	s.hurry.Store(s.flushing())
 }
 
 // watermark is the ordinal below which every item is acknowledged or lost:
-// the first item of the batch being sent, else the outbox's oldest.
+// the first item of the oldest batch in flight, else of the batch held,
+// else the outbox's oldest.
 func (s *sender) watermark() int64 {
-	w := s.out.headOrdinal()
-	if s.cur != nil {
-		w = s.cur.taken.first
+	var w int64
+	switch {
+	case len(s.flight) > 0:
+		w = s.flight[0].taken.first
+	case s.held != nil:
+		w = s.held.taken.first
+	default:
+		w = s.out.headOrdinal()
 	}
 	s.pubMu.Lock()
 	s.pub.watermark = w
@@ -269,52 +323,53 @@ func (s *sender) watermark() int64 {
 }
 
 // drained reports whether nothing is left to send.
-func (s *sender) drained() bool { return s.cur == nil && !s.out.ready(true) }
-
-// sendReady sends batches while there is a full one, or anything at all
-// when forced (a tick of the batching interval) or flushing. It returns
-// false when the run is stopping.
-func (s *sender) sendReady(force bool) bool {
-	for {
-		s.settleFlushes()
-		if s.cur == nil && !s.takeNext(force) {
-			return s.life.Err() == nil
-		}
-		send := s.send
-		if s.cur.artifacts() {
-			send = s.sendArtifacts
-		}
-		if !send(s.cur) {
-			return false
-		}
-	}
+func (s *sender) drained() bool {
+	return len(s.flight) == 0 && s.held == nil && !s.out.ready(true)
 }
 
-// takeNext takes the next batch when one is ready (any, when forced or
-// flushing), and reports whether there is one.
-func (s *sender) takeNext(force bool) bool {
-	for s.out.ready(force || s.flushing()) {
-		if s.cur = s.next(); s.cur != nil {
-			return true
+// sendReady deals with the batches handed back and sends batches while the
+// window has room and there is a full one, or anything at all when forced
+// (a tick of the batching interval) or flushing. It returns false when the
+// run is stopping.
+func (s *sender) sendReady(force bool) bool {
+	s.collect()
+	for s.life.Err() == nil {
+		s.settleFlushes()
+		if !s.dispatch(force) {
+			return s.life.Err() == nil
 		}
-		// the spool failed: the queue may have items
 	}
 	return false
 }
 
+// takeBatch takes the next batch when one is ready (any, when forced or
+// flushing), or returns nil.
+func (s *sender) takeBatch(force bool) *pending {
+	for s.out.ready(force || s.flushing()) {
+		if pb := s.next(); pb != nil {
+			return pb
+		}
+		// the spool failed: the queue may have items
+	}
+	return nil
+}
+
 // next takes the next batch from the outbox, or nil.
 func (s *sender) next() *pending {
-	t := s.out.take(s.buf, s.cfg.batchItems, s.cfg.batchBytes, s.clock.Now())
+	var buf []Item
+	if n := len(s.free); n > 0 {
+		buf, s.free = s.free[n-1], s.free[:n-1]
+	}
+	t := s.out.take(buf, s.cfg.batchItems, s.cfg.batchBytes, s.clock.Now())
 	if len(t.items) == 0 {
 		return nil
 	}
-	s.buf = t.items
 	pb := &pending{b: Batch{RunID: s.runID(), Items: t.items}, taken: t}
 	if !pb.artifacts() {
 		s.seq++
 		pb.b.Seq = s.seq
 	}
-	s.publish(func(p *senderStats) { p.inFlight = len(t.items) })
+	s.noteKeys(pb)
 	return pb
 }
 
@@ -341,6 +396,29 @@ func (s *sender) wait(d time.Duration) bool {
 	return s.life.Err() == nil
 }
 
+// nap is a worker's wait: d on the retry policy's clock, ended at once by
+// a request to the sender (see hurryUp). It reports false when life has
+// ended.
+func (s *sender) nap(d time.Duration) bool {
+	if d <= 0 {
+		return s.life.Err() == nil
+	}
+	s.hurryMu.Lock()
+	hurry := s.hurryC
+	s.hurryMu.Unlock()
+	ctx, cancel := context.WithCancel(s.life)
+	go func() {
+		select {
+		case <-hurry:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s.base.Sleep(ctx, d) //nolint:errcheck // life's end is read below
+	cancel()
+	return s.life.Err() == nil
+}
+
 // probeDelay bounds the waits between two attempts during an outage,
 // between two rounds of the retry policy and inside one: a random time
 // between half and all of the probe interval (the policy's MaxDelay, at
@@ -352,10 +430,12 @@ func (s *sender) probeDelay() time.Duration {
 	if d := s.policy.MaxDelay; d > 0 && d < p {
 		p = d
 	}
-	if s.flushing() {
+	if s.hurry.Load() {
 		p = min(p, flushProbe)
 	}
 	half := p / 2
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
 	return half + time.Duration(s.rng.Int64N(int64(p-half)+1))
 }
 
@@ -378,36 +458,58 @@ type senderClock struct{ s *sender }
 func (c senderClock) Now() time.Time { return c.s.base.Now() }
 
 func (c senderClock) Sleep(ctx context.Context, d time.Duration) error {
-	if c.s.outage || c.s.flushing() {
+	if c.s.inOutage() || c.s.flushing() {
 		d = min(d, c.s.probeDelay())
 	}
 	c.s.wait(d)
 	return ctx.Err()
 }
 
-// panicked reports a panic of the goroutine. The batch being sent stays
-// pending, unless it has caused too many panics; a run not started yet is
-// started again, unless it has panicked too often.
+// workerClock is the workers' retry clock: senderClock, waiting as a
+// worker does (see sender.nap).
+type workerClock struct{ s *sender }
+
+func (c workerClock) Now() time.Time { return c.s.base.Now() }
+
+func (c workerClock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.s.inOutage() || c.s.hurry.Load() {
+		d = min(d, c.s.probeDelay())
+	}
+	c.s.nap(d)
+	return ctx.Err()
+}
+
+// lane is how a goroutine of the sender retries: the policy, on a clock
+// that waits as the goroutine must, and that wait.
+type lane struct {
+	policy Policy
+	wait   func(time.Duration) bool
+}
+
+// panicked reports a panic of the goroutine (a worker's: see
+// batchPanicked). The batches in flight stay in flight; a run not started
+// yet is started again, unless it has panicked too often.
 func (s *sender) panicked(p any, stack []byte) {
 	now := s.clock.Now()
 	s.panics++
+	err := s.notePanic(p, stack, now)
+	if !s.isStarted() && s.panics >= maxBatchPanics {
+		s.startFailed(err, now)
+		return
+	}
+	s.ev.emit(onError, err, now)
+}
+
+// notePanic counts a panic of the sender or a worker, and returns the
+// error reporting it.
+func (s *sender) notePanic(p any, stack []byte, now time.Time) *Error {
 	err := ErrSynchronizationStopped.Errorf("the goroutine sending data panicked: %v; it was restarted", p).
 		WithDetail("panic", fmt.Sprint(p)).WithDetail("stack", string(stack))
 	s.publish(func(st *senderStats) {
 		st.restarts++
 		st.lastErr, st.lastErrTime = err, now
 	})
-	if pb := s.cur; pb != nil {
-		pb.panics++
-		if pb.panics >= maxBatchPanics {
-			s.giveUp(pb, err, p, now)
-			return
-		}
-	} else if !s.isStarted() && s.panics >= maxBatchPanics {
-		s.startFailed(err, now)
-		return
-	}
-	s.ev.emit(onError, err, now)
+	return err
 }
 
 // giveUp loses a batch that made the sender panic too often (of a batch of

@@ -11,7 +11,7 @@ import (
 // whether the run started; false means it failed for good or life ended.
 func (s *sender) start() bool {
 	var info RunInfo
-	err, alive := s.ride("starting the run", func(ctx context.Context) error {
+	err, alive := s.ride("starting the run", s.own, func(ctx context.Context) error {
 		var err error
 		info, err = s.backend.StartRun(ctx, s.spec)
 		s.noteCall(err, s.clock.Now())

@@ -46,6 +46,18 @@
 // temporary file, fsync, rename, fsync the directory), so a reader sees the
 // old version or the new one, never a mix.
 //
+// # Several batches in flight
+//
+// WriteBatch is safe for concurrent use (one lock per run's log): an
+// mlerr.Run with Limits.InFlight > 1 appends several batches at once, and
+// the log holds them in the order they were fsynced, which may differ from
+// their Seq order. A retry of a batch already in the log (same Seq, same
+// items) is recognised wherever it is. What a later Replay depends on keeps
+// its order, because the Run never has two batches writing one tag or param
+// key in flight together: the writes of one tag key are in the log in the
+// order they were logged, so Replay, which sends the log in order, leaves
+// the tag's last value on the server. Metric points may be in the log out
+// of step order; MLflow orders a metric's history by step and time stamp.
 // Further guarantees: a failed write is cut back before its error is
 // returned, so no partial record is ever left in the middle of the log; a
 // retried batch (the same Seq, the same items) is acknowledged without

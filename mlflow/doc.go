@@ -204,6 +204,34 @@
 // first one (mlerr.CompleteDataOrStop does that, when asked). A refusal
 // when the run starts ends the run: there is no run to write to.
 //
+// # Several batches in flight
+//
+// The Backend's calls are safe for concurrent use, and each WriteBatch
+// holds no state across calls, so an mlerr.Run with Limits.InFlight > 1
+// writes several batches at once. What MLflow's semantics depend on keeps
+// its order:
+//
+//   - Metric points may be stored out of order: MLflow orders a metric's
+//     history by step and time stamp, not by arrival, and a point is the
+//     same point on a retry (its time stamp was fixed when it was logged).
+//     But a metric key's first write in a run goes alone: MLflow's SQL
+//     store creates the key's latest-value row without a lock, and two
+//     first writes at once make one fail (a unique-key violation, 400).
+//   - Tags are last-write-wins: the Run never has two batches writing one
+//     tag key in flight together, so the value logged last is the value
+//     stored last.
+//   - Params are write-once (a second value is refused per item): two
+//     batches writing one param key are not in flight together either.
+//   - Artifacts are uploaded alone, after every batch logged before them
+//     and before any logged after.
+//
+// A 429 (with or without Retry-After) or 503 answer halves the Run's
+// window of batches in flight, for every Run sharing the retry policy's
+// mlerr.Budget; acknowledged writes raise it again (see mlerr.Budget). So
+// does the 400 BAD_REQUEST MLflow's SQL store answers when its database
+// connection pool runs dry ("QueuePool limit ... connection timed out"),
+// which mlerr.Classify retries.
+//
 // # Secrets
 //
 // The Client never puts credentials in a URL it prints (TrackingURI and

@@ -297,12 +297,20 @@ func TestIntegrationFork(t *testing.T) {
 
 // TestIntegrationRun logs through mlerr.Run and reads everything back.
 func TestIntegrationRun(t *testing.T) {
+	// One batch in flight, and 4: the tag "progress" written in several
+	// batches still ends with its last value.
+	for _, k := range []int{1, 4} {
+		t.Run(fmt.Sprintf("InFlight=%d", k), func(t *testing.T) { integrationRun(t, k) })
+	}
+}
+
+func integrationRun(t *testing.T, inFlight int) {
 	e := newRealEnv(t)
 	ctx := context.Background()
 	rec := &recorder{}
 	run, err := mlerr.NewRun(ctx, e.backend, mlerr.WithExperiment(unique("run")), mlerr.WithRunName("through-run"),
 		mlerr.WithTags(map[string]string{"owner": "ci"}), mlerr.WithCallbacks(rec.callbacks()),
-		mlerr.WithLimits(mlerr.Limits{BatchItems: 700, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond}))
+		mlerr.WithLimits(mlerr.Limits{BatchItems: 700, BatchBytes: 1 << 20, BatchInterval: 50 * time.Millisecond, InFlight: inFlight}))
 	require.NoError(t, err)
 	const steps = 1500
 	var want []mlerr.Item
