@@ -7,6 +7,11 @@ import (
 
 // The bounds of Limits.InFlight.
 const (
+	// defaultInFlight is 1: many ranks reach the server's raw limit with one
+	// batch in flight each, more in flight per rank only loads the server's
+	// connection pool, and with one the batches arrive in the order they were
+	// logged. A single-process job gets 1.2-2x its rate with 4 (docs/
+	// performance.md, "Default in-flight K").
 	defaultInFlight = 1
 	maxInFlight     = 64
 	// windowGrowth is how many acknowledged writes in a row raise the
