@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -167,6 +168,8 @@ func TestReportIdentity(t *testing.T) {
 				assert.Equal(t, int64(1), rep.Invalid, "rejected at the call, on a line of its own")
 				assert.Equal(t, int64(50), rep.Logged+rep.Duplicates, "every valid point is logged")
 				assert.Equal(t, int64(len(f.b.Items(rep.RunID))), rep.Sent+unackedStored(f, rep), "Sent is what the backend holds")
+				stored := steps(f.b.Items(rep.RunID), "x")
+				assert.Len(t, stored, len(slices.Compact(slices.Sorted(slices.Values(stored)))), "no point stored twice")
 			})
 		}
 	}

@@ -34,6 +34,7 @@ type outbox struct {
 	mu        sync.Mutex
 	q         queue
 	spooled   int    // items in the spool
+	spoolOut  int    // of them, the items of the spool's batch being sent
 	spoolDead bool   // the spool failed to read: no more spilling or taking
 	unread    int    // items left in the spool when it failed to read
 	spill     []Item // the items of the current push going to the spool
@@ -466,11 +467,13 @@ func (o *outbox) take(dst []Item, maxItems, maxBytes int, now time.Time) taken {
 	return o.takeSpooled(dst, maxItems, now)
 }
 
-// takeSpooled is take from the spool, once the queue is empty. Called with
-// mu held.
+// takeSpooled is take from the spool, once the queue is empty. The spool
+// gives its oldest items until they are acknowledged, so it has one batch
+// out at a time: none is taken while one is being sent (see done). Called
+// with mu held.
 func (o *outbox) takeSpooled(dst []Item, maxItems int, now time.Time) taken {
 	first := o.head
-	if o.spooled == 0 || o.spoolDead {
+	if o.spooled == 0 || o.spoolDead || o.spoolOut > 0 {
 		return taken{items: dst[:0], first: first}
 	}
 	items, err := peekSpool(o.policy.spool, maxItems)
@@ -479,6 +482,7 @@ func (o *outbox) takeSpooled(dst []Item, maxItems int, now time.Time) taken {
 		return taken{items: dst[:0], first: o.head}
 	}
 	o.head += int64(len(items))
+	o.spoolOut = len(items)
 	return taken{items: append(dst[:0], items...), first: first, fromSpool: true}
 }
 
@@ -490,7 +494,7 @@ func (o *outbox) ready(any bool) bool {
 	if o.q.n > 0 {
 		return any || o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes
 	}
-	return o.spooled > 0 && !o.spoolDead
+	return o.spooled > 0 && !o.spoolDead && o.spoolOut == 0
 }
 
 // spoolBroken stops using a spool that cannot be read. Its items stay in
@@ -516,6 +520,7 @@ func (o *outbox) done(t taken) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.spooled -= len(t.items)
+	o.spoolOut = 0
 	return ackSpool(o.policy.spool, len(t.items))
 }
 
