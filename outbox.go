@@ -28,8 +28,8 @@ type outbox struct {
 	batchBytes         int // ...or bytes queued
 	wake               chan<- struct{}
 	ev                 *events
-	fullReason         string      // the Failure.Reason of an item the policy dropped
-	discard            func(*Item) // called for every item dropped (an artifact's staged copy goes)
+	fullReason         string     // the Failure.Reason of an item the policy dropped
+	dropStaged         func(Item) // removes a dropped artifact's staged copy
 
 	mu        sync.Mutex
 	q         queue
@@ -74,7 +74,7 @@ func newOutbox(cfg *runConfig, wake chan<- struct{}, ev *events) *outbox {
 		ev:         ev,
 		q:          queue{maxItems: cfg.maxItems, maxBytes: cfg.maxBytes},
 		fullReason: "queue full (" + cfg.full.String() + ")",
-		discard:    func(*Item) {},
+		dropStaged: func(Item) {},
 	}
 	if o.policy.mode == fullSpill {
 		// Items a spool holds already are this run's, logged before: they go
@@ -367,6 +367,16 @@ func (o *outbox) dropOldest(size int, now time.Time) {
 		old := o.q.popOldest()
 		o.head++
 		o.dropped(&old, now)
+	}
+}
+
+// discard lets an item go that will not be sent: an artifact's staged copy
+// is removed. The item is passed on by value, so that a dropped point does
+// not escape to the heap (one allocation per dropped point otherwise, which
+// an outage with a full queue pays on every call).
+func (o *outbox) discard(it *Item) {
+	if it.Kind == ItemArtifact {
+		o.dropStaged(*it)
 	}
 }
 

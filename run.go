@@ -74,7 +74,7 @@ func NewRun(ctx context.Context, backend Backend, opts ...RunOption) (*Run, erro
 	r.ev = newEvents(&r.cfg, cbs, r.clock)
 	wake := make(chan struct{}, 1)
 	r.out = newOutbox(&r.cfg, wake, r.ev)
-	r.out.discard = r.staging.remove
+	r.out.dropStaged = func(it Item) { r.staging.remove(&it) }
 	r.log.adm = newAdmitter(r.cfg.rules)
 	r.log.call.log, r.log.call.ev = &r.log, r.ev
 	r.snd = newSender(r, wake)
