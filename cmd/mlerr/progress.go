@@ -27,7 +27,7 @@ func (p *progress) update(pr localstore.Progress) {
 		case pr.Done:
 			fmt.Fprintf(p.e.stderr, "run %d/%d %s: %d/%d batches uploaded%s\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches, pr.TotalBatches, artifactProgress(pr))
 		case pr.Run != p.run:
-			fmt.Fprintf(p.e.stderr, "run %d/%d %s: uploading from batch %d of %d\n", pr.RunIndex, pr.Runs, pr.Run, pr.Batches+1, pr.TotalBatches)
+			fmt.Fprintf(p.e.stderr, "run %d/%d %s: %s\n", pr.RunIndex, pr.Runs, pr.Run, startLine(pr))
 		}
 		p.run = pr.Run
 		return
@@ -60,4 +60,13 @@ func (p *progress) finish() {
 	if p.drawn {
 		fmt.Fprintln(p.e.stderr)
 	}
+}
+
+// startLine says where the upload of a run starts: at its first batch not
+// uploaded yet, or after its batches when a sync before uploaded them all.
+func startLine(pr localstore.Progress) string {
+	if pr.Batches >= pr.TotalBatches {
+		return fmt.Sprintf("its %d batches were uploaded before%s", pr.TotalBatches, artifactProgress(pr))
+	}
+	return fmt.Sprintf("uploading from batch %d of %d", pr.Batches+1, pr.TotalBatches)
 }
