@@ -1,6 +1,8 @@
 // Package fakeclock is a clock for tests (it implements mlerr.Clock): time
 // stands still until a Sleep or Advance moves it, and Sleep returns at once,
-// so retries and backoffs take no real time.
+// so retries and backoffs take no real time. It imports nothing of mlerr, so
+// that the root package's own tests use it; mlerrtest.Clock is this clock for
+// users' tests.
 package fakeclock
 
 import (
@@ -14,8 +16,7 @@ import (
 type Clock struct {
 	mu     sync.Mutex
 	now    time.Time
-	sleeps int
-	slept  time.Duration
+	sleeps []time.Duration
 }
 
 // Epoch is the time a new Clock starts at.
@@ -31,9 +32,10 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// Sleep moves the clock d forward and returns at once, or returns ctx's
-// error when ctx is done. It yields the processor, so that a loop of sleeps
-// lets other goroutines run.
+// Sleep moves the clock d forward (d <= 0: not at all), records d and
+// returns at once; when ctx is done it returns ctx's error and moves
+// nothing. It yields the processor, so that a loop of sleeps lets other
+// goroutines run.
 func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -41,9 +43,8 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	if d > 0 {
 		c.now = c.now.Add(d)
-		c.slept += d
 	}
-	c.sleeps++
+	c.sleeps = append(c.sleeps, d)
 	c.mu.Unlock()
 	runtime.Gosched()
 	return ctx.Err()
@@ -56,9 +57,9 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// Sleeps returns the number of Sleep calls and the time they slept.
-func (c *Clock) Sleeps() (int, time.Duration) {
+// Sleeps returns the durations of the Sleep calls so far, in order.
+func (c *Clock) Sleeps() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sleeps, c.slept
+	return append([]time.Duration(nil), c.sleeps...)
 }
