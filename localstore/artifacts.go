@@ -105,13 +105,7 @@ func writeDurable(p string, content io.Reader, size int64, mode fs.FileMode) (ar
 	if err == nil && n != size {
 		err = mlerr.ErrInvalidValue.Errorf("artifact: read %d bytes, expected %d", n, size)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return artifactEntry{Size: n, CRC: h.Sum32()}, err
+	return artifactEntry{Size: n, CRC: h.Sum32()}, syncClose(f, err)
 }
 
 // copyArtifactBytes copies src to dst; a variable so the crash test can
@@ -171,13 +165,7 @@ func appendLines(p string, entries []artifactEntry, mode fs.FileMode) error {
 		return err
 	}
 	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return syncClose(f, err)
 }
 
 // readLines reads an index or upload list: the last entry of each path, in

@@ -234,6 +234,22 @@ type counts struct {
 // Items returns the total number of items.
 func (c counts) Items() int { return c.Metrics + c.Params + c.Tags }
 
+// add counts one item of kind; it reports false for a kind that is not a
+// metric, param or tag, which it does not count.
+func (c *counts) add(kind mlerr.ItemKind) bool {
+	switch kind {
+	case mlerr.ItemMetric:
+		c.Metrics++
+	case mlerr.ItemParam:
+		c.Params++
+	case mlerr.ItemTag:
+		c.Tags++
+	default:
+		return false
+	}
+	return true
+}
+
 // countBatch checks a payload and counts its items by kind without building
 // them (no string is allocated).
 func countBatch(p []byte) (seq uint64, c counts, err error) {
@@ -246,14 +262,7 @@ func countBatch(p []byte) (seq uint64, c counts, err error) {
 		if flags&^flagsKnown != 0 {
 			d.err = errDecode
 		}
-		switch kind {
-		case mlerr.ItemMetric:
-			c.Metrics++
-		case mlerr.ItemParam:
-			c.Params++
-		case mlerr.ItemTag:
-			c.Tags++
-		default:
+		if !c.add(kind) {
 			d.err = errDecode
 		}
 		switch ref := d.uvarint(); {

@@ -58,6 +58,18 @@ func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	return syncDir(dir)
 }
 
+// syncClose ends writing f: when err (the writing's error) is nil it fsyncs
+// f; it closes f in any case, and returns the first error of the three.
+func syncClose(f *os.File, err error) error {
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // syncDir fsyncs a directory, making the creation, removal or renaming of
 // its entries durable.
 func syncDir(dir string) error {

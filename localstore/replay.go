@@ -415,13 +415,7 @@ func appendRejections(runDir, target string, rs []Rejection, mode fs.FileMode) e
 		buf = append(append(buf, line...), '\n')
 	}
 	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return syncClose(f, err)
 }
 
 // lockCursor takes the lock of a run's upload to target, so that two

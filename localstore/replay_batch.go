@@ -219,14 +219,7 @@ func asCaller(err error, ce *callerError) bool {
 func countOf(items []mlerr.Item) counts {
 	var c counts
 	for _, it := range items {
-		switch it.Kind {
-		case mlerr.ItemMetric:
-			c.Metrics++
-		case mlerr.ItemParam:
-			c.Params++
-		case mlerr.ItemTag:
-			c.Tags++
-		}
+		c.add(it.Kind) // artifacts are not counted
 	}
 	return c
 }
