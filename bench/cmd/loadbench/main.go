@@ -243,19 +243,7 @@ func row3(ctx context.Context, o *opts, res *results) {
 func row4(ctx context.Context, o *opts, res *results) {
 	g := &group{Row: 4, Client: "mlerr", Ranks: o.outageRanks, InFlight: o.ranksInFlight, Keys: o.rankKeys, Steps: o.rankSteps}
 	total := g.Ranks * g.Keys * g.Steps
-	p, err := startProxy(filepath.Join(o.bin, "faultproxy"), "-target", o.uri, "-after", strconv.Itoa(total/3),
-		"-outage", o.outage.String(), "-mode", "refuse")
-	if err != nil {
-		g.Unavailable = err.Error()
-		res.Groups = append(res.Groups, g)
-		return
-	}
-	res.add(ctx, o, g, p.URL)
-	s, err := p.stop()
-	if err != nil {
-		g.Unavailable = err.Error()
-	}
-	g.Proxy = &s
+	res.behindProxy(ctx, o, g, "-after", strconv.Itoa(total/3), "-outage", o.outage.String(), "-mode", "refuse")
 }
 
 func row5(ctx context.Context, o *opts, res *results) {
@@ -266,8 +254,14 @@ func row5(ctx context.Context, o *opts, res *results) {
 		res.Groups = append(res.Groups, g)
 		return
 	}
-	p, err := startProxy(filepath.Join(o.bin, "faultproxy"), "-target", o.uri, "-rate", strconv.FormatFloat(rate, 'f', 2, 64),
-		"-retry-after", "1s")
+	res.behindProxy(ctx, o, g, "-rate", strconv.FormatFloat(rate, 'f', 2, 64), "-retry-after", "1s")
+}
+
+// behindProxy runs group g through a faultproxy in front of the server,
+// started with args, and records the proxy's counts with the group (or why
+// the proxy could not start or stop).
+func (res *results) behindProxy(ctx context.Context, o *opts, g *group, args ...string) {
+	p, err := startProxy(filepath.Join(o.bin, "faultproxy"), append([]string{"-target", o.uri}, args...)...)
 	if err != nil {
 		g.Unavailable = err.Error()
 		res.Groups = append(res.Groups, g)
