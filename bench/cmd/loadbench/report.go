@@ -108,12 +108,7 @@ func us(v float64) string {
 }
 
 func renderOne(w writer, r *results) {
-	var gs []*group
-	for _, g := range r.Groups {
-		if (g.Row == 2 || g.Row == 6) && g.Ranks == 1 {
-			gs = append(gs, g)
-		}
-	}
+	gs := r.groupsWhere(func(g *group) bool { return (g.Row == 2 || g.Row == 6) && g.Ranks == 1 })
 	if len(gs) == 0 {
 		return
 	}
@@ -135,12 +130,7 @@ func renderOne(w writer, r *results) {
 }
 
 func renderRanks(w writer, r *results) {
-	var gs []*group
-	for _, g := range r.Groups {
-		if g.Row == 3 || (g.Row == 6 && g.Ranks > 1) {
-			gs = append(gs, g)
-		}
-	}
+	gs := r.groupsWhere(func(g *group) bool { return g.Row == 3 || (g.Row == 6 && g.Ranks > 1) })
 	if len(gs) == 0 {
 		return
 	}
@@ -291,4 +281,15 @@ func renderCPU(w writer, r *results) {
 		w("%s", l)
 	}
 	w("")
+}
+
+// groupsWhere returns the groups that keep says to, in order.
+func (r *results) groupsWhere(keep func(*group) bool) []*group {
+	var gs []*group
+	for _, g := range r.Groups {
+		if keep(g) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
 }
