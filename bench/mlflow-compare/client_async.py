@@ -12,7 +12,6 @@ its batch failed; MLflow itself only logs such failures).
 import argparse
 import json
 import resource
-import sys
 import time
 
 from clientlib import cpu, percentiles, wait_start

@@ -11,7 +11,6 @@ it, counts the batch as lost and goes on, the most data a careful user keeps.
 import argparse
 import json
 import resource
-import sys
 import time
 
 from clientlib import cpu, percentiles, wait_start
