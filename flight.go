@@ -209,7 +209,8 @@ func (s *sender) batchPanicked(pb *pending, p any, stack []byte) {
 	}
 }
 
-// drop removes a settled batch from the flight, and keeps its buffer.
+// drop removes a settled batch from the flight; its items' segment goes
+// back to the outbox with the next take.
 func (s *sender) drop(pb *pending) {
 	for i, f := range s.flight {
 		if f == pb {
@@ -217,9 +218,8 @@ func (s *sender) drop(pb *pending) {
 			break
 		}
 	}
-	clear(pb.b.Items) // release the strings of long values
-	if len(s.free) < maxInFlight {
-		s.free = append(s.free, pb.b.Items[:0])
+	if pb.taken.seg != nil {
+		s.spent = append(s.spent, pb.taken.seg)
 	}
 	s.publishFlight()
 }

@@ -24,8 +24,6 @@ import (
 type outbox struct {
 	policy             FullPolicy
 	maxItems, maxBytes int
-	batchItems         int // the sender wants a wake-up per this many items...
-	batchBytes         int // ...or bytes queued
 	wake               chan<- struct{}
 	ev                 *events
 	fullReason         string     // the Failure.Reason of an item the policy dropped
@@ -46,12 +44,12 @@ type outbox struct {
 	reserved  int // items and bytes reserved by Block callers, not yet pushed
 	resBytes  int //
 
-	logged      int64  // items admitted, dropped ones included (Report.Logged)
-	enqueued    int64  // ordinals given: items that entered the queue or the spool
-	head        int64  // the ordinal of the oldest item still here
-	queueFull   int64  // items dropped by the full policy
-	spillFailed int64  // items the spool refused
-	spillLost   []Item // the first maxReportItems of them, for the Report
+	logged      int64        // items admitted, dropped ones included (Report.Logged)
+	enqueued    int64        // ordinals given: items that entered the queue or the spool
+	head        atomic.Int64 // the ordinal of the oldest item still here (written under mu)
+	queueFull   int64        // items dropped by the full policy
+	spillFailed int64        // items the spool refused
+	spillLost   []Item       // the first maxReportItems of them, for the Report
 	full        fullRecord
 }
 
@@ -68,11 +66,9 @@ func newOutbox(cfg *runConfig, wake chan<- struct{}, ev *events) *outbox {
 		policy:     cfg.full,
 		maxItems:   cfg.maxItems,
 		maxBytes:   cfg.maxBytes,
-		batchItems: cfg.batchItems,
-		batchBytes: cfg.batchBytes,
 		wake:       wake,
 		ev:         ev,
-		q:          queue{maxItems: cfg.maxItems, maxBytes: cfg.maxBytes},
+		q:          queue{maxItems: cfg.maxItems, maxBytes: cfg.maxBytes, batchItems: cfg.batchItems, batchBytes: cfg.batchBytes},
 		fullReason: "queue full (" + cfg.full.String() + ")",
 		dropStaged: func(Item) {},
 	}
@@ -111,11 +107,9 @@ func (o *outbox) tail() int64 {
 }
 
 // headOrdinal returns the ordinal of the oldest item still here (tail when
-// empty).
+// empty), without the lock: the sender reads it after every batch.
 func (o *outbox) headOrdinal() int64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.head
+	return o.head.Load()
 }
 
 // close makes log calls fail with err from now on (the first error given
@@ -249,12 +243,12 @@ func (o *outbox) open(p *pusher, res reservation, refused error, now time.Time) 
 	return nil
 }
 
-// slot makes room under the full policy for an item the call admitted,
-// weighing size bytes (see itemSize), and returns where the caller writes
-// it: the queue's tail, or the call's spill buffer. It returns nil when the
-// policy drops the item (DropNewest, or a Block call refused): the caller
-// then hands it to dropNew.
-func (p *pusher) slot(size int) *Item {
+// slot makes room under the full policy for an item of kind the call
+// admitted, weighing size bytes (see itemSize), and returns where the
+// caller writes it: the queue's tail, or the call's spill buffer. It
+// returns nil when the policy drops the item (DropNewest, or a Block call
+// refused): the caller then hands it to dropNew.
+func (p *pusher) slot(size int, kind ItemKind) *Item {
 	o := p.o
 	o.logged++
 	if p.refused != nil {
@@ -277,7 +271,7 @@ func (p *pusher) slot(size int) *Item {
 		o.dropOldest(size, p.now)
 	}
 	o.enqueued++
-	return o.q.pushSlot(size)
+	return o.q.pushSlot(size, kind)
 }
 
 // spillSlot returns a slot in the call's spill buffer when the item goes to
@@ -305,7 +299,7 @@ func (p *pusher) dropNew(it *Item) {
 
 // add takes an item the call admitted, under the full policy.
 func (p *pusher) add(it *Item) {
-	if s := p.slot(itemSize(it)); s != nil {
+	if s := p.slot(itemSize(it), it.Kind); s != nil {
 		*s = *it
 	} else {
 		p.dropNew(it)
@@ -347,7 +341,7 @@ func (o *outbox) push(items []Item, res reservation, now time.Time) error {
 // wakeIfReady wakes the sender when a batch is ready and it was not told
 // since it last looked (a wake-up is pending). Called with mu held.
 func (o *outbox) wakeIfReady() {
-	if (o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes) && len(o.wake) == 0 {
+	if len(o.wake) == 0 && o.q.ready() {
 		o.signal()
 	}
 }
@@ -365,7 +359,7 @@ func (o *outbox) signal() {
 func (o *outbox) dropOldest(size int, now time.Time) {
 	for o.q.full(size) {
 		old := o.q.popOldest()
-		o.head++
+		o.head.Add(1)
 		o.dropped(&old, now)
 	}
 }
@@ -453,47 +447,59 @@ func (o *outbox) flushReport(now time.Time, all bool) {
 	o.reportFullDue(now, all)
 }
 
-// taken is a batch's worth of items the sender took, and where from.
+// taken is a batch the sender took, and where from.
 type taken struct {
-	items     []Item
-	first     int64 // the ordinal of items[0]
-	fromSpool bool  // the items are the spool's oldest: Ack them once done
+	items     []Item   // seg's items
+	seg       *segment // theirs: the sender's until given back (giveBack)
+	first     int64    // the ordinal of items[0]
+	fromSpool bool     // the items are the spool's oldest: Ack them once done
 }
 
-// take moves the next batch to dst (reused): up to maxItems items weighing
-// at most maxBytes from the queue, else from the spool. It returns no items
-// when there are none, or when the spool fails (its items then count as
-// left: reported to OnError and kept in the spool).
-func (o *outbox) take(dst []Item, maxItems, maxBytes int, now time.Time) taken {
+// take gives back the segments of the batches the sender is done with
+// (spent: nothing may use their items any more), and takes the next batch
+// when a full one is ready, or anything at all when any is true: the
+// queue's oldest segment, else up to a batch's count of the spool's oldest
+// items. It returns no items when none is ready, or when the spool fails
+// (its items then count as left: reported to OnError and kept in the
+// spool). One lock for both, so that the sender takes the lock once per
+// batch: each time, it pulls the lock's and the queue's cache lines away
+// from the log calls.
+func (o *outbox) take(any bool, spent []*segment, now time.Time) taken {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	first := o.head
-	if o.q.n > 0 {
-		items, _ := o.q.take(dst[:0], maxItems, maxBytes)
-		o.head += int64(len(items))
-		o.roomMade()
-		return taken{items: items, first: first}
+	for _, seg := range spent {
+		o.q.giveBack(seg)
 	}
-	return o.takeSpooled(dst, maxItems, now)
+	if !o.readyLocked(any) {
+		return taken{first: o.head.Load()}
+	}
+	first := o.head.Load()
+	if seg := o.q.take(); seg != nil {
+		items := seg.live()
+		o.head.Add(int64(len(items)))
+		o.roomMade()
+		return taken{items: items, seg: seg, first: first}
+	}
+	return o.takeSpooled(now)
 }
 
 // takeSpooled is take from the spool, once the queue is empty. The spool
 // gives its oldest items until they are acknowledged, so it has one batch
 // out at a time: none is taken while one is being sent (see done). Called
 // with mu held.
-func (o *outbox) takeSpooled(dst []Item, maxItems int, now time.Time) taken {
-	first := o.head
-	if o.spooled == 0 || o.spoolDead || o.spoolOut > 0 {
-		return taken{items: dst[:0], first: first}
-	}
-	items, err := peekSpool(o.policy.spool, maxItems)
+func (o *outbox) takeSpooled(now time.Time) taken {
+	first := o.head.Load()
+	items, err := peekSpool(o.policy.spool, o.q.batchItems)
 	if err != nil || len(items) == 0 {
 		o.spoolBroken(err, now)
-		return taken{items: dst[:0], first: o.head}
+		return taken{first: o.head.Load()}
 	}
-	o.head += int64(len(items))
+	o.head.Add(int64(len(items)))
 	o.spoolOut = len(items)
-	return taken{items: append(dst[:0], items...), first: first, fromSpool: true}
+	seg := o.q.newSegment()
+	seg.items = append(seg.items, items...)
+	seg.texts = true
+	return taken{items: seg.items, seg: seg, first: first, fromSpool: true}
 }
 
 // ready reports whether a full batch is queued, or anything at all when
@@ -501,8 +507,13 @@ func (o *outbox) takeSpooled(dst []Item, maxItems int, now time.Time) taken {
 func (o *outbox) ready(any bool) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	return o.readyLocked(any)
+}
+
+// readyLocked is ready, called with mu held.
+func (o *outbox) readyLocked(any bool) bool {
 	if o.q.n > 0 {
-		return any || o.q.n >= o.batchItems || o.q.bytes >= o.batchBytes
+		return any || o.q.ready()
 	}
 	return o.spooled > 0 && !o.spoolDead && o.spoolOut == 0
 }
@@ -515,7 +526,7 @@ func (o *outbox) spoolBroken(err error, now time.Time) {
 	}
 	o.spoolDead = true
 	o.unread = o.spooled
-	o.head += int64(o.spooled)
+	o.head.Add(int64(o.spooled))
 	o.ev.emit(onError, ErrSynchronizationStopped.Wrap(err,
 		fmt.Sprintf("the spool cannot be read: its %d items stay in it, unsent; new items are queued in memory", o.spooled)), now)
 }
@@ -541,7 +552,7 @@ func (o *outbox) rest(dst []Item) []Item {
 	defer o.mu.Unlock()
 	n := o.q.n
 	dst = o.q.drain(dst)
-	o.head += int64(n)
+	o.head.Add(int64(n))
 	o.roomMade()
 	return dst
 }
@@ -570,7 +581,7 @@ func (o *outbox) stats() outboxStats {
 	defer o.mu.Unlock()
 	s := outboxStats{
 		queued: o.q.n, queuedBytes: o.q.bytes, spooled: o.spooled, unread: o.unread,
-		logged: o.logged, enqueued: o.enqueued, head: o.head,
+		logged: o.logged, enqueued: o.enqueued, head: o.head.Load(),
 		queueFull: o.queueFull, spillFailed: o.spillFailed, spillLost: o.spillLost,
 	}
 	if o.spoolDead {

@@ -46,7 +46,7 @@ func TestOutboxOrdinals(t *testing.T) {
 	require.NoError(t, o.push(points(0, 6), reservation{}, now))
 	assert.Equal(t, int64(6), o.tail())
 	assert.Equal(t, int64(0), o.headOrdinal())
-	tk := o.take(nil, 4, 1<<20, now)
+	tk := o.take(true, nil, now)
 	assert.Equal(t, []int64{0, 1, 2, 3}, stepsOf(tk.items))
 	assert.Equal(t, int64(0), tk.first)
 	assert.Equal(t, int64(4), o.headOrdinal())
@@ -55,12 +55,34 @@ func TestOutboxOrdinals(t *testing.T) {
 	require.NoError(t, o.push(points(6, 18), reservation{}, now))
 	assert.Equal(t, int64(18), o.tail())
 	assert.Equal(t, int64(8), o.headOrdinal())
-	tk = o.take(nil, 100, 1<<20, now)
-	assert.Equal(t, int64(8), tk.first)
-	assert.Equal(t, stepsOf(points(8, 18)), stepsOf(tk.items))
+	first, items := takeAll(o, now)
+	assert.Equal(t, int64(8), first)
+	assert.Equal(t, stepsOf(points(8, 18)), stepsOf(items))
 	s := o.stats()
 	assert.Equal(t, int64(18), s.logged)
 	assert.Equal(t, int64(4), s.queueFull)
+}
+
+// takeAll takes batches until the outbox has none, and returns the first
+// one's ordinal and their items; each batch is a segment of at most a
+// batch's count, given back once read.
+func takeAll(o *outbox, now time.Time) (first int64, items []Item) {
+	first = -1
+	var spent []*segment
+	for {
+		tk := o.take(true, spent, now)
+		if len(tk.items) == 0 {
+			return first, items
+		}
+		if first < 0 {
+			first = tk.first
+		}
+		if len(tk.items) > o.q.batchItems {
+			panic("a batch larger than the batch size")
+		}
+		items = append(items, tk.items...)
+		spent = []*segment{tk.seg}
+	}
 }
 
 func TestOutboxDropNewestGivesNoOrdinal(t *testing.T) {
@@ -102,7 +124,7 @@ func TestOutboxWakesTheSenderOncePerBatch(t *testing.T) {
 	require.NoError(t, o.push(points(4, 5), reservation{}, now))
 	assert.Len(t, wake, 1, "one wake-up pending is enough")
 	<-wake // the sender looks
-	o.take(nil, 4, 1<<20, now)
+	o.take(true, nil, now)
 	require.NoError(t, o.push(points(5, 7), reservation{}, now))
 	assert.Len(t, wake, 0, "the next batch is not full")
 	require.NoError(t, o.push(points(7, 9), reservation{}, now))
@@ -119,7 +141,7 @@ func TestOutboxSpillKeepsOrder(t *testing.T) {
 	assert.Equal(t, int64(6), o.tail())
 	var got []int64
 	for {
-		tk := o.take(nil, 2, 1<<20, now)
+		tk := o.take(true, nil, now)
 		if len(tk.items) == 0 {
 			break
 		}
@@ -168,7 +190,7 @@ func TestOutboxReserve(t *testing.T) {
 		}
 		got <- err
 	}()
-	o.take(nil, 4, 1<<20, now)
+	o.take(true, nil, now)
 	require.NoError(t, <-got)
 	assert.Equal(t, 2, o.stats().queued)
 }

@@ -50,8 +50,8 @@ type sender struct {
 	seq     uint64
 	flight  []*pending // the batches in flight (sent, not settled), oldest first
 	held    *pending   // the next batch, taken, waiting for its turn (see dispatch)
+	spent   []*segment // the segments of settled batches, given back with the next take
 	running int        // workers that have not handed their batch back
-	free    [][]Item   // the item buffers of settled batches, for reuse
 	stored  storedKeys // the metric keys stored (InFlight > 1, see noteKeys)
 	flushes []*request // Waits not yet satisfied
 	closing bool       // Close asked: send everything, then end the run
@@ -343,24 +343,11 @@ func (s *sender) sendReady(force bool) bool {
 }
 
 // takeBatch takes the next batch when one is ready (any, when forced or
-// flushing), or returns nil.
+// flushing), or returns nil; it gives the spent segments back meanwhile.
 func (s *sender) takeBatch(force bool) *pending {
-	for s.out.ready(force || s.flushing()) {
-		if pb := s.next(); pb != nil {
-			return pb
-		}
-		// the spool failed: the queue may have items
-	}
-	return nil
-}
-
-// next takes the next batch from the outbox, or nil.
-func (s *sender) next() *pending {
-	var buf []Item
-	if n := len(s.free); n > 0 {
-		buf, s.free = s.free[n-1], s.free[:n-1]
-	}
-	t := s.out.take(buf, s.cfg.batchItems, s.cfg.batchBytes, s.clock.Now())
+	t := s.out.take(force || s.flushing(), s.spent, s.clock.Now())
+	clear(s.spent)
+	s.spent = s.spent[:0]
 	if len(t.items) == 0 {
 		return nil
 	}
