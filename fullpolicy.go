@@ -44,6 +44,12 @@ func DropNewest() FullPolicy { return FullPolicy{mode: fullDropNewest} }
 // the spool. A log call that spills writes to the spool before it returns.
 func Spill(spool Spool) FullPolicy { return FullPolicy{mode: fullSpill, spool: spool} }
 
+// dropping reports whether p drops entries when full (DropOldest,
+// DropNewest): a log call then never waits nor writes to a spool.
+func (p FullPolicy) dropping() bool {
+	return p.mode == fullDropOldest || p.mode == fullDropNewest
+}
+
 // problem says why p is not a policy a Run can use, or "".
 func (p FullPolicy) problem() string {
 	switch {

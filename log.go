@@ -40,6 +40,9 @@ func (r *Run) LogMetrics(step int64, m map[string]float64) error {
 // for the common case of one metric, with the same checks and errors.
 func (r *Run) LogMetric(key string, value float64, step int64) error {
 	now := r.clock.Now()
+	if r.solePoint(nil, key, value, step, now) {
+		return nil
+	}
 	c, err := r.begin(context.Background(), 1, func() int { return len(key) + itemOverhead }, now)
 	if err != nil {
 		return err
@@ -121,6 +124,9 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	now := r.clock.Now()
 	if ts.IsZero() {
 		ts = now
+	}
+	if len(m) == 1 && r.solePoint(m, "", 0, step, ts) {
+		return nil
 	}
 	c, err := r.begin(ctx, len(m), func() (need int) {
 		for k := range m {
@@ -259,7 +265,7 @@ func (c *logCall) metric(ks *keyState, key string, step int64, v float64, ts tim
 	ks, verdict, e := c.log.adm.metric(ks, key, step, v, ts.UnixNano())
 	switch verdict {
 	case admitted:
-		if s := c.p.slot(len(ks.key) + itemOverhead); s != nil {
+		if s := c.p.slot(len(ks.key)+itemOverhead, ItemMetric); s != nil {
 			*s = Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
 		} else {
 			c.p.dropNew(&Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
