@@ -31,7 +31,8 @@ func itemSize(it *Item) int { return len(it.Key) + len(it.Text) + itemOverhead }
 // The outbox's mutex guards the queue and the segments in it; a taken
 // segment is its taker's until given back.
 type queue struct {
-	segs  []*segment // in order, oldest first; the last one is filling
+	segs  []*segment // in order, oldest first, none empty; the last one is filling
+	fill  *segment   // the last one, nil when there is none
 	spare []*segment // segments emptied or given back, for reuse
 	n     int        // items queued
 	bytes int        // their size, see itemSize
@@ -61,11 +62,8 @@ func (s *segment) live() []Item { return s.items[s.head:] }
 
 // fits reports whether one more item of size bytes, an artifact or not
 // (art), belongs in the segment, a batch of at most maxItems items weighing
-// maxBytes: an empty segment takes any item.
+// maxBytes.
 func (s *segment) fits(size int, art bool, maxItems, maxBytes int) bool {
-	if len(s.items) == 0 {
-		return true
-	}
 	return len(s.items) < maxItems && s.art == art && s.bytes+size <= maxBytes
 }
 
@@ -89,8 +87,14 @@ func (q *queue) full(size int) bool {
 // for the caller to overwrite whole (it may hold a stale item); the caller
 // checked full.
 func (q *queue) pushSlot(size int, kind ItemKind) *Item {
-	seg := q.tail(size, kind == ItemArtifact)
-	seg.texts = seg.texts || kind != ItemMetric
+	art := kind == ItemArtifact
+	seg := q.fill
+	if seg == nil || !seg.fits(size, art, q.batchItems, q.batchBytes) {
+		seg = q.startSegment(art)
+	}
+	if kind != ItemMetric {
+		seg.texts = true
+	}
 	seg.bytes += size
 	q.n++
 	q.bytes += size
@@ -103,22 +107,12 @@ func (q *queue) pushSlot(size int, kind ItemKind) *Item {
 	return &seg.items[i]
 }
 
-// tail returns the segment an item of size bytes goes to: the filling one
-// when the item fits in it, else a new one.
-func (q *queue) tail(size int, art bool) *segment {
-	if k := len(q.segs); k > 0 && q.segs[k-1].fits(size, art, q.batchItems, q.batchBytes) {
-		seg := q.segs[k-1]
-		seg.art = art
-		return seg
-	}
-	return q.startSegment(art)
-}
-
 // startSegment appends a new filling segment, of artifacts or not.
 func (q *queue) startSegment(art bool) *segment {
 	seg := q.newSegment()
 	seg.art = art
 	q.segs = append(q.segs, seg)
+	q.fill = seg
 	return seg
 }
 
@@ -140,8 +134,7 @@ func (q *queue) ready() bool {
 	if len(q.segs) != 1 {
 		return len(q.segs) > 1
 	}
-	seg := q.segs[0]
-	return len(seg.items) >= q.batchItems || seg.bytes >= q.batchBytes
+	return len(q.fill.items) >= q.batchItems || q.fill.bytes >= q.batchBytes
 }
 
 // popOldest removes the oldest item and returns it; the queue is not empty.
@@ -162,20 +155,19 @@ func (q *queue) popOldest() Item {
 	return it
 }
 
-// unlink removes the oldest segment from the queue: reset, it stays as the
-// filling one when it was the last, else it is kept for reuse.
+// unlink removes the oldest segment, emptied, from the queue and keeps it
+// for reuse.
 func (q *queue) unlink() {
 	seg := q.segs[0]
-	seg.reset()
-	if len(q.segs) == 1 {
-		return
-	}
-	q.spare = append(q.spare, q.segs[0])
 	q.shift()
+	q.giveBack(seg)
 }
 
 // shift removes segs[0] from the list.
 func (q *queue) shift() {
+	if q.segs[0] == q.fill {
+		q.fill = nil
+	}
 	k := copy(q.segs, q.segs[1:])
 	q.segs[k] = nil
 	q.segs = q.segs[:k]
@@ -186,7 +178,7 @@ func (q *queue) shift() {
 // back with giveBack. The filling segment is taken too: the next item
 // starts a new one.
 func (q *queue) take() *segment {
-	if q.n == 0 {
+	if len(q.segs) == 0 {
 		return nil
 	}
 	seg := q.segs[0]

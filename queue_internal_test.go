@@ -35,10 +35,13 @@ func checkQueue(t *testing.T, q *queue, m *queueModel, step int) {
 	if q.n != len(m.items) || q.bytes != m.bytes || q.out != m.out {
 		t.Fatalf("step %d: n=%d bytes=%d out=%d, want %d %d %d", step, q.n, q.bytes, q.out, len(m.items), m.bytes, m.out)
 	}
+	if last := len(q.segs) - 1; last >= 0 && q.fill != q.segs[last] || last < 0 && q.fill != nil {
+		t.Fatalf("step %d: the filling segment is not the last of %d", step, len(q.segs))
+	}
 	var got []Item
 	for i, seg := range q.segs {
 		checkSegment(t, q, seg, step)
-		if len(seg.live()) == 0 && len(q.segs) > 1 {
+		if len(seg.live()) == 0 {
 			t.Fatalf("step %d: segment %d of %d is empty", step, i, len(q.segs))
 		}
 		got = append(got, seg.live()...)
