@@ -128,13 +128,13 @@ func (a *admitter) metric(ks *keyState, key string, step int64, v float64, tsNan
 }
 
 // advance admits at once the point of a metric whose latest point it
-// follows in the common way, the state of a training loop's key: a key
-// used as a metric with a latest point (ks), a higher step, a value the
-// rules take. It reports false, having changed nothing, otherwise: metric
-// then decides. It is metric's verdict for these points (follows admits
-// any higher step), without its calls.
+// follows in the common way, the state of a training loop's key: a metric
+// key with a latest point (ks; only metric sets one), a higher step, a
+// value the rules take. It reports false, having changed nothing,
+// otherwise: metric then decides. It is metric's verdict for these points
+// (follows admits any higher step), without its calls.
 func (a *admitter) advance(ks *keyState, step int64, v float64, tsNano int64) bool {
-	if !ks.point || step <= ks.step || ks.kinds&(1<<ItemMetric) == 0 || a.rules.RejectNonFinite && !finite(v) {
+	if !ks.point || step <= ks.step || a.rules.RejectNonFinite && !finite(v) {
 		return false
 	}
 	ks.step, ks.value, ks.tsNano = step, v, tsNano

@@ -341,7 +341,7 @@ func (o *outbox) push(items []Item, res reservation, now time.Time) error {
 // wakeIfReady wakes the sender when a batch is ready and it was not told
 // since it last looked (a wake-up is pending). Called with mu held.
 func (o *outbox) wakeIfReady() {
-	if len(o.wake) == 0 && o.q.ready() {
+	if o.q.ready() && len(o.wake) == 0 {
 		o.signal()
 	}
 }

@@ -141,7 +141,7 @@ func runeCut(s string, n int) int {
 }
 
 // finite reports whether v is neither NaN nor infinite.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+func finite(v float64) bool { return math.Abs(v) <= math.MaxFloat64 } // false for NaN and ±Inf
 
 // sameValue reports whether two metric values are the same point value: equal
 // bits, so that NaN equals NaN and 0 differs from -0.
