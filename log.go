@@ -40,7 +40,7 @@ func (r *Run) LogMetrics(step int64, m map[string]float64) error {
 // for the common case of one metric, with the same checks and errors.
 func (r *Run) LogMetric(key string, value float64, step int64) error {
 	now := r.clock.Now()
-	if r.solePoint(nil, key, value, step, now) {
+	if r.solePoint(nil, key, value, step, now, now) {
 		return nil
 	}
 	c, err := r.begin(context.Background(), 1, func() int { return len(key) + itemOverhead }, now)
@@ -125,7 +125,7 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	if ts.IsZero() {
 		ts = now
 	}
-	if len(m) == 1 && r.solePoint(m, "", 0, step, ts) {
+	if len(m) == 1 && r.solePoint(m, "", 0, step, ts, now) {
 		return nil
 	}
 	c, err := r.begin(ctx, len(m), func() (need int) {
