@@ -266,7 +266,7 @@ func (c *logCall) metric(ks *keyState, key string, step int64, v float64, ts tim
 	switch verdict {
 	case admitted:
 		if s := c.p.slot(len(ks.key)+itemOverhead, ItemMetric); s != nil {
-			*s = Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts}
+			setPoint(s, ks.key, v, step, ts)
 		} else {
 			c.p.dropNew(&Item{Kind: ItemMetric, Key: ks.key, Value: v, Step: step, Time: ts})
 		}
