@@ -450,7 +450,7 @@ func (o *outbox) flushReport(now time.Time, all bool) {
 // taken is a batch the sender took, and where from.
 type taken struct {
 	items     []Item   // seg's items
-	seg       *segment // theirs: the sender's until given back (giveBack)
+	seg       *segment // theirs: the sender's until it gives it back (take's spent)
 	first     int64    // the ordinal of items[0]
 	fromSpool bool     // the items are the spool's oldest: Ack them once done
 }
