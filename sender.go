@@ -233,9 +233,11 @@ func (s *sender) catch(stopped *bool) {
 // otherwise a wake-up stays pending in the one-slot channel, and the log
 // calls, which signal only when none is pending, do not wake a sender that
 // could do nothing but wait again (in an outage, the batch in flight
-// retrying, that was a futex wake-up every few dozen calls: the p99.9 of a
-// call went from ~0.3 to ~9 µs). A batch handed back makes room, and the
-// loop then looks at the queue itself.
+// retrying, that was a futex wake-up every few dozen calls; the p99.9 of
+// BenchmarkLogMetricsOutage, 5 interleaved rounds on the project's 2-core
+// machine: 7-17 µs listening always, 0.9-1.2 µs listening only with room).
+// A batch handed back makes room, and the loop then looks at the queue
+// itself.
 func (s *sender) await(timer *time.Timer) (tick, stopped bool) {
 	wake := s.wake
 	if len(s.flight) >= s.limit() {
