@@ -43,6 +43,11 @@ func (r *Run) LogMetric(key string, value float64, step int64) error {
 	if r.solePoint(nil, key, value, step, now, now) {
 		return nil
 	}
+	return r.logPoint(key, value, step, now)
+}
+
+// logPoint is LogMetric's general path (apart, as logMetrics' is).
+func (r *Run) logPoint(key string, value float64, step int64, now time.Time) error {
 	c, err := r.begin(context.Background(), 1, func() int { return len(key) + itemOverhead }, now)
 	if err != nil {
 		return err
@@ -120,6 +125,11 @@ func (r *Run) LogItems(ctx context.Context, items []Item) error {
 	return r.end(c, nil)
 }
 
+// logMetrics is LogMetrics and its variants (a zero ts means now): a call
+// of one point tries the fast path, the others take the general one
+// (logPoints). Apart, the fast attempt does not pay for the general path's
+// frame: BenchmarkLogMetrics1Key, 10 interleaved rounds, 1.81x
+// BenchmarkBaselineMutexAppendNow against 1.94x with both in one function.
 func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[string]float64) error {
 	now := r.clock.Now()
 	if ts.IsZero() {
@@ -128,6 +138,11 @@ func (r *Run) logMetrics(ctx context.Context, step int64, ts time.Time, m map[st
 	if len(m) == 1 && r.solePoint(m, "", 0, step, ts, now) {
 		return nil
 	}
+	return r.logPoints(ctx, step, ts, now, m)
+}
+
+// logPoints is logMetrics' general path.
+func (r *Run) logPoints(ctx context.Context, step int64, ts, now time.Time, m map[string]float64) error {
 	c, err := r.begin(ctx, len(m), func() (need int) {
 		for k := range m {
 			need += len(k) + itemOverhead
