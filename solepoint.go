@@ -38,6 +38,10 @@ func (r *Run) solePoint(m map[string]float64, key string, v float64, step int64,
 			return false
 		}
 	}
+	// pusher.slot's steps for the two dropping policies, written out:
+	// through a pusher and slot's switch the call costs ~7 ns more
+	// (BenchmarkLogMetrics1Key, 12 interleaved rounds: 1.39x against 1.29x).
+	// A change to slot's accounting belongs here too.
 	o.logged++
 	if o.policy.mode == fullDropOldest && o.q.full(size) {
 		o.dropOldest(size, now)
